@@ -1,0 +1,195 @@
+//! The `provost.toml` file format.
+
+use super::ConfigError;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// How strongly an environment gates (see DESIGN.md "Tiers").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tier {
+    /// Every rule is shown; nothing blocks.
+    Warn,
+    /// Failing evidence and critical rules block; missing evidence warns.
+    Conditional,
+    /// Fails closed: verified signature and provenance required.
+    Required,
+}
+
+impl std::fmt::Display for Tier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Tier::Warn => "warn",
+            Tier::Conditional => "conditional",
+            Tier::Required => "required",
+        })
+    }
+}
+
+/// The whole file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    pub theme: Option<String>,
+    pub timeout_secs: Option<u64>,
+    /// Include the embedded demo store (default true).
+    pub demo: Option<bool>,
+    #[serde(default)]
+    pub registry: Vec<RegistryEntry>,
+    #[serde(default)]
+    pub store: Vec<StoreEntry>,
+    #[serde(default)]
+    pub environment: Vec<EnvironmentEntry>,
+}
+
+/// `[[registry]]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistryEntry {
+    pub name: Option<String>,
+    pub host: String,
+    #[serde(default)]
+    pub insecure: bool,
+}
+
+/// `[[store]]`: an OCI image layout directory.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreEntry {
+    pub name: String,
+    pub path: String,
+}
+
+/// `[[environment]]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvironmentEntry {
+    pub name: String,
+    pub tier: Tier,
+    pub source: String,
+    pub repository: Option<String>,
+    pub tag: Option<String>,
+}
+
+impl ConfigFile {
+    /// Reads and parses a file; syntax errors carry the line, column and offending text.
+    pub fn load(path: &Path) -> Result<ConfigFile, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    /// Parses text that came from `path` (used in messages).
+    pub fn parse(text: &str, path: &str) -> Result<ConfigFile, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_string(),
+            message: e.to_string().trim_end().to_string(),
+        })
+    }
+
+    /// Checks values the format alone cannot: names, hosts, timeouts, duplicates.
+    pub fn validate(&self, path: &str) -> Result<(), ConfigError> {
+        let invalid = |key: &str, value: &str, reason: &str| ConfigError::Invalid {
+            path: path.to_string(),
+            key: key.to_string(),
+            value: value.to_string(),
+            reason: reason.to_string(),
+        };
+        if let Some(t) = self.timeout_secs {
+            if t == 0 || t > 600 {
+                return Err(invalid("timeout_secs", &t.to_string(), "must be between 1 and 600"));
+            }
+        }
+        let mut names = std::collections::HashSet::new();
+        names.insert(super::DEMO_SOURCE.to_string());
+        for r in &self.registry {
+            let host_ok = !r.host.is_empty()
+                && !r.host.contains("://")
+                && !r.host.contains('/')
+                && r.host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+            if !host_ok {
+                return Err(invalid(
+                    "registry.host",
+                    &r.host,
+                    "expected HOST or HOST:PORT without a scheme or path (mark plain-HTTP registries with insecure = true)",
+                ));
+            }
+            let name = r.name.clone().unwrap_or_else(|| r.host.clone());
+            if !names.insert(name.clone()) {
+                return Err(invalid("registry.name", &name, "the name is already used by another source"));
+            }
+        }
+        for s in &self.store {
+            if s.name.is_empty() || s.name.contains('/') {
+                return Err(invalid("store.name", &s.name, "a store name is one word without '/'"));
+            }
+            if !names.insert(s.name.clone()) {
+                return Err(invalid("store.name", &s.name, "the name is already used by another source"));
+            }
+        }
+        let mut envs = std::collections::HashSet::new();
+        for e in &self.environment {
+            if e.name.is_empty() || !e.name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_')) {
+                return Err(invalid("environment.name", &e.name, "use letters, digits, - and _"));
+            }
+            if !envs.insert(e.name.clone()) {
+                return Err(invalid("environment.name", &e.name, "defined twice"));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_full_file() {
+        let f = ConfigFile::parse(
+            r#"
+theme = "light"
+[[registry]]
+host = "127.0.0.1:5000"
+insecure = true
+[[environment]]
+name = "prod"
+tier = "required"
+source = "127.0.0.1:5000"
+tag = "prod"
+"#,
+            "t.toml",
+        )
+        .expect("parses");
+        f.validate("t.toml").expect("valid");
+        assert_eq!(f.environment[0].tier, Tier::Required);
+    }
+
+    #[test]
+    fn bad_tier_names_value_and_line() {
+        let e = ConfigFile::parse(
+            "[[environment]]\nname = \"prod\"\ntier = \"strict\"\nsource = \"demo\"\n",
+            "my.toml",
+        )
+        .expect_err("bad tier");
+        let msg = e.to_string();
+        assert!(msg.contains("my.toml"), "{msg}");
+        assert!(msg.contains("strict"), "{msg}");
+        assert!(msg.contains("line 3"), "{msg}");
+    }
+
+    #[test]
+    fn bad_host_is_quoted() {
+        let f = ConfigFile::parse("[[registry]]\nhost = \"https://r.example/v2\"\n", "c.toml").expect("parses");
+        let msg = f.validate("c.toml").expect_err("invalid").to_string();
+        assert!(msg.contains("https://r.example/v2") && msg.contains("c.toml"), "{msg}");
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let msg = ConfigFile::parse("colour = \"red\"\n", "c.toml").expect_err("unknown").to_string();
+        assert!(msg.contains("colour"), "{msg}");
+    }
+}

@@ -1,0 +1,249 @@
+//! `provost.toml`: registries, layout stores and environments; where files live.
+
+mod file;
+pub mod paths;
+
+pub use file::{ConfigFile, EnvironmentEntry, RegistryEntry, StoreEntry, Tier};
+
+use crate::oci::layout::LayoutStore;
+use crate::oci::remote::RemoteStore;
+use crate::oci::{OciError, Source};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use thiserror::Error;
+
+/// A configuration problem, always naming the file and the value at fault.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: String, message: String },
+    #[error("{path}: {key} = {value:?}: {reason}")]
+    Invalid {
+        path: String,
+        key: String,
+        value: String,
+        reason: String,
+    },
+    #[error(transparent)]
+    Store(#[from] OciError),
+}
+
+/// The name of the embedded demo store.
+pub const DEMO_SOURCE: &str = "demo";
+
+/// One environment: a name, a tier, and the artifacts it tracks.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Environment {
+    pub name: String,
+    pub tier: Tier,
+    pub source: String,
+    pub repository: String,
+    pub tag: String,
+}
+
+impl Environment {
+    /// True when the environment tracks `repo`.
+    pub fn tracks_repository(&self, repo: &str) -> bool {
+        wildmatch::WildMatch::new(&self.repository).matches(repo)
+    }
+    /// True when the environment tracks `tag`.
+    pub fn tracks_tag(&self, tag: &str) -> bool {
+        wildmatch::WildMatch::new(&self.tag).matches(tag)
+    }
+}
+
+/// A configured source with its open store.
+#[derive(Debug, Clone)]
+pub struct NamedSource {
+    pub name: String,
+    pub store: Arc<Source>,
+}
+
+/// The resolved configuration the CLI and the TUI run on.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub path: Option<PathBuf>,
+    pub theme: String,
+    pub timeout: Duration,
+    pub sources: Vec<NamedSource>,
+    pub environments: Vec<Environment>,
+    pub insecure: Vec<String>,
+}
+
+/// What the command line adds to the file.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub config: Option<PathBuf>,
+    pub store: Option<PathBuf>,
+    pub insecure_registries: Vec<String>,
+    pub theme: Option<String>,
+}
+
+impl Settings {
+    /// Loads `--config`, else the user's `provost.toml` when present, and opens every source.
+    /// With `--store DIR` that layout becomes the default source in place of the demo store.
+    pub async fn load(o: &Overrides) -> Result<Settings, ConfigError> {
+        let (path, file) = match &o.config {
+            Some(p) => (Some(p.clone()), ConfigFile::load(p)?),
+            None => match paths::config_file() {
+                Some(p) if p.is_file() => (Some(p.clone()), ConfigFile::load(&p)?),
+                _ => (None, ConfigFile::default()),
+            },
+        };
+        let path_str = path
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "built-in defaults".into());
+        file.validate(&path_str)?;
+        let timeout = Duration::from_secs(file.timeout_secs.unwrap_or(10).max(1));
+        let mut insecure: Vec<String> = o.insecure_registries.clone();
+        for r in &file.registry {
+            if r.insecure && !insecure.contains(&r.host) {
+                insecure.push(r.host.clone());
+            }
+        }
+        let mut sources = Vec::new();
+        let default_store = match &o.store {
+            Some(dir) => Some((store_name(dir), LayoutStore::open(&store_name(dir), dir)?)),
+            None if file.demo.unwrap_or(true) => {
+                let dir = paths::demo_store().ok_or_else(|| ConfigError::Invalid {
+                    path: path_str.clone(),
+                    key: "demo".into(),
+                    value: "true".into(),
+                    reason: "no user data directory to hold the demo store (is HOME set?)".into(),
+                })?;
+                crate::demo::ensure(&dir).await?;
+                Some((DEMO_SOURCE.to_string(), LayoutStore::open(DEMO_SOURCE, &dir)?))
+            }
+            None => None,
+        };
+        let default_name = default_store.as_ref().map(|(n, _)| n.clone());
+        if let Some((name, store)) = default_store {
+            sources.push(NamedSource {
+                name,
+                store: Arc::new(Source::Layout(store)),
+            });
+        }
+        for s in &file.store {
+            let dir = expand_home(&s.path);
+            sources.push(NamedSource {
+                name: s.name.clone(),
+                store: Arc::new(Source::Layout(LayoutStore::open(&s.name, &dir)?)),
+            });
+        }
+        for r in &file.registry {
+            let store = RemoteStore::new(&r.host, insecure.contains(&r.host), timeout)?;
+            sources.push(NamedSource {
+                name: r.name.clone().unwrap_or_else(|| r.host.clone()),
+                store: Arc::new(Source::Remote(store)),
+            });
+        }
+        for host in &o.insecure_registries {
+            if !sources.iter().any(|s| s.store.location() == *host || s.name == *host) {
+                sources.push(NamedSource {
+                    name: host.clone(),
+                    store: Arc::new(Source::Remote(RemoteStore::new(host, true, timeout)?)),
+                });
+            }
+        }
+        let environments = if file.environment.is_empty() {
+            match &default_name {
+                Some(name) => ["dev", "staging", "prod"]
+                    .iter()
+                    .zip([Tier::Warn, Tier::Conditional, Tier::Required])
+                    .map(|(env, tier)| Environment {
+                        name: env.to_string(),
+                        tier,
+                        source: name.clone(),
+                        repository: "*".into(),
+                        tag: env.to_string(),
+                    })
+                    .collect(),
+                None => vec![],
+            }
+        } else {
+            file.environment
+                .iter()
+                .map(|e| Environment {
+                    name: e.name.clone(),
+                    tier: e.tier,
+                    source: e.source.clone(),
+                    repository: e.repository.clone().unwrap_or_else(|| "*".into()),
+                    tag: e.tag.clone().unwrap_or_else(|| "*".into()),
+                })
+                .collect()
+        };
+        for e in &environments {
+            if !sources.iter().any(|s| s.name == e.source) {
+                return Err(ConfigError::Invalid {
+                    path: path_str.clone(),
+                    key: format!("environment {:?} source", e.name),
+                    value: e.source.clone(),
+                    reason: format!(
+                        "no registry or store has that name (known: {})",
+                        sources.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                });
+            }
+        }
+        let theme = o.theme.clone().or(file.theme.clone()).unwrap_or_else(|| "default".into());
+        Ok(Settings {
+            path,
+            theme,
+            timeout,
+            sources,
+            environments,
+            insecure,
+        })
+    }
+
+    /// The source called `name`, or whose registry host is `name`.
+    pub fn source(&self, name: &str) -> Option<&NamedSource> {
+        self.sources
+            .iter()
+            .find(|s| s.name == name)
+            .or_else(|| self.sources.iter().find(|s| s.store.location() == name))
+    }
+
+    /// The source a reference names: a configured one, else an ad-hoc registry (plain HTTP
+    /// only when marked insecure), else the default store when `registry` is empty.
+    pub fn source_for(&self, registry: &str) -> Result<NamedSource, ConfigError> {
+        if registry.is_empty() {
+            return self.sources.first().cloned().ok_or_else(|| ConfigError::Invalid {
+                path: "command line".into(),
+                key: "reference".into(),
+                value: String::new(),
+                reason: "no registry given and no default store (use --store DIR)".into(),
+            });
+        }
+        if let Some(s) = self.source(registry) {
+            return Ok(s.clone());
+        }
+        let insecure = self.insecure.iter().any(|h| h == registry);
+        Ok(NamedSource {
+            name: registry.to_string(),
+            store: Arc::new(Source::Remote(RemoteStore::new(registry, insecure, self.timeout)?)),
+        })
+    }
+}
+
+fn store_name(dir: &Path) -> String {
+    dir.file_name()
+        .map(|s| s.to_string_lossy().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "store".into())
+}
+
+fn expand_home(p: &str) -> PathBuf {
+    match (p.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
+        _ => PathBuf::from(p),
+    }
+}

@@ -1,0 +1,22 @@
+//! Where provost keeps its files, following the platform's conventions (XDG on Linux).
+
+use std::path::PathBuf;
+
+fn dirs() -> Option<directories::ProjectDirs> {
+    directories::ProjectDirs::from("dev", "provost", "provost")
+}
+
+/// The user's `provost.toml`.
+pub fn config_file() -> Option<PathBuf> {
+    dirs().map(|d| d.config_dir().join("provost.toml"))
+}
+
+/// The embedded demo store: an OCI image layout in the user data directory.
+pub fn demo_store() -> Option<PathBuf> {
+    dirs().map(|d| d.data_dir().join("demo"))
+}
+
+/// Theme files the user adds: `<config dir>/themes/NAME.toml`.
+pub fn user_themes() -> Option<PathBuf> {
+    dirs().map(|d| d.config_dir().join("themes"))
+}

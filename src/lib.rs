@@ -1,0 +1,11 @@
+//! provost: a terminal release console for container supply chains.
+//!
+//! The core (`oci`, `config`, `demo`, `text`) never touches the terminal; `cli` and `tui` are the
+//! edges that do.
+
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod oci;
+pub mod text;
+pub mod tui;

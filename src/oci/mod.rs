@@ -1,0 +1,106 @@
+//! Where artifacts live: the `Store` trait, a remote OCI registry and a local OCI image layout.
+//! Every manifest and blob read is checked against its digest before it is returned.
+
+pub mod artifact;
+pub mod auth;
+pub mod digest;
+pub mod error;
+pub mod layout;
+pub mod media;
+pub mod reference;
+pub mod remote;
+pub mod source;
+
+pub use error::{OciError, Result};
+pub use reference::ArtifactRef;
+pub use source::Source;
+
+use std::future::Future;
+
+/// Manifests larger than this are refused before they are parsed.
+pub const MAX_MANIFEST_BYTES: u64 = 4 * 1024 * 1024;
+/// Configs and other small JSON blobs read whole into memory are capped at this size.
+pub const MAX_JSON_BLOB_BYTES: u64 = 4 * 1024 * 1024;
+
+/// A manifest read from a store, already checked against its digest.
+#[derive(Debug, Clone)]
+pub struct FetchedManifest {
+    pub digest: String,
+    pub media_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Read and write access to artifacts by repository, tag and digest.
+pub trait Store: Send + Sync {
+    /// A name for messages: the registry host or the store's name.
+    fn name(&self) -> &str;
+
+    /// Every repository, sorted.
+    fn list_repositories(&self) -> impl Future<Output = Result<Vec<String>>> + Send;
+
+    /// Every tag of a repository, sorted.
+    fn list_tags(&self, repo: &str) -> impl Future<Output = Result<Vec<String>>> + Send;
+
+    /// The digest a tag points at, without reading the manifest body.
+    fn resolve(&self, repo: &str, tag: &str) -> impl Future<Output = Result<String>> + Send;
+
+    /// A manifest by tag or digest, checked against its digest (and against the digest asked for).
+    fn get_manifest(
+        &self,
+        repo: &str,
+        reference: &str,
+    ) -> impl Future<Output = Result<FetchedManifest>> + Send;
+
+    /// A blob, checked against its digest; refused when larger than `limit` bytes.
+    fn get_blob(
+        &self,
+        repo: &str,
+        digest: &str,
+        limit: u64,
+    ) -> impl Future<Output = Result<Vec<u8>>> + Send;
+
+    /// Store a blob; returns its digest.
+    fn put_blob(&self, repo: &str, bytes: &[u8]) -> impl Future<Output = Result<String>> + Send;
+
+    /// Store a manifest under a tag, or untagged when `tag` is None; returns its digest.
+    fn put_manifest(
+        &self,
+        repo: &str,
+        tag: Option<&str>,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> impl Future<Output = Result<String>> + Send;
+
+    /// Delete a manifest by digest (and every tag pointing at it).
+    fn delete_manifest(&self, repo: &str, digest: &str) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// Checks fetched manifest bytes: size, digest, and the digest that was asked for.
+pub(crate) fn check_manifest(
+    source_name: &str,
+    reference: &str,
+    bytes: &[u8],
+    claimed: Option<&str>,
+) -> Result<String> {
+    let actual = digest::sha256(bytes);
+    if bytes.len() as u64 > MAX_MANIFEST_BYTES {
+        return Err(OciError::TooLarge {
+            what: "manifest",
+            digest: reference.to_string(),
+            size: bytes.len() as u64,
+            limit: MAX_MANIFEST_BYTES,
+            source_name: source_name.to_string(),
+        });
+    }
+    // Fail closed: a digest reference or a registry-claimed digest must match the bytes.
+    for expected in [Some(reference), claimed].into_iter().flatten() {
+        if expected.starts_with("sha256:") && expected != actual {
+            return Err(OciError::DigestMismatch {
+                digest: expected.to_string(),
+                actual,
+                source_name: source_name.to_string(),
+            });
+        }
+    }
+    Ok(actual)
+}

@@ -1,0 +1,544 @@
+//! `RemoteStore`: a registry over the OCI distribution API.
+//!
+//! Blob transfer and pushes go through `oci-client`. Catalog and tag listing (with `Link`
+//! paging), manifest reads (with a size cap enforced while streaming) and deletes use reqwest
+//! directly, because the crate drops `Link` headers and reads manifests without a size limit.
+
+use super::auth::{self, Credential};
+use super::digest;
+use super::error::{OciError, Result};
+use super::media::ACCEPTED_MANIFESTS;
+use super::reference::valid_tag;
+use super::{check_manifest, FetchedManifest, Store, MAX_MANIFEST_BYTES};
+use futures::StreamExt;
+use oci_client::client::{ClientConfig, ClientProtocol};
+use oci_client::errors::OciDistributionError;
+use oci_client::Reference;
+use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, LINK, WWW_AUTHENTICATE};
+use reqwest::{Method, StatusCode};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Pages followed at most when listing, so a registry cannot keep provost paging forever.
+const MAX_PAGES: usize = 100_000;
+/// Catalog and tag list pages are JSON documents capped at this size.
+const MAX_LIST_PAGE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// A registry reached over HTTPS, or plain HTTP when marked insecure.
+pub struct RemoteStore {
+    host: String,
+    base: String,
+    http: reqwest::Client,
+    oci: oci_client::Client,
+    credential: std::result::Result<Credential, String>,
+    auth_cache: Mutex<HashMap<String, String>>,
+}
+
+impl std::fmt::Debug for RemoteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RemoteStore").field("base", &self.base).finish()
+    }
+}
+
+impl RemoteStore {
+    /// A store for `host` (host[:port]); credentials come from the docker config.
+    pub fn new(host: &str, insecure: bool, timeout: Duration) -> Result<RemoteStore> {
+        let credential = auth::lookup(host).map_err(|e| e.to_string());
+        Self::with_credential(host, insecure, timeout, credential)
+    }
+
+    /// A store with an explicit credential (or a deferred credential error).
+    pub fn with_credential(
+        host: &str,
+        insecure: bool,
+        timeout: Duration,
+        credential: std::result::Result<Credential, String>,
+    ) -> Result<RemoteStore> {
+        let scheme = if insecure { "http" } else { "https" };
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5).min(timeout))
+            .read_timeout(timeout)
+            .user_agent(concat!("provost/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| OciError::Transport {
+                source_name: host.into(),
+                reason: e.to_string(),
+            })?;
+        let protocol = if insecure {
+            ClientProtocol::HttpsExcept(vec![host.to_string()])
+        } else {
+            ClientProtocol::Https
+        };
+        let oci = oci_client::Client::new(ClientConfig {
+            protocol,
+            read_timeout: Some(timeout),
+            connect_timeout: Some(Duration::from_secs(5).min(timeout)),
+            platform_resolver: None,
+            ..Default::default()
+        });
+        Ok(RemoteStore {
+            host: host.to_string(),
+            base: format!("{scheme}://{host}"),
+            http,
+            oci,
+            credential,
+            auth_cache: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// How provost authenticates here, for status lines (never the secret).
+    pub fn credential_summary(&self) -> String {
+        match &self.credential {
+            Ok(c) => c.describe(),
+            Err(e) => format!("credential error: {e}"),
+        }
+    }
+
+    fn credential(&self) -> Result<&Credential> {
+        self.credential.as_ref().map_err(|e| OciError::Credentials {
+            registry: self.host.clone(),
+            reason: e.clone(),
+        })
+    }
+
+    fn transport(&self, e: impl std::fmt::Display) -> OciError {
+        OciError::Transport {
+            source_name: self.host.clone(),
+            reason: e.to_string(),
+        }
+    }
+
+    /// Sends a request, answering one auth challenge when the registry asks for one.
+    async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        scope: &str,
+        headers: HeaderMap,
+    ) -> Result<reqwest::Response> {
+        let cached = self.auth_cache.lock().ok().and_then(|c| c.get(scope).cloned());
+        let build = |auth: Option<&str>| {
+            let mut req = self.http.request(method.clone(), url).headers(headers.clone());
+            if let Some(a) = auth {
+                req = req.header(AUTHORIZATION, a);
+            }
+            req
+        };
+        let res = build(cached.as_deref())
+            .send()
+            .await
+            .map_err(|e| self.transport(e))?;
+        if res.status() != StatusCode::UNAUTHORIZED {
+            return Ok(res);
+        }
+        let challenge = res
+            .headers()
+            .get(WWW_AUTHENTICATE)
+            .and_then(|h| h.to_str().ok())
+            .and_then(auth::parse_challenge);
+        let unauthorized = |reason: &str| OciError::Unauthorized {
+            source_name: self.host.clone(),
+            name: scope.to_string(),
+            reason: reason.to_string(),
+        };
+        let Some(challenge) = challenge else {
+            return Err(unauthorized("401 without a usable WWW-Authenticate challenge"));
+        };
+        let credential = self.credential()?;
+        let header = auth::respond(&self.http, &self.host, &challenge, credential, scope).await?;
+        let Some(header) = header else {
+            return Err(unauthorized("authentication required and no credential is configured"));
+        };
+        let res = build(Some(&header)).send().await.map_err(|e| self.transport(e))?;
+        if res.status() == StatusCode::UNAUTHORIZED {
+            return Err(unauthorized(&format!(
+                "credentials rejected ({})",
+                credential.describe()
+            )));
+        }
+        if let Ok(mut c) = self.auth_cache.lock() {
+            c.insert(scope.to_string(), header);
+        }
+        Ok(res)
+    }
+
+    async fn error_for(&self, res: reqwest::Response, what: &'static str, name: &str) -> OciError {
+        let status = res.status();
+        let url = res.url().to_string();
+        if status == StatusCode::NOT_FOUND {
+            return OciError::NotFound {
+                what,
+                name: name.to_string(),
+                source_name: self.host.clone(),
+            };
+        }
+        let body = read_limited(res, 4096, &self.host, "error body")
+            .await
+            .map(|b| String::from_utf8_lossy(&b).chars().take(300).collect::<String>())
+            .unwrap_or_default();
+        OciError::Registry {
+            source_name: self.host.clone(),
+            status: status.as_u16(),
+            url,
+            body,
+        }
+    }
+
+    /// Follows `Link: <…>; rel="next"` pages of a list endpoint, collecting `field`.
+    async fn list_paged(&self, first: String, scope: &str, field: &str, what: &'static str, name: &str) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        let mut next = Some(first);
+        let mut seen = std::collections::HashSet::new();
+        let mut pages = 0;
+        while let Some(url) = next.take() {
+            pages += 1;
+            if pages > MAX_PAGES || !seen.insert(url.clone()) {
+                return Err(OciError::Malformed {
+                    what,
+                    name: name.into(),
+                    source_name: self.host.clone(),
+                    reason: "the registry's Link paging does not end".into(),
+                });
+            }
+            let res = self.send(Method::GET, &url, scope, HeaderMap::new()).await?;
+            if !res.status().is_success() {
+                return Err(self.error_for(res, what, name).await);
+            }
+            next = res
+                .headers()
+                .get(LINK)
+                .and_then(|h| h.to_str().ok())
+                .and_then(next_link)
+                .map(|l| self.absolute(&l));
+            let body = read_limited(res, MAX_LIST_PAGE_BYTES, &self.host, what).await?;
+            let v: serde_json::Value = serde_json::from_slice(&body).map_err(|e| OciError::Malformed {
+                what,
+                name: name.into(),
+                source_name: self.host.clone(),
+                reason: e.to_string(),
+            })?;
+            if let Some(items) = v.get(field).and_then(|x| x.as_array()) {
+                out.extend(items.iter().filter_map(|x| x.as_str().map(str::to_string)));
+            }
+        }
+        Ok(out)
+    }
+
+    fn absolute(&self, link: &str) -> String {
+        if link.starts_with("http://") || link.starts_with("https://") {
+            link.to_string()
+        } else {
+            format!("{}{}", self.base, link)
+        }
+    }
+
+    fn oci_ref(&self, repo: &str, reference: &str) -> Reference {
+        if reference.starts_with("sha256:") {
+            Reference::with_digest(self.host.clone(), repo.to_string(), reference.to_string())
+        } else {
+            Reference::with_tag(self.host.clone(), repo.to_string(), reference.to_string())
+        }
+    }
+
+    fn map_oci(&self, e: OciDistributionError, what: &'static str, name: &str) -> OciError {
+        match e {
+            OciDistributionError::DigestError(d) => OciError::DigestMismatch {
+                digest: name.to_string(),
+                actual: d.to_string(),
+                source_name: self.host.clone(),
+            },
+            OciDistributionError::UnauthorizedError { .. } | OciDistributionError::AuthenticationFailure(_) => {
+                OciError::Unauthorized {
+                    source_name: self.host.clone(),
+                    name: name.to_string(),
+                    reason: "credentials missing or rejected".into(),
+                }
+            }
+            OciDistributionError::ServerError { code: 401, .. } => OciError::Unauthorized {
+                source_name: self.host.clone(),
+                name: name.to_string(),
+                reason: "credentials missing or rejected".into(),
+            },
+            OciDistributionError::ServerError { code: 404, .. } => OciError::NotFound {
+                what,
+                name: name.to_string(),
+                source_name: self.host.clone(),
+            },
+            OciDistributionError::RequestError(r) => self.transport(r),
+            other => OciError::Registry {
+                source_name: self.host.clone(),
+                status: 0,
+                url: name.to_string(),
+                body: other.to_string(),
+            },
+        }
+    }
+
+    async fn prepare_oci(&self) -> Result<()> {
+        let auth = self.credential()?.to_registry_auth();
+        self.oci.store_auth_if_needed(&self.host, &auth).await;
+        Ok(())
+    }
+}
+
+/// Parses the `next` target out of a `Link` header.
+pub fn next_link(header: &str) -> Option<String> {
+    header.split(',').find_map(|part| {
+        let (target, params) = part.trim().split_once(';')?;
+        let is_next = params
+            .split(';')
+            .any(|p| p.trim().replace(' ', "").eq_ignore_ascii_case("rel=\"next\"") || p.trim().eq_ignore_ascii_case("rel=next"));
+        let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+        is_next.then(|| target.to_string())
+    })
+}
+
+/// Reads a response body, refusing it as soon as it passes `limit` bytes.
+pub(crate) async fn read_limited(
+    res: reqwest::Response,
+    limit: u64,
+    source_name: &str,
+    what: &'static str,
+) -> Result<Vec<u8>> {
+    let too_large = |size: u64| OciError::TooLarge {
+        what,
+        digest: what.to_string(),
+        size,
+        limit,
+        source_name: source_name.to_string(),
+    };
+    if let Some(len) = res
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        if len > limit {
+            return Err(too_large(len));
+        }
+    }
+    let mut out = Vec::new();
+    let mut stream = res.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| OciError::Transport {
+            source_name: source_name.to_string(),
+            reason: e.to_string(),
+        })?;
+        if (out.len() + chunk.len()) as u64 > limit {
+            return Err(too_large((out.len() + chunk.len()) as u64));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
+fn accept_manifests() -> HeaderMap {
+    let mut h = HeaderMap::new();
+    if let Ok(v) = ACCEPTED_MANIFESTS.join(", ").parse() {
+        h.insert(ACCEPT, v);
+    }
+    h
+}
+
+impl Store for RemoteStore {
+    fn name(&self) -> &str {
+        &self.host
+    }
+
+    async fn list_repositories(&self) -> Result<Vec<String>> {
+        let url = format!("{}/v2/_catalog?n=1000", self.base);
+        let mut repos = self
+            .list_paged(url, "registry:catalog:*", "repositories", "catalog", "_catalog")
+            .await?;
+        repos.retain(|r| super::reference::valid_repository(r));
+        repos.sort();
+        repos.dedup();
+        Ok(repos)
+    }
+
+    async fn list_tags(&self, repo: &str) -> Result<Vec<String>> {
+        let url = format!("{}/v2/{repo}/tags/list", self.base);
+        let scope = format!("repository:{repo}:pull");
+        let mut tags = self.list_paged(url, &scope, "tags", "repository", repo).await?;
+        // Tags become URL path segments later: anything outside the tag grammar is dropped.
+        tags.retain(|t| valid_tag(t));
+        tags.sort();
+        tags.dedup();
+        Ok(tags)
+    }
+
+    async fn resolve(&self, repo: &str, tag: &str) -> Result<String> {
+        let url = format!("{}/v2/{repo}/manifests/{tag}", self.base);
+        let scope = format!("repository:{repo}:pull");
+        let res = self.send(Method::HEAD, &url, &scope, accept_manifests()).await?;
+        if !res.status().is_success() {
+            return Err(self.error_for(res, "tag", &format!("{repo}:{tag}")).await);
+        }
+        match res
+            .headers()
+            .get("docker-content-digest")
+            .and_then(|v| v.to_str().ok())
+            .filter(|d| digest::is_valid(d))
+        {
+            Some(d) => Ok(d.to_string()),
+            None => Ok(self.get_manifest(repo, tag).await?.digest),
+        }
+    }
+
+    async fn get_manifest(&self, repo: &str, reference: &str) -> Result<FetchedManifest> {
+        let url = format!("{}/v2/{repo}/manifests/{reference}", self.base);
+        let scope = format!("repository:{repo}:pull");
+        let res = self.send(Method::GET, &url, &scope, accept_manifests()).await?;
+        let name = format!("{repo}@{reference}");
+        if !res.status().is_success() {
+            return Err(self.error_for(res, "manifest", &name).await);
+        }
+        let media_type = res
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.split(';').next().unwrap_or("").trim().to_string())
+            .unwrap_or_default();
+        let claimed = res
+            .headers()
+            .get("docker-content-digest")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let bytes = read_limited(res, MAX_MANIFEST_BYTES, &self.host, "manifest")
+            .await
+            .map_err(|e| match e {
+                OciError::TooLarge { size, limit, source_name, .. } => OciError::TooLarge {
+                    what: "manifest",
+                    digest: name.clone(),
+                    size,
+                    limit,
+                    source_name,
+                },
+                other => other,
+            })?;
+        let digest = check_manifest(&self.host, reference, &bytes, claimed.as_deref())?;
+        let media_type = match super::media::Manifest::parse(&bytes, &media_type) {
+            Ok((_, mt)) => mt,
+            Err(_) => media_type,
+        };
+        Ok(FetchedManifest {
+            digest,
+            media_type,
+            bytes,
+        })
+    }
+
+    async fn get_blob(&self, repo: &str, digest: &str, limit: u64) -> Result<Vec<u8>> {
+        if !digest::is_valid(digest) {
+            return Err(OciError::InvalidDigest(digest.to_string()));
+        }
+        self.prepare_oci().await?;
+        let reference = self.oci_ref(repo, digest);
+        let desc = oci_client::manifest::OciDescriptor {
+            digest: digest.to_string(),
+            ..Default::default()
+        };
+        let sized = self
+            .oci
+            .pull_blob_stream(&reference, &desc)
+            .await
+            .map_err(|e| self.map_oci(e, "blob", digest))?;
+        let too_large = |size: u64| OciError::TooLarge {
+            what: "blob",
+            digest: digest.to_string(),
+            size,
+            limit,
+            source_name: self.host.clone(),
+        };
+        if let Some(len) = sized.content_length {
+            if len > limit {
+                return Err(too_large(len));
+            }
+        }
+        let mut out = Vec::new();
+        let mut stream = sized.stream;
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| self.transport(e))?;
+            if (out.len() + chunk.len()) as u64 > limit {
+                return Err(too_large((out.len() + chunk.len()) as u64));
+            }
+            out.extend_from_slice(&chunk);
+        }
+        let actual = digest::sha256(&out);
+        if actual != digest {
+            return Err(OciError::DigestMismatch {
+                digest: digest.to_string(),
+                actual,
+                source_name: self.host.clone(),
+            });
+        }
+        Ok(out)
+    }
+
+    async fn put_blob(&self, repo: &str, bytes: &[u8]) -> Result<String> {
+        self.prepare_oci().await?;
+        let d = digest::sha256(bytes);
+        let reference = self.oci_ref(repo, &d);
+        if let Ok(true) = self.oci.blob_exists(&reference, &d).await {
+            return Ok(d);
+        }
+        self.oci
+            .push_blob(&reference, bytes.to_vec(), &d)
+            .await
+            .map_err(|e| self.map_oci(e, "blob", &d))?;
+        Ok(d)
+    }
+
+    async fn put_manifest(
+        &self,
+        repo: &str,
+        tag: Option<&str>,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Result<String> {
+        self.prepare_oci().await?;
+        let d = digest::sha256(bytes);
+        let reference = self.oci_ref(repo, tag.unwrap_or(&d));
+        let content_type = media_type.parse().map_err(|_| OciError::Malformed {
+            what: "media type",
+            name: media_type.to_string(),
+            source_name: self.host.clone(),
+            reason: "not a valid header value".into(),
+        })?;
+        self.oci
+            .push_manifest_raw(&reference, bytes.to_vec(), content_type)
+            .await
+            .map_err(|e| self.map_oci(e, "manifest", &d))?;
+        Ok(d)
+    }
+
+    async fn delete_manifest(&self, repo: &str, digest: &str) -> Result<()> {
+        if !digest::is_valid(digest) {
+            return Err(OciError::InvalidDigest(digest.to_string()));
+        }
+        let url = format!("{}/v2/{repo}/manifests/{digest}", self.base);
+        let scope = format!("repository:{repo}:delete");
+        let res = self.send(Method::DELETE, &url, &scope, HeaderMap::new()).await?;
+        if res.status().is_success() {
+            Ok(())
+        } else {
+            Err(self.error_for(res, "manifest", &format!("{repo}@{digest}")).await)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::next_link;
+
+    #[test]
+    fn parses_link_headers() {
+        assert_eq!(
+            next_link(r#"</v2/_catalog?last=b&n=100>; rel="next""#).as_deref(),
+            Some("/v2/_catalog?last=b&n=100")
+        );
+        assert_eq!(next_link(r#"<https://r.example/v2/x?y>; rel="prev""#), None);
+        assert_eq!(next_link("garbage"), None);
+    }
+}

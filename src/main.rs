@@ -1,1 +1,125 @@
-fn main() {}
+//! The `provost` binary: argument parsing and dispatch. No subcommand opens the TUI.
+
+use clap::{Parser, Subcommand};
+use color_eyre::eyre::{eyre, Result, WrapErr};
+use provost::cli;
+use provost::config::{Overrides, Settings};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "provost", version, about = "A terminal release console for container supply chains")]
+struct Args {
+    /// Configuration file (default: provost.toml in the user config directory)
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Use this OCI image layout directory as the default store instead of the demo store
+    #[arg(long, global = true, value_name = "DIR")]
+    store: Option<PathBuf>,
+    /// Talk plain HTTP to this registry (repeatable)
+    #[arg(long = "insecure-registry", global = true, value_name = "HOST:PORT")]
+    insecure_registry: Vec<String>,
+    /// Theme: default, light, high-contrast, or a theme file
+    #[arg(long, global = true, value_name = "NAME|PATH")]
+    theme: Option<String>,
+    #[command(subcommand)]
+    command: Option<Cmd>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// List sources, a source's repositories, or a repository's tags with digests
+    Ls {
+        /// Nothing (sources), REGISTRY or SOURCE (repositories), or [REGISTRY/]REPO (tags)
+        target: Option<String>,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+        /// With a registry: every repository with its tags and digests
+        #[arg(long)]
+        all: bool,
+    },
+    /// Show one artifact: media type, platforms, layers, config, annotations, tags
+    Inspect {
+        /// registry/repo:tag, registry/repo@sha256:…, or repo:tag in the default store
+        reference: String,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create (or with --reset, rebuild) the demo store at --store DIR
+    Demo {
+        /// Delete the layout's contents and seed it again
+        #[arg(long)]
+        reset: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    // Plain panic messages for users; the TUI installs its own hook that restores the terminal.
+    if color_eyre::config::HookBuilder::default()
+        .display_env_section(false)
+        .install()
+        .is_err()
+    {
+        eprintln!("provost: could not install the error reporter");
+    }
+    let args = Args::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("provost: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(report) => {
+            eprintln!("provost: {report:#}");
+            ExitCode::from(cli::exit_code(&report) as u8)
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<()> {
+    let overrides = Overrides {
+        config: args.config.clone(),
+        store: args.store.clone(),
+        insecure_registries: args.insecure_registry.clone(),
+        theme: args.theme.clone(),
+    };
+    if let Some(Cmd::Demo { reset }) = &args.command {
+        let dir = match &args.store {
+            Some(d) => d.clone(),
+            None => provost::config::paths::demo_store().ok_or_else(|| eyre!("no user data directory; pass --store DIR"))?,
+        };
+        let n = if *reset {
+            provost::demo::reset(&dir).await
+        } else if dir.join("oci-layout").is_file() {
+            println!("{} already holds a layout; use --reset to rebuild it", dir.display());
+            return Ok(());
+        } else {
+            provost::demo::ensure(&dir).await.map(|_| 0)
+        }
+        .wrap_err_with(|| format!("seeding the demo store at {}", dir.display()))?;
+        if n > 0 {
+            println!("demo store rebuilt at {} ({n} digests)", dir.display());
+        } else {
+            println!("demo store created at {}", dir.display());
+        }
+        return Ok(());
+    }
+    let settings = Settings::load(&overrides).await.wrap_err("loading the configuration")?;
+    match args.command {
+        None => {
+            let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+            let theme = provost::tui::theme::Theme::load(&settings.theme, no_color)
+                .map_err(|e| eyre!(e))
+                .wrap_err("loading the theme")?;
+            provost::tui::run(&settings, theme).await
+        }
+        Some(Cmd::Ls { target, json, all }) => cli::ls(&settings, target.as_deref(), json, all).await,
+        Some(Cmd::Inspect { reference, json }) => cli::inspect(&settings, &reference, json).await,
+        Some(Cmd::Demo { .. }) => Ok(()),
+    }
+}

@@ -121,13 +121,14 @@ fn image_size(manifest_len: usize, m: &media::ImageManifest) -> u64 {
 
 /// Size of every platform image of an index (children fetched concurrently).
 async fn index_size(store: &impl Store, repo: &str, manifest_len: usize, idx: &media::ImageIndex) -> Result<u64> {
-    let children: Vec<u64> = stream::iter(idx.manifests.iter().take(256))
-        .map(|d| async move {
-            let child = store.get_manifest(repo, &d.digest).await?;
+    let digests: Vec<String> = idx.manifests.iter().take(256).map(|d| d.digest.clone()).collect();
+    let children: Vec<u64> = stream::iter(digests)
+        .map(|digest| async move {
+            let child = store.get_manifest(repo, &digest).await?;
             match Manifest::parse(&child.bytes, &child.media_type) {
                 Ok((Manifest::Image(m), _)) => Ok(image_size(child.bytes.len(), &m)),
                 Ok((Manifest::Index(_), _)) => Ok(child.bytes.len() as u64),
-                Err(e) => Err(malformed(store, &d.digest, e)),
+                Err(e) => Err(malformed(store, &digest, e)),
             }
         })
         .buffer_unordered(CONCURRENCY)

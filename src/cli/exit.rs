@@ -1,0 +1,43 @@
+//! Exit codes, shared by every command and documented in the README.
+
+use crate::config::ConfigError;
+use crate::oci::OciError;
+
+/// Success.
+pub const OK: i32 = 0;
+/// A registry, store or network error.
+pub const ERROR: i32 = 1;
+/// Bad usage or a bad configuration file.
+pub const USAGE: i32 = 2;
+/// Content refused: a digest mismatch or an oversized manifest or blob.
+pub const INTEGRITY: i32 = 4;
+/// The repository, tag or digest does not exist.
+pub const NOT_FOUND: i32 = 5;
+
+/// The exit code for an error report, from the first typed error in its chain.
+pub fn exit_code(report: &color_eyre::eyre::Report) -> i32 {
+    for cause in report.chain() {
+        if let Some(e) = cause.downcast_ref::<OciError>() {
+            return oci_code(e);
+        }
+        if let Some(e) = cause.downcast_ref::<ConfigError>() {
+            return match e {
+                ConfigError::Store(inner) => oci_code(inner),
+                _ => USAGE,
+            };
+        }
+    }
+    ERROR
+}
+
+fn oci_code(e: &OciError) -> i32 {
+    if e.is_integrity() {
+        INTEGRITY
+    } else if e.is_not_found() {
+        NOT_FOUND
+    } else if matches!(e, OciError::InvalidReference { .. } | OciError::InvalidDigest(_)) {
+        USAGE
+    } else {
+        ERROR
+    }
+}

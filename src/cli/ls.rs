@@ -1,0 +1,131 @@
+//! `provost ls`: sources, repositories of a source, tags of a repository.
+
+use super::{parse_ref, print_json};
+use crate::config::Settings;
+use crate::oci::artifact::{tags_with_digests, CONCURRENCY};
+use crate::oci::Store;
+use crate::text::sanitize;
+use color_eyre::eyre::{Result, WrapErr};
+use futures::stream::{self, StreamExt, TryStreamExt};
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct SourceRow<'a> {
+    name: &'a str,
+    kind: &'a str,
+    location: String,
+}
+
+#[derive(Serialize)]
+struct TagRow {
+    tag: String,
+    digest: String,
+}
+
+#[derive(Serialize)]
+struct RepoTags {
+    repository: String,
+    tags: Vec<TagRow>,
+}
+
+/// Lists sources (no target), a source's repositories, or a repository's tags with digests.
+/// `all` lists every repository of a source with its tags and digests.
+pub async fn ls(settings: &Settings, target: Option<&str>, json: bool, all: bool) -> Result<()> {
+    let Some(target) = target else {
+        return list_sources(settings, json);
+    };
+    let trimmed = target.trim_end_matches('/');
+    let is_source = !trimmed.contains('/')
+        && (settings.source(trimmed).is_some() || trimmed.contains('.') || trimmed.contains(':') || trimmed == "localhost");
+    if is_source {
+        let source = settings.source_for(trimmed)?;
+        let repos = source
+            .store
+            .list_repositories()
+            .await
+            .wrap_err_with(|| format!("listing the repositories of {}", source.name))?;
+        if all {
+            let store = &source.store;
+            let listed: Vec<RepoTags> = stream::iter(repos)
+                .map(|repo| async move {
+                    let tags = tags_with_digests(store.as_ref(), &repo).await?;
+                    Ok::<_, crate::oci::OciError>(RepoTags {
+                        repository: repo,
+                        tags: tags.into_iter().map(|(tag, digest)| TagRow { tag, digest }).collect(),
+                    })
+                })
+                .buffered(CONCURRENCY / 4)
+                .try_collect()
+                .await
+                .wrap_err_with(|| format!("listing every tag of {}", source.name))?;
+            if json {
+                return print_json(&listed);
+            }
+            for r in listed {
+                for t in r.tags {
+                    println!("{}:{}\t{}", sanitize(&r.repository), sanitize(&t.tag), t.digest);
+                }
+            }
+            return Ok(());
+        }
+        if json {
+            return print_json(&repos);
+        }
+        for r in repos {
+            println!("{}", sanitize(&r));
+        }
+        return Ok(());
+    }
+    let r = parse_ref(settings, target)?;
+    let source = settings.source_for(&r.registry)?;
+    let tags = tags_with_digests(source.store.as_ref(), &r.repository)
+        .await
+        .wrap_err_with(|| format!("listing the tags of {} in {}", r.repository, source.name))?;
+    if json {
+        let rows: Vec<TagRow> = tags.into_iter().map(|(tag, digest)| TagRow { tag, digest }).collect();
+        return print_json(&rows);
+    }
+    let width = tags.iter().map(|(t, _)| t.len()).max().unwrap_or(3).max(3);
+    println!("{:width$}  DIGEST", "TAG");
+    for (t, d) in tags {
+        println!("{:width$}  {d}", sanitize(&t));
+    }
+    Ok(())
+}
+
+fn list_sources(settings: &Settings, json: bool) -> Result<()> {
+    let rows: Vec<SourceRow> = settings
+        .sources
+        .iter()
+        .map(|s| SourceRow {
+            name: &s.name,
+            kind: s.store.kind(),
+            location: s.store.location(),
+        })
+        .collect();
+    if json {
+        #[derive(Serialize)]
+        struct All<'a> {
+            sources: Vec<SourceRow<'a>>,
+            environments: &'a [crate::config::Environment],
+        }
+        return print_json(&All {
+            sources: rows,
+            environments: &settings.environments,
+        });
+    }
+    println!("SOURCES");
+    for r in &rows {
+        println!("  {:<16} {:<9} {}", r.name, r.kind, r.location);
+    }
+    if !settings.environments.is_empty() {
+        println!("ENVIRONMENTS");
+        for e in &settings.environments {
+            println!(
+                "  {:<16} {:<12} {} {} tag {}",
+                e.name, e.tier, e.source, e.repository, e.tag
+            );
+        }
+    }
+    Ok(())
+}

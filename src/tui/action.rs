@@ -1,0 +1,44 @@
+//! Everything that can change the app: user commands (from the keymap) and job results.
+
+use crate::oci::artifact::{Artifact, TagSummary};
+use serde::Deserialize;
+
+/// A command a key can be bound to; the keymap names these in snake_case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum Command {
+    Quit,
+    Up,
+    Down,
+    Top,
+    Bottom,
+    PageUp,
+    PageDown,
+    Open,
+    Back,
+    NextPane,
+    PrevPane,
+    Filter,
+    Refresh,
+    Copy,
+    Help,
+}
+
+/// One input to `update`.
+#[derive(Debug, Clone)]
+pub enum Action {
+    Command(Command),
+    /// A character typed while a filter is being edited.
+    FilterInput(char),
+    FilterBackspace,
+    FilterCommit,
+    FilterCancel,
+    Tick,
+    Resize(u16, u16),
+    ScrollAt { column: u16, row: u16, down: bool },
+    ClickAt { column: u16, row: u16 },
+    ReposLoaded { generation: u64, result: Result<Vec<String>, String> },
+    TagsLoaded { generation: u64, result: Result<Vec<String>, String> },
+    TagSummaryLoaded { generation: u64, tag: String, result: Result<TagSummary, String> },
+    DetailLoaded { generation: u64, result: Result<Box<Artifact>, String> },
+}

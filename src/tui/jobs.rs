@@ -1,0 +1,135 @@
+//! Background work: each `Job` runs on a tokio task with a timeout and reports back over the
+//! channel as an `Action`. A new job of the same kind aborts the previous one (stale work is
+//! dropped), and answers carry their generation so late ones are ignored.
+
+use super::action::Action;
+use super::app::Job;
+use crate::config::Settings;
+use crate::oci::artifact::{describe, summarize};
+use crate::oci::{ArtifactRef, Source, Store};
+use futures::StreamExt;
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::task::AbortHandle;
+
+/// Tag summaries fetched at once per listing.
+const SUMMARY_CONCURRENCY: usize = 8;
+
+/// Starts jobs and keeps at most one running per kind.
+pub struct Jobs {
+    sources: HashMap<String, Arc<Source>>,
+    tx: UnboundedSender<Action>,
+    timeout: Duration,
+    running: [Option<AbortHandle>; 3],
+}
+
+fn describe_error(e: impl std::fmt::Display) -> String {
+    format!("{e} — press r to retry")
+}
+
+async fn with_timeout<T>(limit: Duration, f: impl Future<Output = Result<T, String>>) -> Result<T, String> {
+    match tokio::time::timeout(limit, f).await {
+        Ok(r) => r,
+        Err(_) => Err(format!("timed out after {} s — press r to retry", limit.as_secs())),
+    }
+}
+
+impl Jobs {
+    /// Jobs over the configured sources, answering on `tx`.
+    pub fn new(settings: &Settings, tx: UnboundedSender<Action>) -> Jobs {
+        Jobs {
+            sources: settings
+                .sources
+                .iter()
+                .map(|s| (s.name.clone(), s.store.clone()))
+                .collect(),
+            tx,
+            timeout: settings.timeout,
+            running: [None, None, None],
+        }
+    }
+
+    /// Starts a job, aborting the previous job of its kind.
+    pub fn start(&mut self, job: Job) {
+        let tx = self.tx.clone();
+        let limit = self.timeout;
+        let source_name = match &job {
+            Job::Repos { source, .. } | Job::Tags { source, .. } | Job::Detail { source, .. } => source.clone(),
+        };
+        let store = self.sources.get(&source_name).cloned();
+        let (slot, handle) = match job {
+            Job::Repos { generation, repository_glob, .. } => {
+                let h = tokio::spawn(async move {
+                    let result = with_timeout(limit, async {
+                        let store = store.ok_or_else(|| format!("unknown source {source_name}"))?;
+                        let mut repos = store.list_repositories().await.map_err(describe_error)?;
+                        if let Some(g) = repository_glob {
+                            let m = wildmatch::WildMatch::new(&g);
+                            repos.retain(|r| m.matches(r));
+                        }
+                        Ok(repos)
+                    })
+                    .await;
+                    let _ = tx.send(Action::ReposLoaded { generation, result });
+                });
+                (0, h)
+            }
+            Job::Tags { generation, repository, tag_glob, .. } => {
+                let h = tokio::spawn(async move {
+                    let listed = with_timeout(limit, async {
+                        let store = store.clone().ok_or_else(|| format!("unknown source {source_name}"))?;
+                        let mut tags = store.list_tags(&repository).await.map_err(describe_error)?;
+                        if let Some(g) = tag_glob {
+                            let m = wildmatch::WildMatch::new(&g);
+                            tags.retain(|t| m.matches(t));
+                        }
+                        Ok(tags)
+                    })
+                    .await;
+                    let tags = listed.clone().unwrap_or_default();
+                    let _ = tx.send(Action::TagsLoaded { generation, result: listed });
+                    let Some(store) = store else { return };
+                    let store = &store;
+                    let repository = &repository;
+                    let mut summaries = futures::stream::iter(tags)
+                        .map(|tag| async move {
+                            let result = with_timeout(limit, async {
+                                summarize(store.as_ref(), repository, &tag).await.map_err(describe_error)
+                            })
+                            .await;
+                            (tag, result)
+                        })
+                        .buffer_unordered(SUMMARY_CONCURRENCY);
+                    while let Some((tag, result)) = summaries.next().await {
+                        let _ = tx.send(Action::TagSummaryLoaded { generation, tag, result });
+                    }
+                });
+                (1, h)
+            }
+            Job::Detail { generation, repository, reference, known_tags, .. } => {
+                let h = tokio::spawn(async move {
+                    let result = with_timeout(limit, async {
+                        let store = store.ok_or_else(|| format!("unknown source {source_name}"))?;
+                        let (tag, digest) = if reference.starts_with("sha256:") {
+                            (None, Some(reference))
+                        } else {
+                            (Some(reference), None)
+                        };
+                        let r = ArtifactRef { registry: String::new(), repository, tag, digest };
+                        let known = (!known_tags.is_empty()).then_some(known_tags.as_slice());
+                        describe(store.as_ref(), &r, known).await.map(Box::new).map_err(describe_error)
+                    })
+                    .await;
+                    let _ = tx.send(Action::DetailLoaded { generation, result });
+                });
+                (2, h)
+            }
+        };
+        if let Some(old) = self.running[slot].replace(handle.abort_handle()) {
+            old.abort();
+        }
+    }
+}

@@ -1,0 +1,48 @@
+//! The title bar (breadcrumb) and the status line (toast or key hints).
+
+use crate::tui::app::App;
+use crate::tui::layout::Pane;
+use crate::tui::theme::Theme;
+use crate::text::sanitize;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+pub fn title(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
+    let mut spans = vec![Span::styled(" provost ", theme.selection), Span::raw(" ")];
+    let mut crumbs: Vec<String> = vec![];
+    if let Some(item) = app.active_item.and_then(|i| app.items.get(i)) {
+        crumbs.push(item.label());
+    }
+    if let Some(r) = &app.active_repo {
+        crumbs.push(r.clone());
+    }
+    if let Some(a) = app.detail.ready() {
+        if !a.tags.is_empty() {
+            crumbs.push(a.tags.join(","));
+        }
+        crumbs.push(crate::oci::digest::short(&a.digest));
+    }
+    spans.push(Span::styled(sanitize(&crumbs.join(" › ")).to_string(), theme.accent));
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    let help = Span::styled(" ? help ", theme.muted);
+    let w = 8.min(area.width);
+    frame.render_widget(Paragraph::new(Line::from(help)), Rect::new(area.x + area.width - w, area.y, w, 1));
+}
+
+pub fn status(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
+    let line = if let Some(t) = &app.toast {
+        let style = if t.error { theme.block } else { theme.pass };
+        Line::from(Span::styled(format!(" {}", sanitize(&t.text)), style))
+    } else if app.editing_filter {
+        Line::from(Span::styled(" type to filter · ⏎ keep · esc clear", theme.muted))
+    } else {
+        let hint = match app.focus {
+            Pane::Detail => " ↑↓ select/scroll · ⏎ open platform · esc back · y copy · r refresh · ? help · q quit",
+            _ => " ↑↓ move · ⏎ open · esc back · tab pane · / filter · r refresh · y copy · ? help · q quit",
+        };
+        Line::from(Span::styled(hint, theme.muted))
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}

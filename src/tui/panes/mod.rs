@@ -1,0 +1,92 @@
+//! Drawing: `render` reads the `App` and draws every pane. No I/O, no mutation.
+
+mod chrome;
+mod detail;
+mod help;
+mod repositories;
+mod sources;
+mod tags;
+
+use super::app::{App, Slot};
+use super::layout::Pane;
+use super::theme::Theme;
+use crate::text::sanitize;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::Frame;
+
+const SPINNER: [&str; 8] = ["⣾", "⣽", "⣻", "⢿", "⡿", "⣟", "⣯", "⣷"];
+
+/// Draws the whole screen.
+pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>) {
+    let areas = super::layout::Areas::new(frame.area(), app.items.len());
+    chrome::title(app, theme, frame, areas.title);
+    sources::render(app, theme, frame, areas.sources);
+    repositories::render(app, theme, frame, areas.repositories);
+    tags::render(app, theme, frame, areas.tags);
+    detail::render(app, theme, frame, areas.detail);
+    chrome::status(app, theme, frame, areas.status);
+    if app.help {
+        help::render(app, theme, frame, frame.area());
+    }
+}
+
+/// A pane's border, highlighted when focused, with its filter shown in the title.
+pub(crate) fn pane_block<'a>(app: &App, theme: &Theme, pane: Pane, title: String, filter: &str) -> Block<'a> {
+    let focused = app.focus == pane;
+    let mut spans = vec![Span::styled(
+        format!(" {title} "),
+        if focused { theme.focus } else { theme.text },
+    )];
+    if !filter.is_empty() || (focused && app.editing_filter) {
+        let cursor = if focused && app.editing_filter { "▏" } else { "" };
+        spans.push(Span::styled(format!("/{}{cursor} ", sanitize(filter)), theme.accent));
+    }
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(if focused { theme.focus } else { theme.border })
+        .title(Line::from(spans))
+}
+
+/// The spinner frame for this tick.
+pub(crate) fn spinner(app: &App) -> &'static str {
+    SPINNER[(app.tick as usize) % SPINNER.len()]
+}
+
+/// Draws a slot that holds no data yet: idle hint, spinner, or the error with its retry key.
+pub(crate) fn placeholder<T>(
+    app: &App,
+    theme: &Theme,
+    frame: &mut Frame<'_>,
+    area: Rect,
+    block: Block<'_>,
+    slot: &Slot<T>,
+    idle: &str,
+) -> bool {
+    let (text, style): (String, Style) = match slot {
+        Slot::Ready(_) => return false,
+        Slot::Idle => (idle.to_string(), theme.muted),
+        Slot::Loading => (format!("{} loading…", spinner(app)), theme.muted),
+        Slot::Failed(e) => (format!("✗ {}", sanitize(e)), theme.block),
+    };
+    frame.render_widget(
+        Paragraph::new(Line::styled(text, style)).block(block).wrap(Wrap { trim: true }),
+        area,
+    );
+    true
+}
+
+/// Cuts a string to `width` characters with an ellipsis.
+pub(crate) fn truncate(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        s.to_string()
+    } else if width == 0 {
+        String::new()
+    } else {
+        let mut out: String = s.chars().take(width - 1).collect();
+        out.push('…');
+        out
+    }
+}

@@ -347,7 +347,9 @@ impl Store for RemoteStore {
     }
 
     async fn list_repositories(&self) -> Result<Vec<String>> {
-        let url = format!("{}/v2/_catalog?n=1000", self.base);
+        // No `n`: a registry whose page limit is below a requested `n` answers 400, so take its
+        // default page size and follow its Link headers.
+        let url = format!("{}/v2/_catalog", self.base);
         let mut repos = self
             .list_paged(url, "registry:catalog:*", "repositories", "catalog", "_catalog")
             .await?;
@@ -459,7 +461,20 @@ impl Store for RemoteStore {
         let mut out = Vec::new();
         let mut stream = sized.stream;
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| self.transport(e))?;
+            let chunk = chunk.map_err(|e| {
+                // oci-client checks the digest as the stream ends and reports it as an i/o error.
+                match e.get_ref().and_then(|inner| inner.downcast_ref::<oci_client::errors::DigestError>()) {
+                    Some(d) => OciError::DigestMismatch {
+                        digest: digest.to_string(),
+                        actual: match d {
+                            oci_client::errors::DigestError::VerificationError { actual, .. } => actual.clone(),
+                            other => other.to_string(),
+                        },
+                        source_name: self.host.clone(),
+                    },
+                    None => self.transport(e),
+                }
+            })?;
             if (out.len() + chunk.len()) as u64 > limit {
                 return Err(too_large((out.len() + chunk.len()) as u64));
             }

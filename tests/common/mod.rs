@@ -1,0 +1,142 @@
+//! Test harness: a real CNCF distribution registry (Debian's `docker-registry`) on 127.0.0.1,
+//! a free port and a temporary storage directory, stopped when dropped; plus helpers to run
+//! the provost binary and skopeo.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Registry {
+    child: Child,
+    pub host: String,
+    pub dir: tempfile::TempDir,
+}
+
+impl Registry {
+    /// An anonymous registry.
+    pub fn start() -> Registry {
+        Self::start_with("", None)
+    }
+
+    /// A registry with extra top-level YAML and, optionally, htpasswd basic auth (user, password).
+    pub fn start_with(extra_yaml: &str, basic_auth: Option<(&str, &str)>) -> Registry {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = free_port();
+        let host = format!("127.0.0.1:{port}");
+        let mut yaml = format!(
+            "version: 0.1\nlog: {{level: error}}\nstorage: {{filesystem: {{rootdirectory: {}}}, delete: {{enabled: true}}}}\nhttp: {{addr: {host}}}\n{extra_yaml}\n",
+            dir.path().join("data").display()
+        );
+        if let Some((user, pass)) = basic_auth {
+            let out = Command::new("htpasswd").args(["-Bbn", user, pass]).output().expect("htpasswd (apache2-utils) is installed");
+            assert!(out.status.success(), "htpasswd failed");
+            let file = dir.path().join("htpasswd");
+            std::fs::write(&file, &out.stdout).expect("write htpasswd");
+            yaml.push_str(&format!("auth: {{htpasswd: {{realm: provost-test, path: {}}}}}\n", file.display()));
+        }
+        let cfg = dir.path().join("registry.yml");
+        std::fs::write(&cfg, yaml).expect("write config");
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(&cfg)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("docker-registry is installed (scripts/test.sh installs it)");
+        let reg = Registry { child, host, dir };
+        reg.wait_ready();
+        reg
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if let Ok(mut s) = std::net::TcpStream::connect(&self.host) {
+                use std::io::{Read, Write};
+                let _ = s.write_all(format!("GET /v2/ HTTP/1.0\r\nHost: {}\r\n\r\n", self.host).as_bytes());
+                let mut buf = [0u8; 12];
+                if s.read_exact(&mut buf).is_ok() && (buf.ends_with(b"200") || buf.ends_with(b"401")) {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("registry on {} did not become ready", self.host);
+    }
+
+    /// The registry's storage path of a blob (to corrupt it).
+    pub fn blob_path(&self, digest: &str) -> PathBuf {
+        let hex = digest.trim_start_matches("sha256:");
+        self.dir
+            .path()
+            .join("data/docker/registry/v2/blobs/sha256")
+            .join(&hex[..2])
+            .join(hex)
+            .join("data")
+    }
+
+    /// Stops the registry (SIGKILL), as a crash would.
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+/// The provost binary built for this test run.
+pub fn provost() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_provost"))
+}
+
+/// Runs provost with HOME (and XDG dirs) pointed at `home`, so no user files leak in.
+pub fn run_provost(home: &Path, args: &[&str]) -> Output {
+    provost()
+        .args(args)
+        .env("HOME", home)
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("XDG_DATA_HOME")
+        .env_remove("DOCKER_CONFIG")
+        .env_remove("REGISTRY_AUTH_FILE")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run provost")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+/// Runs skopeo with TLS verification off (the test registry is plain HTTP).
+pub fn skopeo(args: &[&str]) -> Output {
+    let out = Command::new("skopeo").args(args).output().expect("skopeo is installed (scripts/test.sh installs it)");
+    assert!(out.status.success(), "skopeo {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+/// A fresh demo layout at `<tmp>/demo`, built by provost's own seeding code.
+pub fn demo_layout(tmp: &Path) -> PathBuf {
+    let dir = tmp.join("demo");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    rt.block_on(provost::demo::reset(&dir)).expect("seed demo");
+    dir
+}
+
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime")
+}

@@ -104,6 +104,7 @@ impl ConfigFile {
         }
         let mut names = std::collections::HashSet::new();
         names.insert(super::DEMO_SOURCE.to_string());
+        names.insert(super::STORE_SOURCE.to_string());
         for r in &self.registry {
             let host_ok = !r.host.is_empty()
                 && !r.host.contains("://")

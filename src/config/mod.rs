@@ -8,7 +8,7 @@ pub use file::{ConfigFile, EnvironmentEntry, RegistryEntry, StoreEntry, Tier};
 use crate::oci::layout::LayoutStore;
 use crate::oci::remote::RemoteStore;
 use crate::oci::{OciError, Source};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use thiserror::Error;
@@ -37,6 +37,10 @@ pub enum ConfigError {
 
 /// The name of the embedded demo store.
 pub const DEMO_SOURCE: &str = "demo";
+/// The name of the layout given with `--store DIR`. A fixed name (not the directory's) so a
+/// reference `NAME/repo` never collides with a repository that happens to share the directory
+/// name.
+pub const STORE_SOURCE: &str = "store";
 
 /// One environment: a name, a tier, and the artifacts it tracks.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -111,7 +115,7 @@ impl Settings {
         }
         let mut sources = Vec::new();
         let default_store = match &o.store {
-            Some(dir) => Some((store_name(dir), LayoutStore::open(&store_name(dir), dir)?)),
+            Some(dir) => Some((STORE_SOURCE.to_string(), LayoutStore::open(STORE_SOURCE, dir)?)),
             None if file.demo.unwrap_or(true) => {
                 let dir = paths::demo_store().ok_or_else(|| ConfigError::Invalid {
                     path: path_str.clone(),
@@ -232,13 +236,6 @@ impl Settings {
             store: Arc::new(Source::Remote(RemoteStore::new(registry, insecure, self.timeout)?)),
         })
     }
-}
-
-fn store_name(dir: &Path) -> String {
-    dir.file_name()
-        .map(|s| s.to_string_lossy().to_string())
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "store".into())
 }
 
 fn expand_home(p: &str) -> PathBuf {

@@ -1,0 +1,247 @@
+//! TUI state and rendering: actions fed to a real `App` over a demo layout, jobs run for real,
+//! frames drawn into ratatui's TestBackend and compared with reviewed insta snapshots.
+
+mod common;
+
+use provost::config::{Overrides, Settings};
+use provost::tui::action::{Action, Command};
+use provost::tui::app::{App, Slot};
+use provost::tui::jobs::Jobs;
+use provost::tui::keymap::Keymap;
+use provost::tui::layout::Pane;
+use provost::tui::panes::render;
+use provost::tui::theme::Theme;
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+use std::time::Duration;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+struct Harness {
+    app: App,
+    jobs: Jobs,
+    rx: UnboundedReceiver<Action>,
+    _tmp: tempfile::TempDir,
+}
+
+fn busy(app: &App) -> bool {
+    matches!(app.repos, Slot::Loading)
+        || matches!(app.detail, Slot::Loading)
+        || match &app.tags {
+            Slot::Loading => true,
+            Slot::Ready(rows) => rows.iter().any(|r| matches!(r.summary, Slot::Loading)),
+            _ => false,
+        }
+}
+
+impl Harness {
+    async fn new(extra_insecure: &[&str]) -> Harness {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let store = tmp.path().join("demo");
+        provost::demo::reset(&store).await.expect("seed demo");
+        let config = tmp.path().join("provost.toml");
+        std::fs::write(&config, "timeout_secs = 3\n").expect("config");
+        let settings = Settings::load(&Overrides {
+            config: Some(config),
+            store: Some(store),
+            insecure_registries: extra_insecure.iter().map(|s| s.to_string()).collect(),
+            theme: None,
+        })
+        .await
+        .expect("settings");
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let jobs = Jobs::new(&settings, tx);
+        let mut app = App::new(&settings, Keymap::default_keymap());
+        app.size = (100, 30);
+        Harness { app, jobs, rx, _tmp: tmp }
+    }
+
+    /// Applies an action and runs the jobs it starts until nothing is loading.
+    async fn act(&mut self, action: Action) {
+        for job in self.app.update(action) {
+            self.jobs.start(job);
+        }
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while busy(&self.app) {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match tokio::time::timeout(left, self.rx.recv()).await {
+                Ok(Some(a)) => {
+                    for job in self.app.update(a) {
+                        self.jobs.start(job);
+                    }
+                }
+                _ => panic!("jobs did not finish"),
+            }
+        }
+    }
+
+    async fn cmd(&mut self, c: Command) {
+        self.act(Action::Command(c)).await
+    }
+
+    async fn down(&mut self, n: usize) {
+        for _ in 0..n {
+            self.cmd(Command::Down).await;
+        }
+    }
+
+    fn draw(&self, w: u16, h: u16) -> Terminal<TestBackend> {
+        let mut app = self.app.clone();
+        app.size = (w, h);
+        let theme = Theme::load("default", true).expect("theme");
+        let mut t = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+        t.draw(|f| render(&app, &theme, f)).expect("draw");
+        t
+    }
+}
+
+#[tokio::test]
+async fn sources_pane_at_start() {
+    let h = Harness::new(&[]).await;
+    insta::assert_snapshot!("sources", h.draw(100, 30).backend());
+}
+
+#[tokio::test]
+async fn repositories_then_tags_then_image_detail() {
+    let mut h = Harness::new(&[]).await;
+    h.cmd(Command::Open).await;
+    assert_eq!(h.app.focus, Pane::Repositories);
+    assert_eq!(h.app.repos.ready().map(|r| r.len()), Some(4));
+    insta::assert_snapshot!("repositories", h.draw(100, 30).backend());
+
+    h.cmd(Command::Open).await; // acme/api
+    assert_eq!(h.app.focus, Pane::Tags);
+    insta::assert_snapshot!("tags", h.draw(100, 30).backend());
+
+    h.down(3).await; // 1.4.1
+    h.cmd(Command::Open).await;
+    let art = h.app.detail.ready().expect("detail loaded");
+    assert_eq!(art.tags, vec!["1.4.1", "prod"]);
+    assert_eq!(art.layers.len(), 2);
+    insta::assert_snapshot!("detail_image", h.draw(100, 30).backend());
+
+    // Scrolling reaches the layers and annotations.
+    h.down(12).await;
+    let screen = h.draw(100, 30).backend().to_string();
+    assert!(screen.contains("Layers (2)"), "{screen}");
+    insta::assert_snapshot!("detail_scrolled", h.draw(100, 30).backend());
+}
+
+#[tokio::test]
+async fn index_platforms_drill_down_and_back() {
+    let mut h = Harness::new(&[]).await;
+    h.cmd(Command::Open).await;
+    h.down(2).await; // acme/web
+    h.cmd(Command::Open).await;
+    h.down(2).await; // 2.2.0
+    h.cmd(Command::Open).await;
+    let index = h.app.detail.ready().expect("index").clone();
+    assert_eq!(index.platforms.len(), 2);
+    insta::assert_snapshot!("detail_index", h.draw(100, 30).backend());
+
+    h.cmd(Command::Down).await;
+    h.cmd(Command::Open).await;
+    let child = h.app.detail.ready().expect("child");
+    assert_eq!(child.platform.as_deref(), Some("linux/arm64/v8"));
+    assert_eq!(child.digest, index.platforms[1].digest);
+    insta::assert_snapshot!("detail_platform", h.draw(100, 30).backend());
+
+    h.cmd(Command::Back).await;
+    assert_eq!(h.app.detail.ready().map(|a| a.digest.clone()), Some(index.digest.clone()));
+    h.cmd(Command::Back).await;
+    assert_eq!(h.app.focus, Pane::Tags);
+}
+
+#[tokio::test]
+async fn help_overlay_lists_the_keymap() {
+    let mut h = Harness::new(&[]).await;
+    h.cmd(Command::Help).await;
+    let screen = h.draw(100, 30).backend().to_string();
+    for text in ["Keys", "quit", "filter the list", "copy reference"] {
+        assert!(screen.contains(text), "{text} missing from {screen}");
+    }
+    insta::assert_snapshot!("help", h.draw(100, 30).backend());
+    h.cmd(Command::Back).await;
+    assert!(!h.app.help);
+}
+
+#[tokio::test]
+async fn small_terminal_80x24() {
+    let mut h = Harness::new(&[]).await;
+    h.cmd(Command::Open).await;
+    h.cmd(Command::Open).await;
+    h.cmd(Command::Open).await;
+    insta::assert_snapshot!("small_80x24", h.draw(80, 24).backend());
+}
+
+#[tokio::test]
+async fn filter_narrows_a_list() {
+    let mut h = Harness::new(&[]).await;
+    h.cmd(Command::Open).await;
+    h.cmd(Command::Filter).await;
+    for c in "wor".chars() {
+        h.act(Action::FilterInput(c)).await;
+    }
+    h.act(Action::FilterCommit).await;
+    assert_eq!(h.app.visible_repos().len(), 1);
+    insta::assert_snapshot!("filtered", h.draw(100, 30).backend());
+    h.cmd(Command::Open).await;
+    assert_eq!(h.app.active_repo.as_deref(), Some("acme/worker"));
+}
+
+#[tokio::test]
+async fn environment_shows_only_its_tags() {
+    let mut h = Harness::new(&[]).await;
+    h.down(3).await; // prod (required)
+    h.cmd(Command::Open).await;
+    h.cmd(Command::Open).await;
+    let tags: Vec<String> = h.app.tags.ready().expect("tags").iter().map(|r| r.tag.clone()).collect();
+    assert_eq!(tags, vec!["prod"]);
+    insta::assert_snapshot!("environment_prod", h.draw(100, 30).backend());
+}
+
+#[tokio::test]
+async fn unreachable_registry_shows_the_error_with_its_retry_key() {
+    let mut h = Harness::new(&["127.0.0.1:9"]).await;
+    h.down(1).await;
+    h.cmd(Command::Open).await;
+    let Slot::Failed(e) = &h.app.repos else { panic!("expected a failure, got {:?}", h.app.repos) };
+    assert!(e.contains("cannot reach 127.0.0.1:9") && e.contains("press r to retry"), "{e}");
+    insta::assert_snapshot!("unreachable", h.draw(100, 30).backend());
+    // r retries: the pane goes back to loading and fails again, still without ending the app.
+    h.cmd(Command::Refresh).await;
+    assert!(matches!(h.app.repos, Slot::Failed(_)));
+    assert!(!h.app.quit);
+}
+
+#[tokio::test]
+async fn stale_answers_are_dropped_and_copy_gives_the_full_reference() {
+    let mut h = Harness::new(&[]).await;
+    h.cmd(Command::Open).await;
+    let before = h.app.repos.clone();
+    h.act(Action::ReposLoaded { generation: 0, result: Ok(vec!["stale/repo".into()]) }).await;
+    assert_eq!(h.app.repos, before, "an answer for an older request must not land");
+
+    h.cmd(Command::Open).await;
+    h.down(7).await; // prod
+    h.cmd(Command::Copy).await;
+    let copied = h.app.clipboard.clone().expect("copied");
+    assert!(copied.starts_with("store/acme/api:prod@sha256:"), "{copied}");
+    assert_eq!(copied.len(), "store/acme/api:prod@sha256:".len() + 64);
+}
+
+#[tokio::test]
+async fn mouse_click_selects_and_second_click_opens() {
+    let mut h = Harness::new(&[]).await;
+    h.cmd(Command::Open).await;
+    let repos = h.app.areas().repositories;
+    let row = repos.y + 1 + 2; // third repository
+    h.act(Action::ClickAt { column: repos.x + 2, row }).await;
+    assert_eq!(h.app.focus, Pane::Repositories);
+    assert_eq!(h.app.repos_view.selected, 2);
+    h.act(Action::ClickAt { column: repos.x + 2, row }).await;
+    assert_eq!(h.app.active_repo.as_deref(), Some("acme/web"));
+    let tags = h.app.areas().tags;
+    h.act(Action::ScrollAt { column: tags.x + 3, row: tags.y + 3, down: true }).await;
+    assert_eq!(h.app.focus, Pane::Tags);
+    assert_eq!(h.app.tags_view.selected, 3);
+}

@@ -8,7 +8,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "provost", version, about = "A terminal release console for container supply chains")]
+#[command(
+    name = "provost",
+    version,
+    about = "A terminal release console for container supply chains"
+)]
 struct Args {
     /// Configuration file (default: provost.toml in the user config directory)
     #[arg(long, global = true, value_name = "FILE")]
@@ -65,7 +69,11 @@ fn main() -> ExitCode {
         eprintln!("provost: could not install the error reporter");
     }
     let args = Args::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("provost: cannot start the async runtime: {e}");
@@ -91,12 +99,16 @@ async fn run(args: Args) -> Result<()> {
     if let Some(Cmd::Demo { reset }) = &args.command {
         let dir = match &args.store {
             Some(d) => d.clone(),
-            None => provost::config::paths::demo_store().ok_or_else(|| eyre!("no user data directory; pass --store DIR"))?,
+            None => provost::config::paths::demo_store()
+                .ok_or_else(|| eyre!("no user data directory; pass --store DIR"))?,
         };
         let n = if *reset {
             provost::demo::reset(&dir).await
         } else if dir.join("oci-layout").is_file() {
-            println!("{} already holds a layout; use --reset to rebuild it", dir.display());
+            println!(
+                "{} already holds a layout; use --reset to rebuild it",
+                dir.display()
+            );
             return Ok(());
         } else {
             provost::demo::ensure(&dir).await.map(|_| 0)
@@ -109,7 +121,9 @@ async fn run(args: Args) -> Result<()> {
         }
         return Ok(());
     }
-    let settings = Settings::load(&overrides).await.wrap_err("loading the configuration")?;
+    let settings = Settings::load(&overrides)
+        .await
+        .wrap_err("loading the configuration")?;
     match args.command {
         None => {
             let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
@@ -118,7 +132,9 @@ async fn run(args: Args) -> Result<()> {
                 .wrap_err("loading the theme")?;
             provost::tui::run(&settings, theme).await
         }
-        Some(Cmd::Ls { target, json, all }) => cli::ls(&settings, target.as_deref(), json, all).await,
+        Some(Cmd::Ls { target, json, all }) => {
+            cli::ls(&settings, target.as_deref(), json, all).await
+        }
         Some(Cmd::Inspect { reference, json }) => cli::inspect(&settings, &reference, json).await,
         Some(Cmd::Demo { .. }) => Ok(()),
     }

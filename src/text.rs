@@ -9,7 +9,11 @@ pub fn sanitize(s: &str) -> Cow<'_, str> {
     if !s.chars().any(is_dangerous) {
         return Cow::Borrowed(s);
     }
-    Cow::Owned(s.chars().map(|c| if is_dangerous(c) { '\u{FFFD}' } else { c }).collect())
+    Cow::Owned(
+        s.chars()
+            .map(|c| if is_dangerous(c) { '\u{FFFD}' } else { c })
+            .collect(),
+    )
 }
 
 fn is_dangerous(c: char) -> bool {

@@ -21,26 +21,54 @@ fn ls_lists_sources_repositories_and_tags() {
     assert_eq!(v["environments"][2]["tier"], "required");
 
     let out = run_provost(tmp.path(), &["--store", &store, "ls", "store"]);
-    assert_eq!(stdout(&out), "acme/api\nacme/billing\nacme/web\nacme/worker\n");
+    assert_eq!(
+        stdout(&out),
+        "acme/api\nacme/billing\nacme/web\nacme/worker\n"
+    );
 
     let out = run_provost(tmp.path(), &["--store", &store, "ls", "acme/api", "--json"]);
     let tags: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("json");
     let names: Vec<&str> = tags.iter().filter_map(|t| t["tag"].as_str()).collect();
-    assert_eq!(names, vec!["1.2.0", "1.3.0", "1.4.0", "1.4.1", "1.4.2", "1.5.0-rc.1", "dev", "prod", "staging"]);
-    let by = |t: &str| tags.iter().find(|x| x["tag"] == t).map(|x| x["digest"].clone());
+    assert_eq!(
+        names,
+        vec![
+            "1.2.0",
+            "1.3.0",
+            "1.4.0",
+            "1.4.1",
+            "1.4.2",
+            "1.5.0-rc.1",
+            "dev",
+            "prod",
+            "staging"
+        ]
+    );
+    let by = |t: &str| {
+        tags.iter()
+            .find(|x| x["tag"] == t)
+            .map(|x| x["digest"].clone())
+    };
     assert_eq!(by("prod"), by("1.4.1"));
 }
 
 #[test]
 fn the_demo_landscape_has_services_digests_an_index_and_environment_tags() {
     let (tmp, store) = home_with_store();
-    let out = run_provost(tmp.path(), &["--store", &store, "ls", "store", "--all", "--json"]);
+    let out = run_provost(
+        tmp.path(),
+        &["--store", &store, "ls", "store", "--all", "--json"],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let repos: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("json");
     assert!(repos.len() >= 3);
     let mut digests = std::collections::BTreeSet::new();
     for r in &repos {
-        let tags: Vec<&str> = r["tags"].as_array().expect("tags").iter().filter_map(|t| t["tag"].as_str()).collect();
+        let tags: Vec<&str> = r["tags"]
+            .as_array()
+            .expect("tags")
+            .iter()
+            .filter_map(|t| t["tag"].as_str())
+            .collect();
         for env in ["dev", "staging", "prod"] {
             assert!(tags.contains(&env), "{} lacks {env}", r["repository"]);
         }
@@ -49,9 +77,16 @@ fn the_demo_landscape_has_services_digests_an_index_and_environment_tags() {
         }
     }
     assert!(digests.len() >= 12, "{} digests", digests.len());
-    let out = run_provost(tmp.path(), &["--store", &store, "inspect", "acme/api:prod", "--json"]);
+    let out = run_provost(
+        tmp.path(),
+        &["--store", &store, "inspect", "acme/api:prod", "--json"],
+    );
     let a: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    for key in ["org.opencontainers.image.source", "org.opencontainers.image.revision", "org.opencontainers.image.created"] {
+    for key in [
+        "org.opencontainers.image.source",
+        "org.opencontainers.image.revision",
+        "org.opencontainers.image.created",
+    ] {
         assert!(a["annotations"][key].is_string(), "{key} missing");
     }
     assert_eq!(a["config"]["entrypoint"][0], "/app/api");
@@ -60,7 +95,10 @@ fn the_demo_landscape_has_services_digests_an_index_and_environment_tags() {
 #[test]
 fn exit_codes_for_missing_and_malformed_references() {
     let (tmp, store) = home_with_store();
-    let out = run_provost(tmp.path(), &["--store", &store, "inspect", "acme/api:9.9.9"]);
+    let out = run_provost(
+        tmp.path(),
+        &["--store", &store, "inspect", "acme/api:9.9.9"],
+    );
     assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
     assert!(stderr(&out).contains("acme/api:9.9.9"));
     let out = run_provost(tmp.path(), &["--store", &store, "inspect", "Acme/API:x"]);
@@ -73,13 +111,24 @@ fn exit_codes_for_missing_and_malformed_references() {
 fn a_bad_config_is_reported_with_its_file_and_value() {
     let tmp = tempfile::tempdir().expect("tmp");
     let cfg = tmp.path().join("provost.toml");
-    std::fs::write(&cfg, "[[environment]]\nname = \"prod\"\ntier = \"strictest\"\nsource = \"demo\"\n").expect("write");
+    std::fs::write(
+        &cfg,
+        "[[environment]]\nname = \"prod\"\ntier = \"strictest\"\nsource = \"demo\"\n",
+    )
+    .expect("write");
     let out = run_provost(tmp.path(), &["--config", cfg.to_str().expect("utf8"), "ls"]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
-    assert!(err.contains("provost.toml") && err.contains("strictest") && err.contains("line 3"), "{err}");
+    assert!(
+        err.contains("provost.toml") && err.contains("strictest") && err.contains("line 3"),
+        "{err}"
+    );
 
-    std::fs::write(&cfg, "[[environment]]\nname = \"prod\"\ntier = \"required\"\nsource = \"harbor\"\n").expect("write");
+    std::fs::write(
+        &cfg,
+        "[[environment]]\nname = \"prod\"\ntier = \"required\"\nsource = \"harbor\"\n",
+    )
+    .expect("write");
     let out = run_provost(tmp.path(), &["--config", cfg.to_str().expect("utf8"), "ls"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("\"harbor\""), "{}", stderr(&out));
@@ -96,15 +145,36 @@ fn demo_reset_refuses_a_directory_that_is_not_a_layout() {
     let precious = tmp.path().join("work");
     std::fs::create_dir_all(&precious).expect("mkdir");
     std::fs::write(precious.join("notes.txt"), "keep me").expect("write");
-    let out = run_provost(tmp.path(), &["--store", precious.to_str().expect("utf8"), "demo", "--reset"]);
+    let out = run_provost(
+        tmp.path(),
+        &[
+            "--store",
+            precious.to_str().expect("utf8"),
+            "demo",
+            "--reset",
+        ],
+    );
     assert_ne!(out.status.code(), Some(0));
-    assert!(stderr(&out).contains("refusing to reset"), "{}", stderr(&out));
-    assert_eq!(std::fs::read_to_string(precious.join("notes.txt")).expect("kept"), "keep me");
+    assert!(
+        stderr(&out).contains("refusing to reset"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(precious.join("notes.txt")).expect("kept"),
+        "keep me"
+    );
 
     let fresh = tmp.path().join("fresh");
-    let out = run_provost(tmp.path(), &["--store", fresh.to_str().expect("utf8"), "demo"]);
+    let out = run_provost(
+        tmp.path(),
+        &["--store", fresh.to_str().expect("utf8"), "demo"],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
-    let out = run_provost(tmp.path(), &["--store", fresh.to_str().expect("utf8"), "demo", "--reset"]);
+    let out = run_provost(
+        tmp.path(),
+        &["--store", fresh.to_str().expect("utf8"), "demo", "--reset"],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("digests"));
 }
@@ -119,11 +189,28 @@ fn an_oversized_manifest_in_a_layout_is_refused() {
     body.extend(std::iter::repeat_n(b'a', 5 * 1024 * 1024));
     body.extend_from_slice(b"\"}}");
     let d = provost::oci::digest::sha256(&body);
-    std::fs::write(dir.join("blobs/sha256").join(d.trim_start_matches("sha256:")), &body).expect("blob");
+    std::fs::write(
+        dir.join("blobs/sha256")
+            .join(d.trim_start_matches("sha256:")),
+        &body,
+    )
+    .expect("blob");
     let index = serde_json::json!({"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":d,"size":body.len(),"annotations":{"org.opencontainers.image.ref.name":"big/app:v1"}}]});
-    std::fs::write(dir.join("index.json"), serde_json::to_vec(&index).expect("json")).expect("index");
+    std::fs::write(
+        dir.join("index.json"),
+        serde_json::to_vec(&index).expect("json"),
+    )
+    .expect("index");
     drop(store);
-    let out = run_provost(tmp.path(), &["--store", dir.to_str().expect("utf8"), "inspect", "big/app:v1"]);
+    let out = run_provost(
+        tmp.path(),
+        &[
+            "--store",
+            dir.to_str().expect("utf8"),
+            "inspect",
+            "big/app:v1",
+        ],
+    );
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
     assert!(stderr(&out).contains("limit"), "{}", stderr(&out));
 }

@@ -13,7 +13,18 @@ impl Tmux {
     fn start(cmd: &str, home: &std::path::Path) -> Tmux {
         let session = format!("provost-e2e-{}", std::process::id());
         let status = Command::new("tmux")
-            .args(["-L", &session, "new-session", "-d", "-s", &session, "-x", "100", "-y", "30"])
+            .args([
+                "-L",
+                &session,
+                "new-session",
+                "-d",
+                "-s",
+                &session,
+                "-x",
+                "100",
+                "-y",
+                "30",
+            ])
             .arg(format!("env HOME={} NO_COLOR=1 {cmd}", home.display()))
             .status()
             .expect("tmux is installed (scripts/test.sh installs it)");
@@ -34,7 +45,14 @@ impl Tmux {
 
     fn screen(&self) -> String {
         let out = Command::new("tmux")
-            .args(["-L", &self.session, "capture-pane", "-p", "-t", &self.session])
+            .args([
+                "-L",
+                &self.session,
+                "capture-pane",
+                "-p",
+                "-t",
+                &self.session,
+            ])
             .output()
             .expect("capture-pane");
         String::from_utf8_lossy(&out.stdout).to_string()
@@ -47,7 +65,10 @@ impl Tmux {
             if s.contains(text) {
                 return s;
             }
-            assert!(Instant::now() < deadline, "{text:?} never appeared; screen:\n{s}");
+            assert!(
+                Instant::now() < deadline,
+                "{text:?} never appeared; screen:\n{s}"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -63,7 +84,9 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = Command::new("tmux").args(["-L", &self.session, "kill-server"]).status();
+        let _ = Command::new("tmux")
+            .args(["-L", &self.session, "kill-server"])
+            .status();
     }
 }
 
@@ -100,5 +123,8 @@ fn navigates_from_sources_to_one_digests_layers_by_keys() {
         assert!(Instant::now() < deadline, "provost did not quit: {s}");
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert!(home.path().join(".local/share/provost/demo/oci-layout").is_file());
+    assert!(home
+        .path()
+        .join(".local/share/provost/demo/oci-layout")
+        .is_file());
 }

@@ -52,7 +52,12 @@ impl Harness {
         let jobs = Jobs::new(&settings, tx);
         let mut app = App::new(&settings, Keymap::default_keymap());
         app.size = (100, 30);
-        Harness { app, jobs, rx, _tmp: tmp }
+        Harness {
+            app,
+            jobs,
+            rx,
+            _tmp: tmp,
+        }
     }
 
     /// Applies an action and runs the jobs it starts until nothing is loading.
@@ -146,7 +151,10 @@ async fn index_platforms_drill_down_and_back() {
     insta::assert_snapshot!("detail_platform", h.draw(100, 30).backend());
 
     h.cmd(Command::Back).await;
-    assert_eq!(h.app.detail.ready().map(|a| a.digest.clone()), Some(index.digest.clone()));
+    assert_eq!(
+        h.app.detail.ready().map(|a| a.digest.clone()),
+        Some(index.digest.clone())
+    );
     h.cmd(Command::Back).await;
     assert_eq!(h.app.focus, Pane::Tags);
 }
@@ -194,7 +202,14 @@ async fn environment_shows_only_its_tags() {
     h.down(3).await; // prod (required)
     h.cmd(Command::Open).await;
     h.cmd(Command::Open).await;
-    let tags: Vec<String> = h.app.tags.ready().expect("tags").iter().map(|r| r.tag.clone()).collect();
+    let tags: Vec<String> = h
+        .app
+        .tags
+        .ready()
+        .expect("tags")
+        .iter()
+        .map(|r| r.tag.clone())
+        .collect();
     assert_eq!(tags, vec!["prod"]);
     insta::assert_snapshot!("environment_prod", h.draw(100, 30).backend());
 }
@@ -204,8 +219,13 @@ async fn unreachable_registry_shows_the_error_with_its_retry_key() {
     let mut h = Harness::new(&["127.0.0.1:9"]).await;
     h.down(1).await;
     h.cmd(Command::Open).await;
-    let Slot::Failed(e) = &h.app.repos else { panic!("expected a failure, got {:?}", h.app.repos) };
-    assert!(e.contains("cannot reach 127.0.0.1:9") && e.contains("press r to retry"), "{e}");
+    let Slot::Failed(e) = &h.app.repos else {
+        panic!("expected a failure, got {:?}", h.app.repos)
+    };
+    assert!(
+        e.contains("cannot reach 127.0.0.1:9") && e.contains("press r to retry"),
+        "{e}"
+    );
     insta::assert_snapshot!("unreachable", h.draw(100, 30).backend());
     // r retries: the pane goes back to loading and fails again, still without ending the app.
     h.cmd(Command::Refresh).await;
@@ -218,14 +238,24 @@ async fn stale_answers_are_dropped_and_copy_gives_the_full_reference() {
     let mut h = Harness::new(&[]).await;
     h.cmd(Command::Open).await;
     let before = h.app.repos.clone();
-    h.act(Action::ReposLoaded { generation: 0, result: Ok(vec!["stale/repo".into()]) }).await;
-    assert_eq!(h.app.repos, before, "an answer for an older request must not land");
+    h.act(Action::ReposLoaded {
+        generation: 0,
+        result: Ok(vec!["stale/repo".into()]),
+    })
+    .await;
+    assert_eq!(
+        h.app.repos, before,
+        "an answer for an older request must not land"
+    );
 
     h.cmd(Command::Open).await;
     h.down(7).await; // prod
     h.cmd(Command::Copy).await;
     let copied = h.app.clipboard.clone().expect("copied");
-    assert!(copied.starts_with("store/acme/api:prod@sha256:"), "{copied}");
+    assert!(
+        copied.starts_with("store/acme/api:prod@sha256:"),
+        "{copied}"
+    );
     assert_eq!(copied.len(), "store/acme/api:prod@sha256:".len() + 64);
 }
 
@@ -235,13 +265,26 @@ async fn mouse_click_selects_and_second_click_opens() {
     h.cmd(Command::Open).await;
     let repos = h.app.areas().repositories;
     let row = repos.y + 1 + 2; // third repository
-    h.act(Action::ClickAt { column: repos.x + 2, row }).await;
+    h.act(Action::ClickAt {
+        column: repos.x + 2,
+        row,
+    })
+    .await;
     assert_eq!(h.app.focus, Pane::Repositories);
     assert_eq!(h.app.repos_view.selected, 2);
-    h.act(Action::ClickAt { column: repos.x + 2, row }).await;
+    h.act(Action::ClickAt {
+        column: repos.x + 2,
+        row,
+    })
+    .await;
     assert_eq!(h.app.active_repo.as_deref(), Some("acme/web"));
     let tags = h.app.areas().tags;
-    h.act(Action::ScrollAt { column: tags.x + 3, row: tags.y + 3, down: true }).await;
+    h.act(Action::ScrollAt {
+        column: tags.x + 3,
+        row: tags.y + 3,
+        down: true,
+    })
+    .await;
     assert_eq!(h.app.focus, Pane::Tags);
     assert_eq!(h.app.tags_view.selected, 3);
 }

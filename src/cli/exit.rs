@@ -35,7 +35,10 @@ fn oci_code(e: &OciError) -> i32 {
         INTEGRITY
     } else if e.is_not_found() {
         NOT_FOUND
-    } else if matches!(e, OciError::InvalidReference { .. } | OciError::InvalidDigest(_)) {
+    } else if matches!(
+        e,
+        OciError::InvalidReference { .. } | OciError::InvalidDigest(_)
+    ) {
         USAGE
     } else {
         ERROR

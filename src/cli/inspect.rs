@@ -31,17 +31,30 @@ pub fn render_text(source: &str, a: &Artifact) -> String {
     if let Some(t) = &a.artifact_type {
         line("Artifact", t);
     }
-    line("Size", &format!("{} (manifest {} B)", human_size(a.size), a.manifest_size));
+    line(
+        "Size",
+        &format!("{} (manifest {} B)", human_size(a.size), a.manifest_size),
+    );
     line("Created", a.created.as_deref().unwrap_or("unknown"));
     if let Some(p) = &a.platform {
         line("Platform", p);
     }
-    line("Tags", &if a.tags.is_empty() { "(none)".to_string() } else { a.tags.join(", ") });
+    line(
+        "Tags",
+        &if a.tags.is_empty() {
+            "(none)".to_string()
+        } else {
+            a.tags.join(", ")
+        },
+    );
     if let Some(s) = &a.subject {
         line("Subject", s);
     }
     if let Some(c) = &a.config {
-        line("Config", &format!("{} {} {}", c.digest, human_size(c.size), c.media_type));
+        line(
+            "Config",
+            &format!("{} {} {}", c.digest, human_size(c.size), c.media_type),
+        );
         if !c.entrypoint.is_empty() {
             line("Entrypoint", &c.entrypoint.join(" "));
         }
@@ -52,13 +65,23 @@ pub fn render_text(source: &str, a: &Artifact) -> String {
     if !a.platforms.is_empty() {
         out.push_str("Platforms\n");
         for p in &a.platforms {
-            out.push_str(&format!("  {:<16} {} {}\n", sanitize(&p.platform), p.digest, human_size(p.size)));
+            out.push_str(&format!(
+                "  {:<16} {} {}\n",
+                sanitize(&p.platform),
+                p.digest,
+                human_size(p.size)
+            ));
         }
     }
     if !a.layers.is_empty() {
         out.push_str("Layers\n");
         for l in &a.layers {
-            out.push_str(&format!("  {} {:>10} {}\n", l.digest, human_size(l.size), sanitize(&l.media_type)));
+            out.push_str(&format!(
+                "  {} {:>10} {}\n",
+                l.digest,
+                human_size(l.size),
+                sanitize(&l.media_type)
+            ));
         }
     }
     if !a.annotations.is_empty() {

@@ -36,7 +36,10 @@ pub async fn ls(settings: &Settings, target: Option<&str>, json: bool, all: bool
     };
     let trimmed = target.trim_end_matches('/');
     let is_source = !trimmed.contains('/')
-        && (settings.source(trimmed).is_some() || trimmed.contains('.') || trimmed.contains(':') || trimmed == "localhost");
+        && (settings.source(trimmed).is_some()
+            || trimmed.contains('.')
+            || trimmed.contains(':')
+            || trimmed == "localhost");
     if is_source {
         let source = settings.source_for(trimmed)?;
         let repos = source
@@ -51,7 +54,10 @@ pub async fn ls(settings: &Settings, target: Option<&str>, json: bool, all: bool
                     let tags = tags_with_digests(store.as_ref(), &repo).await?;
                     Ok::<_, crate::oci::OciError>(RepoTags {
                         repository: repo,
-                        tags: tags.into_iter().map(|(tag, digest)| TagRow { tag, digest }).collect(),
+                        tags: tags
+                            .into_iter()
+                            .map(|(tag, digest)| TagRow { tag, digest })
+                            .collect(),
                     })
                 })
                 .buffered(CONCURRENCY / 4)
@@ -63,7 +69,12 @@ pub async fn ls(settings: &Settings, target: Option<&str>, json: bool, all: bool
             }
             for r in listed {
                 for t in r.tags {
-                    println!("{}:{}\t{}", sanitize(&r.repository), sanitize(&t.tag), t.digest);
+                    println!(
+                        "{}:{}\t{}",
+                        sanitize(&r.repository),
+                        sanitize(&t.tag),
+                        t.digest
+                    );
                 }
             }
             return Ok(());
@@ -82,7 +93,10 @@ pub async fn ls(settings: &Settings, target: Option<&str>, json: bool, all: bool
         .await
         .wrap_err_with(|| format!("listing the tags of {} in {}", r.repository, source.name))?;
     if json {
-        let rows: Vec<TagRow> = tags.into_iter().map(|(tag, digest)| TagRow { tag, digest }).collect();
+        let rows: Vec<TagRow> = tags
+            .into_iter()
+            .map(|(tag, digest)| TagRow { tag, digest })
+            .collect();
         return print_json(&rows);
     }
     let width = tags.iter().map(|(t, _)| t.len()).max().unwrap_or(3).max(3);

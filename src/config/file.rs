@@ -99,7 +99,11 @@ impl ConfigFile {
         };
         if let Some(t) = self.timeout_secs {
             if t == 0 || t > 600 {
-                return Err(invalid("timeout_secs", &t.to_string(), "must be between 1 and 600"));
+                return Err(invalid(
+                    "timeout_secs",
+                    &t.to_string(),
+                    "must be between 1 and 600",
+                ));
             }
         }
         let mut names = std::collections::HashSet::new();
@@ -109,7 +113,9 @@ impl ConfigFile {
             let host_ok = !r.host.is_empty()
                 && !r.host.contains("://")
                 && !r.host.contains('/')
-                && r.host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+                && r.host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
             if !host_ok {
                 return Err(invalid(
                     "registry.host",
@@ -119,21 +125,42 @@ impl ConfigFile {
             }
             let name = r.name.clone().unwrap_or_else(|| r.host.clone());
             if !names.insert(name.clone()) {
-                return Err(invalid("registry.name", &name, "the name is already used by another source"));
+                return Err(invalid(
+                    "registry.name",
+                    &name,
+                    "the name is already used by another source",
+                ));
             }
         }
         for s in &self.store {
             if s.name.is_empty() || s.name.contains('/') {
-                return Err(invalid("store.name", &s.name, "a store name is one word without '/'"));
+                return Err(invalid(
+                    "store.name",
+                    &s.name,
+                    "a store name is one word without '/'",
+                ));
             }
             if !names.insert(s.name.clone()) {
-                return Err(invalid("store.name", &s.name, "the name is already used by another source"));
+                return Err(invalid(
+                    "store.name",
+                    &s.name,
+                    "the name is already used by another source",
+                ));
             }
         }
         let mut envs = std::collections::HashSet::new();
         for e in &self.environment {
-            if e.name.is_empty() || !e.name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_')) {
-                return Err(invalid("environment.name", &e.name, "use letters, digits, - and _"));
+            if e.name.is_empty()
+                || !e
+                    .name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+            {
+                return Err(invalid(
+                    "environment.name",
+                    &e.name,
+                    "use letters, digits, - and _",
+                ));
             }
             if !envs.insert(e.name.clone()) {
                 return Err(invalid("environment.name", &e.name, "defined twice"));
@@ -183,14 +210,20 @@ tag = "prod"
 
     #[test]
     fn bad_host_is_quoted() {
-        let f = ConfigFile::parse("[[registry]]\nhost = \"https://r.example/v2\"\n", "c.toml").expect("parses");
+        let f = ConfigFile::parse("[[registry]]\nhost = \"https://r.example/v2\"\n", "c.toml")
+            .expect("parses");
         let msg = f.validate("c.toml").expect_err("invalid").to_string();
-        assert!(msg.contains("https://r.example/v2") && msg.contains("c.toml"), "{msg}");
+        assert!(
+            msg.contains("https://r.example/v2") && msg.contains("c.toml"),
+            "{msg}"
+        );
     }
 
     #[test]
     fn unknown_keys_are_refused() {
-        let msg = ConfigFile::parse("colour = \"red\"\n", "c.toml").expect_err("unknown").to_string();
+        let msg = ConfigFile::parse("colour = \"red\"\n", "c.toml")
+            .expect_err("unknown")
+            .to_string();
         assert!(msg.contains("colour"), "{msg}");
     }
 }

@@ -115,7 +115,10 @@ impl Settings {
         }
         let mut sources = Vec::new();
         let default_store = match &o.store {
-            Some(dir) => Some((STORE_SOURCE.to_string(), LayoutStore::open(STORE_SOURCE, dir)?)),
+            Some(dir) => Some((
+                STORE_SOURCE.to_string(),
+                LayoutStore::open(STORE_SOURCE, dir)?,
+            )),
             None if file.demo.unwrap_or(true) => {
                 let dir = paths::demo_store().ok_or_else(|| ConfigError::Invalid {
                     path: path_str.clone(),
@@ -124,7 +127,10 @@ impl Settings {
                     reason: "no user data directory to hold the demo store (is HOME set?)".into(),
                 })?;
                 crate::demo::ensure(&dir).await?;
-                Some((DEMO_SOURCE.to_string(), LayoutStore::open(DEMO_SOURCE, &dir)?))
+                Some((
+                    DEMO_SOURCE.to_string(),
+                    LayoutStore::open(DEMO_SOURCE, &dir)?,
+                ))
             }
             None => None,
         };
@@ -150,7 +156,10 @@ impl Settings {
             });
         }
         for host in &o.insecure_registries {
-            if !sources.iter().any(|s| s.store.location() == *host || s.name == *host) {
+            if !sources
+                .iter()
+                .any(|s| s.store.location() == *host || s.name == *host)
+            {
                 sources.push(NamedSource {
                     name: host.clone(),
                     store: Arc::new(Source::Remote(RemoteStore::new(host, true, timeout)?)),
@@ -192,12 +201,20 @@ impl Settings {
                     value: e.source.clone(),
                     reason: format!(
                         "no registry or store has that name (known: {})",
-                        sources.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
+                        sources
+                            .iter()
+                            .map(|s| s.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 });
             }
         }
-        let theme = o.theme.clone().or(file.theme.clone()).unwrap_or_else(|| "default".into());
+        let theme = o
+            .theme
+            .clone()
+            .or(file.theme.clone())
+            .unwrap_or_else(|| "default".into());
         Ok(Settings {
             path,
             theme,
@@ -220,12 +237,16 @@ impl Settings {
     /// only when marked insecure), else the default store when `registry` is empty.
     pub fn source_for(&self, registry: &str) -> Result<NamedSource, ConfigError> {
         if registry.is_empty() {
-            return self.sources.first().cloned().ok_or_else(|| ConfigError::Invalid {
-                path: "command line".into(),
-                key: "reference".into(),
-                value: String::new(),
-                reason: "no registry given and no default store (use --store DIR)".into(),
-            });
+            return self
+                .sources
+                .first()
+                .cloned()
+                .ok_or_else(|| ConfigError::Invalid {
+                    path: "command line".into(),
+                    key: "reference".into(),
+                    value: String::new(),
+                    reason: "no registry given and no default store (use --store DIR)".into(),
+                });
         }
         if let Some(s) = self.source(registry) {
             return Ok(s.clone());
@@ -233,7 +254,11 @@ impl Settings {
         let insecure = self.insecure.iter().any(|h| h == registry);
         Ok(NamedSource {
             name: registry.to_string(),
-            store: Arc::new(Source::Remote(RemoteStore::new(registry, insecure, self.timeout)?)),
+            store: Arc::new(Source::Remote(RemoteStore::new(
+                registry,
+                insecure,
+                self.timeout,
+            )?)),
         })
     }
 }

@@ -1,7 +1,9 @@
 //! Building real OCI images from small deterministic layers: tar + gzip with fixed metadata,
 //! an image config, a manifest, and an index for multi-platform images.
 
-use crate::oci::media::{self, Descriptor, ImageConfig, ImageIndex, ImageManifest, Platform, RootFs, RuntimeConfig};
+use crate::oci::media::{
+    self, Descriptor, ImageConfig, ImageIndex, ImageManifest, Platform, RootFs, RuntimeConfig,
+};
 use crate::oci::{digest, Result, Store};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -101,7 +103,12 @@ fn json<T: serde::Serialize>(v: &T) -> Vec<u8> {
 }
 
 /// Pushes layers, config and manifest; returns the manifest's descriptor (with platform).
-pub async fn push_image(store: &impl Store, repo: &str, spec: &ImageSpec, tag: Option<&str>) -> Result<Descriptor> {
+pub async fn push_image(
+    store: &impl Store,
+    repo: &str,
+    spec: &ImageSpec,
+    tag: Option<&str>,
+) -> Result<Descriptor> {
     let config = ImageConfig {
         created: Some(spec.created.clone()),
         architecture: spec.platform.architecture.clone(),
@@ -157,7 +164,9 @@ pub async fn push_image(store: &impl Store, repo: &str, spec: &ImageSpec, tag: O
         annotations: spec.annotations.clone(),
     };
     let bytes = json(&manifest);
-    let d = store.put_manifest(repo, tag, media::OCI_MANIFEST, &bytes).await?;
+    let d = store
+        .put_manifest(repo, tag, media::OCI_MANIFEST, &bytes)
+        .await?;
     Ok(Descriptor {
         media_type: media::OCI_MANIFEST.into(),
         digest: d,
@@ -184,7 +193,9 @@ pub async fn push_index(
         annotations,
     };
     let bytes = json(&index);
-    let d = store.put_manifest(repo, tag, media::OCI_INDEX, &bytes).await?;
+    let d = store
+        .put_manifest(repo, tag, media::OCI_INDEX, &bytes)
+        .await?;
     Ok(Descriptor {
         media_type: media::OCI_INDEX.into(),
         digest: d,
@@ -196,7 +207,9 @@ pub async fn push_index(
 /// Points `tag` at an existing manifest.
 pub async fn tag(store: &impl Store, repo: &str, digest: &str, tag: &str) -> Result<()> {
     let m = store.get_manifest(repo, digest).await?;
-    store.put_manifest(repo, Some(tag), &m.media_type, &m.bytes).await?;
+    store
+        .put_manifest(repo, Some(tag), &m.media_type, &m.bytes)
+        .await?;
     Ok(())
 }
 
@@ -206,7 +219,11 @@ mod tests {
 
     #[test]
     fn layers_are_reproducible() {
-        let files = [File { path: "app/x", contents: b"hello", mode: 0o755 }];
+        let files = [File {
+            path: "app/x",
+            contents: b"hello",
+            mode: 0o755,
+        }];
         let a = layer(&files, "COPY x").expect("layer");
         let b = layer(&files, "COPY x").expect("layer");
         assert_eq!(a.tar_gz, b.tar_gz);
@@ -216,7 +233,13 @@ mod tests {
         let names: Vec<String> = archive
             .entries()
             .expect("entries")
-            .map(|e| e.expect("entry").path().expect("path").display().to_string())
+            .map(|e| {
+                e.expect("entry")
+                    .path()
+                    .expect("path")
+                    .display()
+                    .to_string()
+            })
             .collect();
         assert_eq!(names, vec!["app/", "app/x"]);
     }

@@ -40,12 +40,42 @@ pub const LANDSCAPE: &[Service] = &[
         source: "https://github.com/acme/api",
         description: "Public REST API",
         releases: &[
-            Release { version: "1.2.0", created: "2026-09-02T09:14:00Z", architectures: AMD64, env_tags: &[] },
-            Release { version: "1.3.0", created: "2026-09-30T15:02:00Z", architectures: AMD64, env_tags: &[] },
-            Release { version: "1.4.0", created: "2026-10-21T11:40:00Z", architectures: AMD64, env_tags: &[] },
-            Release { version: "1.4.1", created: "2026-11-03T08:05:00Z", architectures: AMD64, env_tags: &["prod"] },
-            Release { version: "1.4.2", created: "2026-11-20T10:19:00Z", architectures: AMD64, env_tags: &["staging"] },
-            Release { version: "1.5.0-rc.1", created: "2026-11-21T16:48:00Z", architectures: AMD64, env_tags: &["dev"] },
+            Release {
+                version: "1.2.0",
+                created: "2026-09-02T09:14:00Z",
+                architectures: AMD64,
+                env_tags: &[],
+            },
+            Release {
+                version: "1.3.0",
+                created: "2026-09-30T15:02:00Z",
+                architectures: AMD64,
+                env_tags: &[],
+            },
+            Release {
+                version: "1.4.0",
+                created: "2026-10-21T11:40:00Z",
+                architectures: AMD64,
+                env_tags: &[],
+            },
+            Release {
+                version: "1.4.1",
+                created: "2026-11-03T08:05:00Z",
+                architectures: AMD64,
+                env_tags: &["prod"],
+            },
+            Release {
+                version: "1.4.2",
+                created: "2026-11-20T10:19:00Z",
+                architectures: AMD64,
+                env_tags: &["staging"],
+            },
+            Release {
+                version: "1.5.0-rc.1",
+                created: "2026-11-21T16:48:00Z",
+                architectures: AMD64,
+                env_tags: &["dev"],
+            },
         ],
     },
     Service {
@@ -53,9 +83,24 @@ pub const LANDSCAPE: &[Service] = &[
         source: "https://github.com/acme/web",
         description: "Customer web front end",
         releases: &[
-            Release { version: "2.0.0", created: "2026-08-12T13:30:00Z", architectures: AMD64, env_tags: &[] },
-            Release { version: "2.1.0", created: "2026-10-07T10:00:00Z", architectures: AMD64, env_tags: &["prod"] },
-            Release { version: "2.2.0", created: "2026-11-18T14:22:00Z", architectures: &["amd64", "arm64"], env_tags: &["staging", "dev"] },
+            Release {
+                version: "2.0.0",
+                created: "2026-08-12T13:30:00Z",
+                architectures: AMD64,
+                env_tags: &[],
+            },
+            Release {
+                version: "2.1.0",
+                created: "2026-10-07T10:00:00Z",
+                architectures: AMD64,
+                env_tags: &["prod"],
+            },
+            Release {
+                version: "2.2.0",
+                created: "2026-11-18T14:22:00Z",
+                architectures: &["amd64", "arm64"],
+                env_tags: &["staging", "dev"],
+            },
         ],
     },
     Service {
@@ -63,9 +108,24 @@ pub const LANDSCAPE: &[Service] = &[
         source: "https://github.com/acme/worker",
         description: "Background job runner",
         releases: &[
-            Release { version: "0.9.0", created: "2026-07-28T07:45:00Z", architectures: AMD64, env_tags: &[] },
-            Release { version: "0.9.1", created: "2026-09-15T12:10:00Z", architectures: AMD64, env_tags: &["prod"] },
-            Release { version: "1.0.0", created: "2026-11-12T09:55:00Z", architectures: AMD64, env_tags: &["staging", "dev"] },
+            Release {
+                version: "0.9.0",
+                created: "2026-07-28T07:45:00Z",
+                architectures: AMD64,
+                env_tags: &[],
+            },
+            Release {
+                version: "0.9.1",
+                created: "2026-09-15T12:10:00Z",
+                architectures: AMD64,
+                env_tags: &["prod"],
+            },
+            Release {
+                version: "1.0.0",
+                created: "2026-11-12T09:55:00Z",
+                architectures: AMD64,
+                env_tags: &["staging", "dev"],
+            },
         ],
     },
     Service {
@@ -73,15 +133,27 @@ pub const LANDSCAPE: &[Service] = &[
         source: "https://github.com/acme/billing",
         description: "Invoicing service",
         releases: &[
-            Release { version: "3.1.0", created: "2026-10-01T17:20:00Z", architectures: AMD64, env_tags: &["prod"] },
-            Release { version: "3.2.0", created: "2026-11-19T08:31:00Z", architectures: AMD64, env_tags: &["staging", "dev"] },
+            Release {
+                version: "3.1.0",
+                created: "2026-10-01T17:20:00Z",
+                architectures: AMD64,
+                env_tags: &["prod"],
+            },
+            Release {
+                version: "3.2.0",
+                created: "2026-11-19T08:31:00Z",
+                architectures: AMD64,
+                env_tags: &["staging", "dev"],
+            },
         ],
     },
 ];
 
 /// The commit a release was built from: stable, 40 hex digits.
 pub fn revision(service: &Service, release: &Release) -> String {
-    let d = crate::oci::digest::sha256(format!("{}@{}", service.repository, release.version).as_bytes());
+    let d = crate::oci::digest::sha256(
+        format!("{}@{}", service.repository, release.version).as_bytes(),
+    );
     d.trim_start_matches("sha256:")[..40].to_string()
 }
 
@@ -96,14 +168,34 @@ fn base_layer() -> std::io::Result<image::Layer> {
     )
 }
 
-fn build_spec(service: &Service, release: &Release, arch: &str, base: &image::Layer) -> std::io::Result<ImageSpec> {
-    let name = service.repository.rsplit('/').next().unwrap_or(service.repository);
+fn build_spec(
+    service: &Service,
+    release: &Release,
+    arch: &str,
+    base: &image::Layer,
+) -> std::io::Result<ImageSpec> {
+    let name = service
+        .repository
+        .rsplit('/')
+        .next()
+        .unwrap_or(service.repository);
     let rev = revision(service, release);
-    let binary = image::filler(&format!("{}-{}-{arch}", service.repository, release.version), 3000 + 137 * release.version.len() * (name.len() + 1));
+    let binary = image::filler(
+        &format!("{}-{}-{arch}", service.repository, release.version),
+        3000 + 137 * release.version.len() * (name.len() + 1),
+    );
     let app = image::layer(
         &[
-            File { path: &format!("app/{name}"), contents: &binary, mode: 0o755 },
-            File { path: "app/VERSION", contents: format!("{}\n", release.version).as_bytes(), mode: 0o644 },
+            File {
+                path: &format!("app/{name}"),
+                contents: &binary,
+                mode: 0o755,
+            },
+            File {
+                path: "app/VERSION",
+                contents: format!("{}\n", release.version).as_bytes(),
+                mode: 0o644,
+            },
         ],
         &format!("COPY {name} /app/ # buildkit"),
     )?;
@@ -113,7 +205,10 @@ fn build_spec(service: &Service, release: &Release, arch: &str, base: &image::La
     annotations.insert(annotation::REVISION.to_string(), rev.clone());
     annotations.insert(annotation::VERSION.to_string(), release.version.to_string());
     annotations.insert(annotation::TITLE.to_string(), name.to_string());
-    annotations.insert(annotation::DESCRIPTION.to_string(), service.description.to_string());
+    annotations.insert(
+        annotation::DESCRIPTION.to_string(),
+        service.description.to_string(),
+    );
     let mut labels = BTreeMap::new();
     labels.insert(annotation::SOURCE.to_string(), service.source.to_string());
     labels.insert(annotation::REVISION.to_string(), rev);
@@ -126,7 +221,10 @@ fn build_spec(service: &Service, release: &Release, arch: &str, base: &image::La
         },
         created: release.created.to_string(),
         entrypoint: vec![format!("/app/{name}")],
-        env: vec!["PATH=/usr/local/bin:/usr/bin:/bin".into(), format!("APP_VERSION={}", release.version)],
+        env: vec![
+            "PATH=/usr/local/bin:/usr/bin:/bin".into(),
+            format!("APP_VERSION={}", release.version),
+        ],
         labels,
         annotations,
         layers: vec![base.clone(), app],
@@ -134,7 +232,10 @@ fn build_spec(service: &Service, release: &Release, arch: &str, base: &image::La
 }
 
 fn io_err(e: std::io::Error) -> OciError {
-    OciError::Io { path: "demo layer".into(), source: e }
+    OciError::Io {
+        path: "demo layer".into(),
+        source: e,
+    }
 }
 
 /// Writes the whole landscape into `store`. Safe to run twice: content is reproducible.
@@ -145,7 +246,8 @@ pub async fn seed(store: &impl Store) -> Result<usize> {
         for release in service.releases {
             let repo = service.repository;
             let top = if release.architectures.len() == 1 {
-                let spec = build_spec(service, release, release.architectures[0], &base).map_err(io_err)?;
+                let spec = build_spec(service, release, release.architectures[0], &base)
+                    .map_err(io_err)?;
                 image::push_image(store, repo, &spec, Some(release.version)).await?
             } else {
                 let mut children = vec![];
@@ -154,8 +256,16 @@ pub async fn seed(store: &impl Store) -> Result<usize> {
                     children.push(image::push_image(store, repo, &spec, None).await?);
                     digests += 1;
                 }
-                let spec = build_spec(service, release, release.architectures[0], &base).map_err(io_err)?;
-                image::push_index(store, repo, children, spec.annotations, Some(release.version)).await?
+                let spec = build_spec(service, release, release.architectures[0], &base)
+                    .map_err(io_err)?;
+                image::push_index(
+                    store,
+                    repo,
+                    children,
+                    spec.annotations,
+                    Some(release.version),
+                )
+                .await?
             };
             digests += 1;
             for t in release.env_tags {
@@ -184,11 +294,16 @@ pub async fn reset(dir: &Path) -> Result<usize> {
             .filter_map(|e| e.ok())
             .map(|e| e.file_name().to_string_lossy().to_string())
             .collect();
-        let layout_only = entries.iter().all(|n| matches!(n.as_str(), "oci-layout" | "index.json" | "blobs") || n.starts_with('.'));
+        let layout_only = entries.iter().all(|n| {
+            matches!(n.as_str(), "oci-layout" | "index.json" | "blobs") || n.starts_with('.')
+        });
         if !layout_only {
             return Err(OciError::Layout {
                 path: dir.display().to_string(),
-                reason: format!("refusing to reset: it holds files that are not part of an OCI layout ({})", entries.join(", ")),
+                reason: format!(
+                    "refusing to reset: it holds files that are not part of an OCI layout ({})",
+                    entries.join(", ")
+                ),
             });
         }
         for n in ["index.json", "oci-layout"] {

@@ -99,7 +99,11 @@ fn platform_of(d: &Descriptor) -> String {
         })
 }
 
-async fn read_config(store: &impl Store, repo: &str, d: &Descriptor) -> Result<Option<ImageConfig>> {
+async fn read_config(
+    store: &impl Store,
+    repo: &str,
+    d: &Descriptor,
+) -> Result<Option<ImageConfig>> {
     if d.media_type != media::OCI_CONFIG && d.media_type != media::DOCKER_CONFIG {
         return Ok(None);
     }
@@ -120,8 +124,18 @@ fn image_size(manifest_len: usize, m: &media::ImageManifest) -> u64 {
 }
 
 /// Size of every platform image of an index (children fetched concurrently).
-async fn index_size(store: &impl Store, repo: &str, manifest_len: usize, idx: &media::ImageIndex) -> Result<u64> {
-    let digests: Vec<String> = idx.manifests.iter().take(256).map(|d| d.digest.clone()).collect();
+async fn index_size(
+    store: &impl Store,
+    repo: &str,
+    manifest_len: usize,
+    idx: &media::ImageIndex,
+) -> Result<u64> {
+    let digests: Vec<String> = idx
+        .manifests
+        .iter()
+        .take(256)
+        .map(|d| d.digest.clone())
+        .collect();
     let children: Vec<u64> = stream::iter(digests)
         .map(|digest| async move {
             let child = store.get_manifest(repo, &digest).await?;
@@ -140,8 +154,8 @@ async fn index_size(store: &impl Store, repo: &str, manifest_len: usize, idx: &m
 /// The summary row for one tag: digest, size, created and platforms.
 pub async fn summarize(store: &impl Store, repo: &str, tag: &str) -> Result<TagSummary> {
     let fetched = store.get_manifest(repo, tag).await?;
-    let (manifest, media_type) =
-        Manifest::parse(&fetched.bytes, &fetched.media_type).map_err(|e| malformed(store, tag, e))?;
+    let (manifest, media_type) = Manifest::parse(&fetched.bytes, &fetched.media_type)
+        .map_err(|e| malformed(store, tag, e))?;
     let (size, created, platforms) = match &manifest {
         Manifest::Image(m) => {
             let mut created = m.annotations.get(annotation::CREATED).cloned();
@@ -164,7 +178,11 @@ pub async fn summarize(store: &impl Store, repo: &str, tag: &str) -> Result<TagS
                 .filter(|d| d.platform.is_some())
                 .map(platform_of)
                 .collect();
-            (size, idx.annotations.get(annotation::CREATED).cloned(), platforms)
+            (
+                size,
+                idx.annotations.get(annotation::CREATED).cloned(),
+                platforms,
+            )
         }
     };
     Ok(TagSummary {
@@ -267,7 +285,11 @@ pub async fn describe(
                     cmd: rc.cmd.unwrap_or_default(),
                     user: rc.user.filter(|u| !u.is_empty()),
                     labels: rc.labels.unwrap_or_default(),
-                    history: cfg.history.iter().filter_map(|h| h.created_by.clone()).collect(),
+                    history: cfg
+                        .history
+                        .iter()
+                        .filter_map(|h| h.created_by.clone())
+                        .collect(),
                 });
             } else {
                 art.config = Some(ConfigSummary {

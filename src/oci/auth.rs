@@ -108,7 +108,10 @@ pub fn lookup(registry: &str) -> Result<Credential> {
 }
 
 fn server_keys(registry: &str) -> Vec<String> {
-    if registry == "docker.io" || registry == "index.docker.io" || registry == "registry-1.docker.io" {
+    if registry == "docker.io"
+        || registry == "index.docker.io"
+        || registry == "registry-1.docker.io"
+    {
         vec!["https://index.docker.io/v1/".into(), "docker.io".into()]
     } else {
         vec![registry.to_string()]
@@ -117,16 +120,25 @@ fn server_keys(registry: &str) -> Vec<String> {
 
 fn convert(c: DockerCredential) -> Credential {
     match c {
-        DockerCredential::UsernamePassword(username, password) => Credential::Basic { username, password },
+        DockerCredential::UsernamePassword(username, password) => {
+            Credential::Basic { username, password }
+        }
         DockerCredential::IdentityToken(t) => Credential::IdentityToken(t),
     }
 }
 
 /// Helper failures can echo secrets on stdout, so only the helper's name is reported.
-fn credential_error(registry: &str, path: &std::path::Path, e: CredentialRetrievalError) -> OciError {
+fn credential_error(
+    registry: &str,
+    path: &std::path::Path,
+    e: CredentialRetrievalError,
+) -> OciError {
     let reason = match e {
         CredentialRetrievalError::HelperFailure { helper, .. } => {
-            format!("credential helper {helper} failed (configured in {})", path.display())
+            format!(
+                "credential helper {helper} failed (configured in {})",
+                path.display()
+            )
         }
         CredentialRetrievalError::HelperCommunicationError => format!(
             "cannot run the credential helper configured in {}",
@@ -216,12 +228,13 @@ pub async fn respond(
                 access_token: Option<String>,
             }
             let body = super::remote::read_limited(res, 64 * 1024, registry, "token").await?;
-            let t: TokenResponse = serde_json::from_slice(&body).map_err(|e| OciError::Malformed {
-                what: "token response",
-                name: realm.clone(),
-                source_name: registry.into(),
-                reason: e.to_string(),
-            })?;
+            let t: TokenResponse =
+                serde_json::from_slice(&body).map_err(|e| OciError::Malformed {
+                    what: "token response",
+                    name: realm.clone(),
+                    source_name: registry.into(),
+                    reason: e.to_string(),
+                })?;
             Ok(t.token.or(t.access_token).map(|t| format!("Bearer {t}")))
         }
     }
@@ -244,7 +257,10 @@ mod tests {
                 scope: Some("repository:a/b:pull".into()),
             })
         );
-        assert_eq!(parse_challenge(r#"Basic realm="Registry Realm""#), Some(Challenge::Basic));
+        assert_eq!(
+            parse_challenge(r#"Basic realm="Registry Realm""#),
+            Some(Challenge::Basic)
+        );
         assert_eq!(parse_challenge("Negotiate"), None);
     }
 

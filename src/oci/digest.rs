@@ -13,7 +13,12 @@ pub fn sha256(bytes: &[u8]) -> String {
 /// True when `digest` is `sha256:` followed by exactly 64 lowercase hex digits.
 pub fn is_valid(digest: &str) -> bool {
     match digest.strip_prefix(SHA256_PREFIX) {
-        Some(hex) => hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+        Some(hex) => {
+            hex.len() == 64
+                && hex
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        }
         None => false,
     }
 }
@@ -58,7 +63,9 @@ mod tests {
         assert!(!is_valid("sha256:abc"));
         assert!(!is_valid("sha512:00"));
         assert!(!is_valid(&sha256(b"x").to_uppercase()));
-        assert!(!is_valid("sha256:../../etc/passwd0000000000000000000000000000000000000000000000000"));
+        assert!(!is_valid(
+            "sha256:../../etc/passwd0000000000000000000000000000000000000000000000000"
+        ));
     }
 
     #[test]

@@ -66,7 +66,10 @@ pub enum OciError {
 impl OciError {
     /// True for failures that mean the content itself cannot be trusted.
     pub fn is_integrity(&self) -> bool {
-        matches!(self, OciError::DigestMismatch { .. } | OciError::TooLarge { .. })
+        matches!(
+            self,
+            OciError::DigestMismatch { .. } | OciError::TooLarge { .. }
+        )
     }
 
     /// True when the thing asked for does not exist.

@@ -110,7 +110,9 @@ impl LayoutStore {
     fn entry_name(&self, d: &Descriptor) -> Option<(String, Option<String>)> {
         match d.annotations.get(annotation::REF_NAME) {
             Some(name) => match name.rsplit_once(':') {
-                Some((repo, tag)) if !repo.is_empty() => Some((repo.to_string(), Some(tag.to_string()))),
+                Some((repo, tag)) if !repo.is_empty() => {
+                    Some((repo.to_string(), Some(tag.to_string())))
+                }
                 _ => Some((self.default_repo.clone(), Some(name.clone()))),
             },
             None => d
@@ -130,7 +132,8 @@ impl LayoutStore {
 
     fn blob_path(&self, digest: &str) -> Result<PathBuf> {
         // Only validated digests become paths, so a hostile digest cannot escape the layout.
-        let hex = digest::hex_part(digest).ok_or_else(|| OciError::InvalidDigest(digest.to_string()))?;
+        let hex =
+            digest::hex_part(digest).ok_or_else(|| OciError::InvalidDigest(digest.to_string()))?;
         Ok(self.root.join("blobs/sha256").join(hex))
     }
 
@@ -178,7 +181,10 @@ impl LayoutStore {
     }
 
     fn update_index(&self, change: impl FnOnce(&mut ImageIndex)) -> Result<()> {
-        let _guard = self.write_lock.lock().map_err(|_| self.layout_error("lock poisoned"))?;
+        let _guard = self
+            .write_lock
+            .lock()
+            .map_err(|_| self.layout_error("lock poisoned"))?;
         let mut index = self.read_index()?;
         change(&mut index);
         write_atomic(&self.root.join("index.json"), &to_json(&index)?)
@@ -197,7 +203,9 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let tmp = dir.join(format!(
         ".{}.tmp{}",
-        path.file_name().map(|s| s.to_string_lossy()).unwrap_or_default(),
+        path.file_name()
+            .map(|s| s.to_string_lossy())
+            .unwrap_or_default(),
         std::process::id()
     ));
     let mut f = std::fs::File::create(&tmp).map_err(|e| OciError::io(&tmp, e))?;
@@ -312,14 +320,22 @@ impl Store for LayoutStore {
         };
         let ref_name = tag.map(|t| self.ref_name(repo, t));
         match &ref_name {
-            Some(n) => desc.annotations.insert(annotation::REF_NAME.into(), n.clone()),
-            None => desc.annotations.insert(REPOSITORY_ANNOTATION.into(), repo.to_string()),
+            Some(n) => desc
+                .annotations
+                .insert(annotation::REF_NAME.into(), n.clone()),
+            None => desc
+                .annotations
+                .insert(REPOSITORY_ANNOTATION.into(), repo.to_string()),
         };
         self.update_index(|index| {
             index.manifests.retain(|m| match &ref_name {
                 // A tag moves: the old entry for the same name goes.
                 Some(n) => m.annotations.get(annotation::REF_NAME) != Some(n),
-                None => !(m.digest == d && m.annotations.get(REPOSITORY_ANNOTATION).map(String::as_str) == Some(repo)),
+                None => {
+                    !(m.digest == d
+                        && m.annotations.get(REPOSITORY_ANNOTATION).map(String::as_str)
+                            == Some(repo))
+                }
             });
             index.manifests.push(desc);
         })?;

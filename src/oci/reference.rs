@@ -48,7 +48,9 @@ impl ArtifactRef {
         let (rest, digest) = match input.split_once('@') {
             Some((r, d)) => {
                 if !digest::is_valid(d) {
-                    return Err(bad("the digest must be sha256: followed by 64 lowercase hex digits"));
+                    return Err(bad(
+                        "the digest must be sha256: followed by 64 lowercase hex digits",
+                    ));
                 }
                 (r, Some(d.to_string()))
             }
@@ -62,7 +64,9 @@ impl ArtifactRef {
         };
         if let Some(t) = &tag {
             if !valid_tag(t) {
-                return Err(bad("a tag is 1-128 of [A-Za-z0-9_.-], not starting with . or -"));
+                return Err(bad(
+                    "a tag is 1-128 of [A-Za-z0-9_.-], not starting with . or -",
+                ));
             }
         }
         let (registry, repository) = match name.split_once('/') {
@@ -126,7 +130,9 @@ pub fn valid_repository(repo: &str) -> bool {
                 && b[0].is_ascii_lowercase() | b[0].is_ascii_digit()
                 && b[b.len() - 1].is_ascii_lowercase() | b[b.len() - 1].is_ascii_digit()
                 && b.iter().all(|ch| {
-                    ch.is_ascii_lowercase() || ch.is_ascii_digit() || matches!(ch, b'.' | b'_' | b'-')
+                    ch.is_ascii_lowercase()
+                        || ch.is_ascii_digit()
+                        || matches!(ch, b'.' | b'_' | b'-')
                 })
         })
 }

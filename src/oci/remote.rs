@@ -14,7 +14,9 @@ use futures::StreamExt;
 use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::errors::OciDistributionError;
 use oci_client::Reference;
-use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, LINK, WWW_AUTHENTICATE};
+use reqwest::header::{
+    HeaderMap, ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, LINK, WWW_AUTHENTICATE,
+};
 use reqwest::{Method, StatusCode};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -37,7 +39,9 @@ pub struct RemoteStore {
 
 impl std::fmt::Debug for RemoteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RemoteStore").field("base", &self.base).finish()
+        f.debug_struct("RemoteStore")
+            .field("base", &self.base)
+            .finish()
     }
 }
 
@@ -117,9 +121,16 @@ impl RemoteStore {
         scope: &str,
         headers: HeaderMap,
     ) -> Result<reqwest::Response> {
-        let cached = self.auth_cache.lock().ok().and_then(|c| c.get(scope).cloned());
+        let cached = self
+            .auth_cache
+            .lock()
+            .ok()
+            .and_then(|c| c.get(scope).cloned());
         let build = |auth: Option<&str>| {
-            let mut req = self.http.request(method.clone(), url).headers(headers.clone());
+            let mut req = self
+                .http
+                .request(method.clone(), url)
+                .headers(headers.clone());
             if let Some(a) = auth {
                 req = req.header(AUTHORIZATION, a);
             }
@@ -143,14 +154,21 @@ impl RemoteStore {
             reason: reason.to_string(),
         };
         let Some(challenge) = challenge else {
-            return Err(unauthorized("401 without a usable WWW-Authenticate challenge"));
+            return Err(unauthorized(
+                "401 without a usable WWW-Authenticate challenge",
+            ));
         };
         let credential = self.credential()?;
         let header = auth::respond(&self.http, &self.host, &challenge, credential, scope).await?;
         let Some(header) = header else {
-            return Err(unauthorized("authentication required and no credential is configured"));
+            return Err(unauthorized(
+                "authentication required and no credential is configured",
+            ));
         };
-        let res = build(Some(&header)).send().await.map_err(|e| self.transport(e))?;
+        let res = build(Some(&header))
+            .send()
+            .await
+            .map_err(|e| self.transport(e))?;
         if res.status() == StatusCode::UNAUTHORIZED {
             return Err(unauthorized(&format!(
                 "credentials rejected ({})",
@@ -175,7 +193,12 @@ impl RemoteStore {
         }
         let body = read_limited(res, 4096, &self.host, "error body")
             .await
-            .map(|b| String::from_utf8_lossy(&b).chars().take(300).collect::<String>())
+            .map(|b| {
+                String::from_utf8_lossy(&b)
+                    .chars()
+                    .take(300)
+                    .collect::<String>()
+            })
             .unwrap_or_default();
         OciError::Registry {
             source_name: self.host.clone(),
@@ -186,7 +209,14 @@ impl RemoteStore {
     }
 
     /// Follows `Link: <…>; rel="next"` pages of a list endpoint, collecting `field`.
-    async fn list_paged(&self, first: String, scope: &str, field: &str, what: &'static str, name: &str) -> Result<Vec<String>> {
+    async fn list_paged(
+        &self,
+        first: String,
+        scope: &str,
+        field: &str,
+        what: &'static str,
+        name: &str,
+    ) -> Result<Vec<String>> {
         let mut out = Vec::new();
         let mut next = Some(first);
         let mut seen = std::collections::HashSet::new();
@@ -201,7 +231,9 @@ impl RemoteStore {
                     reason: "the registry's Link paging does not end".into(),
                 });
             }
-            let res = self.send(Method::GET, &url, scope, HeaderMap::new()).await?;
+            let res = self
+                .send(Method::GET, &url, scope, HeaderMap::new())
+                .await?;
             if !res.status().is_success() {
                 return Err(self.error_for(res, what, name).await);
             }
@@ -212,12 +244,13 @@ impl RemoteStore {
                 .and_then(next_link)
                 .map(|l| self.absolute(&l));
             let body = read_limited(res, MAX_LIST_PAGE_BYTES, &self.host, what).await?;
-            let v: serde_json::Value = serde_json::from_slice(&body).map_err(|e| OciError::Malformed {
-                what,
-                name: name.into(),
-                source_name: self.host.clone(),
-                reason: e.to_string(),
-            })?;
+            let v: serde_json::Value =
+                serde_json::from_slice(&body).map_err(|e| OciError::Malformed {
+                    what,
+                    name: name.into(),
+                    source_name: self.host.clone(),
+                    reason: e.to_string(),
+                })?;
             if let Some(items) = v.get(field).and_then(|x| x.as_array()) {
                 out.extend(items.iter().filter_map(|x| x.as_str().map(str::to_string)));
             }
@@ -248,13 +281,12 @@ impl RemoteStore {
                 actual: d.to_string(),
                 source_name: self.host.clone(),
             },
-            OciDistributionError::UnauthorizedError { .. } | OciDistributionError::AuthenticationFailure(_) => {
-                OciError::Unauthorized {
-                    source_name: self.host.clone(),
-                    name: name.to_string(),
-                    reason: "credentials missing or rejected".into(),
-                }
-            }
+            OciDistributionError::UnauthorizedError { .. }
+            | OciDistributionError::AuthenticationFailure(_) => OciError::Unauthorized {
+                source_name: self.host.clone(),
+                name: name.to_string(),
+                reason: "credentials missing or rejected".into(),
+            },
             OciDistributionError::ServerError { code: 401, .. } => OciError::Unauthorized {
                 source_name: self.host.clone(),
                 name: name.to_string(),
@@ -286,9 +318,12 @@ impl RemoteStore {
 pub fn next_link(header: &str) -> Option<String> {
     header.split(',').find_map(|part| {
         let (target, params) = part.trim().split_once(';')?;
-        let is_next = params
-            .split(';')
-            .any(|p| p.trim().replace(' ', "").eq_ignore_ascii_case("rel=\"next\"") || p.trim().eq_ignore_ascii_case("rel=next"));
+        let is_next = params.split(';').any(|p| {
+            p.trim()
+                .replace(' ', "")
+                .eq_ignore_ascii_case("rel=\"next\"")
+                || p.trim().eq_ignore_ascii_case("rel=next")
+        });
         let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
         is_next.then(|| target.to_string())
     })
@@ -351,7 +386,13 @@ impl Store for RemoteStore {
         // default page size and follow its Link headers.
         let url = format!("{}/v2/_catalog", self.base);
         let mut repos = self
-            .list_paged(url, "registry:catalog:*", "repositories", "catalog", "_catalog")
+            .list_paged(
+                url,
+                "registry:catalog:*",
+                "repositories",
+                "catalog",
+                "_catalog",
+            )
             .await?;
         repos.retain(|r| super::reference::valid_repository(r));
         repos.sort();
@@ -362,7 +403,9 @@ impl Store for RemoteStore {
     async fn list_tags(&self, repo: &str) -> Result<Vec<String>> {
         let url = format!("{}/v2/{repo}/tags/list", self.base);
         let scope = format!("repository:{repo}:pull");
-        let mut tags = self.list_paged(url, &scope, "tags", "repository", repo).await?;
+        let mut tags = self
+            .list_paged(url, &scope, "tags", "repository", repo)
+            .await?;
         // Tags become URL path segments later: anything outside the tag grammar is dropped.
         tags.retain(|t| valid_tag(t));
         tags.sort();
@@ -373,7 +416,9 @@ impl Store for RemoteStore {
     async fn resolve(&self, repo: &str, tag: &str) -> Result<String> {
         let url = format!("{}/v2/{repo}/manifests/{tag}", self.base);
         let scope = format!("repository:{repo}:pull");
-        let res = self.send(Method::HEAD, &url, &scope, accept_manifests()).await?;
+        let res = self
+            .send(Method::HEAD, &url, &scope, accept_manifests())
+            .await?;
         if !res.status().is_success() {
             return Err(self.error_for(res, "tag", &format!("{repo}:{tag}")).await);
         }
@@ -391,7 +436,9 @@ impl Store for RemoteStore {
     async fn get_manifest(&self, repo: &str, reference: &str) -> Result<FetchedManifest> {
         let url = format!("{}/v2/{repo}/manifests/{reference}", self.base);
         let scope = format!("repository:{repo}:pull");
-        let res = self.send(Method::GET, &url, &scope, accept_manifests()).await?;
+        let res = self
+            .send(Method::GET, &url, &scope, accept_manifests())
+            .await?;
         let name = format!("{repo}@{reference}");
         if !res.status().is_success() {
             return Err(self.error_for(res, "manifest", &name).await);
@@ -410,7 +457,12 @@ impl Store for RemoteStore {
         let bytes = read_limited(res, MAX_MANIFEST_BYTES, &self.host, "manifest")
             .await
             .map_err(|e| match e {
-                OciError::TooLarge { size, limit, source_name, .. } => OciError::TooLarge {
+                OciError::TooLarge {
+                    size,
+                    limit,
+                    source_name,
+                    ..
+                } => OciError::TooLarge {
                     what: "manifest",
                     digest: name.clone(),
                     size,
@@ -463,11 +515,16 @@ impl Store for RemoteStore {
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|e| {
                 // oci-client checks the digest as the stream ends and reports it as an i/o error.
-                match e.get_ref().and_then(|inner| inner.downcast_ref::<oci_client::errors::DigestError>()) {
+                match e
+                    .get_ref()
+                    .and_then(|inner| inner.downcast_ref::<oci_client::errors::DigestError>())
+                {
                     Some(d) => OciError::DigestMismatch {
                         digest: digest.to_string(),
                         actual: match d {
-                            oci_client::errors::DigestError::VerificationError { actual, .. } => actual.clone(),
+                            oci_client::errors::DigestError::VerificationError {
+                                actual, ..
+                            } => actual.clone(),
                             other => other.to_string(),
                         },
                         source_name: self.host.clone(),
@@ -534,11 +591,15 @@ impl Store for RemoteStore {
         }
         let url = format!("{}/v2/{repo}/manifests/{digest}", self.base);
         let scope = format!("repository:{repo}:delete");
-        let res = self.send(Method::DELETE, &url, &scope, HeaderMap::new()).await?;
+        let res = self
+            .send(Method::DELETE, &url, &scope, HeaderMap::new())
+            .await?;
         if res.status().is_success() {
             Ok(())
         } else {
-            Err(self.error_for(res, "manifest", &format!("{repo}@{digest}")).await)
+            Err(self
+                .error_for(res, "manifest", &format!("{repo}@{digest}"))
+                .await)
         }
     }
 }

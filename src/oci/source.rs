@@ -61,7 +61,13 @@ impl Store for Source {
     async fn put_blob(&self, repo: &str, bytes: &[u8]) -> Result<String> {
         dispatch!(self, s => s.put_blob(repo, bytes).await)
     }
-    async fn put_manifest(&self, repo: &str, tag: Option<&str>, media_type: &str, bytes: &[u8]) -> Result<String> {
+    async fn put_manifest(
+        &self,
+        repo: &str,
+        tag: Option<&str>,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Result<String> {
         dispatch!(self, s => s.put_manifest(repo, tag, media_type, bytes).await)
     }
     async fn delete_manifest(&self, repo: &str, digest: &str) -> Result<()> {

@@ -35,10 +35,30 @@ pub enum Action {
     FilterCancel,
     Tick,
     Resize(u16, u16),
-    ScrollAt { column: u16, row: u16, down: bool },
-    ClickAt { column: u16, row: u16 },
-    ReposLoaded { generation: u64, result: Result<Vec<String>, String> },
-    TagsLoaded { generation: u64, result: Result<Vec<String>, String> },
-    TagSummaryLoaded { generation: u64, tag: String, result: Result<TagSummary, String> },
-    DetailLoaded { generation: u64, result: Result<Box<Artifact>, String> },
+    ScrollAt {
+        column: u16,
+        row: u16,
+        down: bool,
+    },
+    ClickAt {
+        column: u16,
+        row: u16,
+    },
+    ReposLoaded {
+        generation: u64,
+        result: Result<Vec<String>, String>,
+    },
+    TagsLoaded {
+        generation: u64,
+        result: Result<Vec<String>, String>,
+    },
+    TagSummaryLoaded {
+        generation: u64,
+        tag: String,
+        result: Result<TagSummary, String>,
+    },
+    DetailLoaded {
+        generation: u64,
+        result: Result<Box<Artifact>, String>,
+    },
 }

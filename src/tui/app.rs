@@ -31,7 +31,11 @@ impl<T> Slot<T> {
 /// An entry of the sources pane.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SourceItem {
-    Source { name: String, kind: String, location: String },
+    Source {
+        name: String,
+        kind: String,
+        location: String,
+    },
     Environment(Environment),
 }
 
@@ -78,9 +82,24 @@ pub struct Toast {
 /// Work for the background: each carries the generation it answers to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Job {
-    Repos { generation: u64, source: String, repository_glob: Option<String> },
-    Tags { generation: u64, source: String, repository: String, tag_glob: Option<String> },
-    Detail { generation: u64, source: String, repository: String, reference: String, known_tags: Vec<(String, String)> },
+    Repos {
+        generation: u64,
+        source: String,
+        repository_glob: Option<String>,
+    },
+    Tags {
+        generation: u64,
+        source: String,
+        repository: String,
+        tag_glob: Option<String>,
+    },
+    Detail {
+        generation: u64,
+        source: String,
+        repository: String,
+        reference: String,
+        known_tags: Vec<(String, String)>,
+    },
 }
 
 /// Ticks per second of the loop's timer (spinner and toasts).
@@ -126,11 +145,22 @@ impl App {
                 location: s.store.location(),
             })
             .collect();
-        items.extend(settings.environments.iter().cloned().map(SourceItem::Environment));
+        items.extend(
+            settings
+                .environments
+                .iter()
+                .cloned()
+                .map(SourceItem::Environment),
+        );
         let hosts = settings
             .sources
             .iter()
-            .map(|s| (s.name.clone(), (s.store.kind() == "registry").then(|| s.store.location())))
+            .map(|s| {
+                (
+                    s.name.clone(),
+                    (s.store.kind() == "registry").then(|| s.store.location()),
+                )
+            })
             .collect();
         App {
             items,
@@ -243,7 +273,11 @@ impl App {
             }
             Action::Tick => {
                 self.tick += 1;
-                if self.toast.as_ref().is_some_and(|t| t.until_tick <= self.tick) {
+                if self
+                    .toast
+                    .as_ref()
+                    .is_some_and(|t| t.until_tick <= self.tick)
+                {
                     self.toast = None;
                 }
             }
@@ -269,7 +303,10 @@ impl App {
                     self.tags = match result {
                         Ok(tags) => Slot::Ready(
                             tags.into_iter()
-                                .map(|tag| TagRow { tag, summary: Slot::Loading })
+                                .map(|tag| TagRow {
+                                    tag,
+                                    summary: Slot::Loading,
+                                })
                                 .collect(),
                         ),
                         Err(e) => Slot::Failed(e),
@@ -277,7 +314,11 @@ impl App {
                     self.tags_view.clamp(self.visible_tags().len());
                 }
             }
-            Action::TagSummaryLoaded { generation, tag, result } => {
+            Action::TagSummaryLoaded {
+                generation,
+                tag,
+                result,
+            } => {
                 if generation == self.generations[1] {
                     if let Slot::Ready(rows) = &mut self.tags {
                         if let Some(row) = rows.iter_mut().find(|r| r.tag == tag) {
@@ -343,7 +384,8 @@ impl App {
             Pane::Detail => {
                 let platforms = self.detail.ready().map(|a| a.platforms.len()).unwrap_or(0);
                 if platforms > 0 {
-                    let next = (self.detail_view.platform as isize + delta).clamp(0, platforms as isize - 1);
+                    let next = (self.detail_view.platform as isize + delta)
+                        .clamp(0, platforms as isize - 1);
                     self.detail_view.platform = next as usize;
                 } else {
                     let next = (self.detail_view.scroll as isize + delta).max(0);
@@ -389,7 +431,9 @@ impl App {
         match self.focus {
             Pane::Sources => {
                 let vis = self.visible_sources();
-                let Some(&i) = vis.get(self.sources_view.selected) else { return vec![] };
+                let Some(&i) = vis.get(self.sources_view.selected) else {
+                    return vec![];
+                };
                 self.active_item = Some(i);
                 self.focus = Pane::Repositories;
                 self.repos_view = ListView::default();
@@ -399,7 +443,9 @@ impl App {
                 self.load_repos()
             }
             Pane::Repositories => {
-                let Some(repo) = self.selected_repo() else { return vec![] };
+                let Some(repo) = self.selected_repo() else {
+                    return vec![];
+                };
                 self.active_repo = Some(repo);
                 self.focus = Pane::Tags;
                 self.tags_view = ListView::default();
@@ -407,15 +453,25 @@ impl App {
                 self.load_tags()
             }
             Pane::Tags => {
-                let Some(row) = self.selected_tag() else { return vec![] };
-                let reference = row.summary.ready().map(|s| s.digest.clone()).unwrap_or_else(|| row.tag.clone());
+                let Some(row) = self.selected_tag() else {
+                    return vec![];
+                };
+                let reference = row
+                    .summary
+                    .ready()
+                    .map(|s| s.digest.clone())
+                    .unwrap_or_else(|| row.tag.clone());
                 self.focus = Pane::Detail;
                 self.detail_view = DetailView::default();
                 self.load_detail(reference)
             }
             Pane::Detail => {
-                let Some(art) = self.detail.ready() else { return vec![] };
-                let Some(p) = art.platforms.get(self.detail_view.platform) else { return vec![] };
+                let Some(art) = self.detail.ready() else {
+                    return vec![];
+                };
+                let Some(p) = art.platforms.get(self.detail_view.platform) else {
+                    return vec![];
+                };
                 let child = p.digest.clone();
                 let parent = art.clone();
                 self.detail_view.stack.push(parent);
@@ -466,7 +522,9 @@ impl App {
     }
 
     fn load_repos(&mut self) -> Vec<Job> {
-        let Some(source) = self.active_source() else { return vec![] };
+        let Some(source) = self.active_source() else {
+            return vec![];
+        };
         let generation = self.next_generation(0);
         self.repos = Slot::Loading;
         vec![Job::Repos {
@@ -477,7 +535,8 @@ impl App {
     }
 
     fn load_tags(&mut self) -> Vec<Job> {
-        let (Some(source), Some(repository)) = (self.active_source(), self.active_repo.clone()) else {
+        let (Some(source), Some(repository)) = (self.active_source(), self.active_repo.clone())
+        else {
             return vec![];
         };
         let generation = self.next_generation(1);
@@ -491,7 +550,8 @@ impl App {
     }
 
     fn load_detail(&mut self, reference: String) -> Vec<Job> {
-        let (Some(source), Some(repository)) = (self.active_source(), self.active_repo.clone()) else {
+        let (Some(source), Some(repository)) = (self.active_source(), self.active_repo.clone())
+        else {
             return vec![];
         };
         let known_tags = match &self.tags {
@@ -546,13 +606,18 @@ impl App {
                 self.toast(false, format!("copied {r}"));
                 self.clipboard = Some(r);
             }
-            None => self.toast(true, "nothing to copy here: select a repository, tag or artifact"),
+            None => self.toast(
+                true,
+                "nothing to copy here: select a repository, tag or artifact",
+            ),
         }
     }
 
     fn click(&mut self, column: u16, row: u16) -> Vec<Job> {
         let areas = self.areas();
-        let Some(pane) = areas.hit(column, row) else { return vec![] };
+        let Some(pane) = areas.hit(column, row) else {
+            return vec![];
+        };
         self.focus = pane;
         let r = areas.of(pane);
         let header = pane == Pane::Tags;

@@ -30,10 +30,16 @@ fn describe_error(e: impl std::fmt::Display) -> String {
     format!("{e} — press r to retry")
 }
 
-async fn with_timeout<T>(limit: Duration, f: impl Future<Output = Result<T, String>>) -> Result<T, String> {
+async fn with_timeout<T>(
+    limit: Duration,
+    f: impl Future<Output = Result<T, String>>,
+) -> Result<T, String> {
     match tokio::time::timeout(limit, f).await {
         Ok(r) => r,
-        Err(_) => Err(format!("timed out after {} s — press r to retry", limit.as_secs())),
+        Err(_) => Err(format!(
+            "timed out after {} s — press r to retry",
+            limit.as_secs()
+        )),
     }
 }
 
@@ -57,11 +63,17 @@ impl Jobs {
         let tx = self.tx.clone();
         let limit = self.timeout;
         let source_name = match &job {
-            Job::Repos { source, .. } | Job::Tags { source, .. } | Job::Detail { source, .. } => source.clone(),
+            Job::Repos { source, .. } | Job::Tags { source, .. } | Job::Detail { source, .. } => {
+                source.clone()
+            }
         };
         let store = self.sources.get(&source_name).cloned();
         let (slot, handle) = match job {
-            Job::Repos { generation, repository_glob, .. } => {
+            Job::Repos {
+                generation,
+                repository_glob,
+                ..
+            } => {
                 let h = tokio::spawn(async move {
                     let result = with_timeout(limit, async {
                         let store = store.ok_or_else(|| format!("unknown source {source_name}"))?;
@@ -77,11 +89,19 @@ impl Jobs {
                 });
                 (0, h)
             }
-            Job::Tags { generation, repository, tag_glob, .. } => {
+            Job::Tags {
+                generation,
+                repository,
+                tag_glob,
+                ..
+            } => {
                 let h = tokio::spawn(async move {
                     let listed = with_timeout(limit, async {
-                        let store = store.clone().ok_or_else(|| format!("unknown source {source_name}"))?;
-                        let mut tags = store.list_tags(&repository).await.map_err(describe_error)?;
+                        let store = store
+                            .clone()
+                            .ok_or_else(|| format!("unknown source {source_name}"))?;
+                        let mut tags =
+                            store.list_tags(&repository).await.map_err(describe_error)?;
                         if let Some(g) = tag_glob {
                             let m = wildmatch::WildMatch::new(&g);
                             tags.retain(|t| m.matches(t));
@@ -90,26 +110,41 @@ impl Jobs {
                     })
                     .await;
                     let tags = listed.clone().unwrap_or_default();
-                    let _ = tx.send(Action::TagsLoaded { generation, result: listed });
+                    let _ = tx.send(Action::TagsLoaded {
+                        generation,
+                        result: listed,
+                    });
                     let Some(store) = store else { return };
                     let store = &store;
                     let repository = &repository;
                     let mut summaries = futures::stream::iter(tags)
                         .map(|tag| async move {
                             let result = with_timeout(limit, async {
-                                summarize(store.as_ref(), repository, &tag).await.map_err(describe_error)
+                                summarize(store.as_ref(), repository, &tag)
+                                    .await
+                                    .map_err(describe_error)
                             })
                             .await;
                             (tag, result)
                         })
                         .buffer_unordered(SUMMARY_CONCURRENCY);
                     while let Some((tag, result)) = summaries.next().await {
-                        let _ = tx.send(Action::TagSummaryLoaded { generation, tag, result });
+                        let _ = tx.send(Action::TagSummaryLoaded {
+                            generation,
+                            tag,
+                            result,
+                        });
                     }
                 });
                 (1, h)
             }
-            Job::Detail { generation, repository, reference, known_tags, .. } => {
+            Job::Detail {
+                generation,
+                repository,
+                reference,
+                known_tags,
+                ..
+            } => {
                 let h = tokio::spawn(async move {
                     let result = with_timeout(limit, async {
                         let store = store.ok_or_else(|| format!("unknown source {source_name}"))?;
@@ -118,9 +153,17 @@ impl Jobs {
                         } else {
                             (Some(reference), None)
                         };
-                        let r = ArtifactRef { registry: String::new(), repository, tag, digest };
+                        let r = ArtifactRef {
+                            registry: String::new(),
+                            repository,
+                            tag,
+                            digest,
+                        };
                         let known = (!known_tags.is_empty()).then_some(known_tags.as_slice());
-                        describe(store.as_ref(), &r, known).await.map(Box::new).map_err(describe_error)
+                        describe(store.as_ref(), &r, known)
+                            .await
+                            .map(Box::new)
+                            .map_err(describe_error)
                     })
                     .await;
                     let _ = tx.send(Action::DetailLoaded { generation, result });

@@ -68,7 +68,9 @@ impl Keymap {
         }
         let order = |c: &Command| *c as u8;
         rows.sort_by_key(|(c, _, _)| order(c));
-        rows.into_iter().map(|(_, keys, d)| (keys.join(" "), d)).collect()
+        rows.into_iter()
+            .map(|(_, keys, d)| (keys.join(" "), d))
+            .collect()
     }
 }
 
@@ -126,15 +128,22 @@ mod tests {
         let ev = |c| KeyEvent::new(c, KeyModifiers::NONE);
         assert_eq!(k.lookup(&ev(KeyCode::Char('q'))), Some(Command::Quit));
         assert_eq!(k.lookup(&ev(KeyCode::Char('j'))), Some(Command::Down));
-        assert_eq!(k.lookup(&KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT)), Some(Command::Bottom));
-        assert_eq!(k.lookup(&KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)), Some(Command::Quit));
+        assert_eq!(
+            k.lookup(&KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT)),
+            Some(Command::Bottom)
+        );
+        assert_eq!(
+            k.lookup(&KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+            Some(Command::Quit)
+        );
         assert_eq!(k.lookup(&ev(KeyCode::Char('c'))), None);
         assert!(k.help_rows().iter().any(|(_, d)| d.contains("help")));
     }
 
     #[test]
     fn bad_keymap_names_the_key() {
-        let e = Keymap::parse("hyperspace = { action = \"quit\", description = \"x\" }").expect_err("bad");
+        let e = Keymap::parse("hyperspace = { action = \"quit\", description = \"x\" }")
+            .expect_err("bad");
         assert!(e.contains("hyperspace"));
         assert!(Keymap::parse("q = { action = \"explode\", description = \"x\" }").is_err());
     }

@@ -41,7 +41,11 @@ impl Areas {
     pub fn new(area: Rect, source_rows: usize) -> Areas {
         let rows = Layout::default()
             .direction(Direction::Vertical)
-            .constraints([Constraint::Length(1), Constraint::Min(4), Constraint::Length(1)])
+            .constraints([
+                Constraint::Length(1),
+                Constraint::Min(4),
+                Constraint::Length(1),
+            ])
             .split(area);
         let left_width = (area.width / 3).clamp(22, 36);
         let cols = Layout::default()
@@ -49,7 +53,9 @@ impl Areas {
             .constraints([Constraint::Length(left_width), Constraint::Min(20)])
             .split(rows[1]);
         let body_h = rows[1].height;
-        let src_h = ((source_rows as u16) + 2).min(body_h / 2).max(3.min(body_h));
+        let src_h = ((source_rows as u16) + 2)
+            .min(body_h / 2)
+            .max(3.min(body_h));
         let left = Layout::default()
             .direction(Direction::Vertical)
             .constraints([Constraint::Length(src_h), Constraint::Min(0)])

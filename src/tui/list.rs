@@ -56,7 +56,10 @@ mod tests {
 
     #[test]
     fn filters_and_steps() {
-        let mut v = ListView { selected: 0, filter: "API".into() };
+        let mut v = ListView {
+            selected: 0,
+            filter: "API".into(),
+        };
         let items = ["acme/api", "acme/web", "other/api-gw"];
         assert_eq!(v.visible(items.iter().copied()), vec![0, 2]);
         v.step(5, 2);

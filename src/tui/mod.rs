@@ -41,9 +41,20 @@ pub fn map_event(app: &App, ev: &Event) -> Option<Action> {
             app.keymap.lookup(k).map(Action::Command)
         }
         Event::Mouse(m) => match m.kind {
-            MouseEventKind::ScrollDown => Some(Action::ScrollAt { column: m.column, row: m.row, down: true }),
-            MouseEventKind::ScrollUp => Some(Action::ScrollAt { column: m.column, row: m.row, down: false }),
-            MouseEventKind::Down(MouseButton::Left) => Some(Action::ClickAt { column: m.column, row: m.row }),
+            MouseEventKind::ScrollDown => Some(Action::ScrollAt {
+                column: m.column,
+                row: m.row,
+                down: true,
+            }),
+            MouseEventKind::ScrollUp => Some(Action::ScrollAt {
+                column: m.column,
+                row: m.row,
+                down: false,
+            }),
+            MouseEventKind::Down(MouseButton::Left) => Some(Action::ClickAt {
+                column: m.column,
+                row: m.row,
+            }),
             _ => None,
         },
         Event::Resize(w, h) => Some(Action::Resize(*w, *h)),
@@ -78,7 +89,8 @@ pub async fn run(settings: &Settings, theme: theme::Theme) -> Result<()> {
         previous(info);
     }));
     let mut terminal = ratatui::init();
-    execute!(std::io::stdout(), crossterm::event::EnableMouseCapture).wrap_err("enabling mouse capture")?;
+    execute!(std::io::stdout(), crossterm::event::EnableMouseCapture)
+        .wrap_err("enabling mouse capture")?;
     let result = event_loop(&mut terminal, &mut app, &theme, &mut jobs, &mut rx).await;
     restore_terminal();
     result

@@ -57,7 +57,8 @@ impl Theme {
     /// With `no_color` (the `NO_COLOR` convention) every colour is dropped and roles keep only
     /// their emphasis, with selection shown reversed.
     pub fn load(name_or_path: &str, no_color: bool) -> Result<Theme, String> {
-        let mut theme = Self::from_text(DEFAULT, None).map_err(|e| format!("built-in theme: {e}"))?;
+        let mut theme =
+            Self::from_text(DEFAULT, None).map_err(|e| format!("built-in theme: {e}"))?;
         let overlay = match name_or_path {
             "default" | "dark" => None,
             "light" => Some((LIGHT.to_string(), "light".to_string())),
@@ -67,7 +68,9 @@ impl Theme {
                 let path = if direct.is_file() {
                     direct.to_path_buf()
                 } else {
-                    match crate::config::paths::user_themes().map(|d| d.join(format!("{other}.toml"))) {
+                    match crate::config::paths::user_themes()
+                        .map(|d| d.join(format!("{other}.toml")))
+                    {
                         Some(p) if p.is_file() => p,
                         _ => {
                             return Err(format!(
@@ -77,12 +80,14 @@ impl Theme {
                         }
                     }
                 };
-                let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read theme {}: {e}", path.display()))?;
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| format!("cannot read theme {}: {e}", path.display()))?;
                 Some((text, path.display().to_string()))
             }
         };
         if let Some((text, label)) = overlay {
-            theme = Self::from_text(&text, Some(&theme)).map_err(|e| format!("theme {label}: {e}"))?;
+            theme =
+                Self::from_text(&text, Some(&theme)).map_err(|e| format!("theme {label}: {e}"))?;
         }
         if no_color {
             theme = theme.monochrome();
@@ -91,7 +96,8 @@ impl Theme {
     }
 
     fn from_text(text: &str, base: Option<&Theme>) -> Result<Theme, String> {
-        let f: ThemeFile = toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())?;
+        let f: ThemeFile =
+            toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())?;
         let fallback = base.cloned().unwrap_or_else(Theme::plain);
         let role = |spec: &Option<RoleSpec>, name: &str, base: Style| -> Result<Style, String> {
             match spec {
@@ -131,7 +137,12 @@ impl Theme {
     }
 
     fn monochrome(&self) -> Theme {
-        let strip = |s: Style| Style { fg: None, bg: None, underline_color: None, ..s };
+        let strip = |s: Style| Style {
+            fg: None,
+            bg: None,
+            underline_color: None,
+            ..s
+        };
         Theme {
             pass: strip(self.pass),
             warn: strip(self.warn),
@@ -148,7 +159,11 @@ impl Theme {
 }
 
 fn apply(spec: &RoleSpec, base: Style) -> Result<Style, String> {
-    let colour = |v: &str| Color::from_str(v).map_err(|_| format!("{v:?} is not a colour (use a name like \"green\" or \"#rrggbb\")"));
+    let colour = |v: &str| {
+        Color::from_str(v).map_err(|_| {
+            format!("{v:?} is not a colour (use a name like \"green\" or \"#rrggbb\")")
+        })
+    };
     let mut s = base;
     if let Some(fg) = &spec.fg {
         s = s.fg(colour(fg)?);
@@ -156,7 +171,11 @@ fn apply(spec: &RoleSpec, base: Style) -> Result<Style, String> {
     if let Some(bg) = &spec.bg {
         s = s.bg(colour(bg)?);
     }
-    for (flag, m) in [(spec.bold, Modifier::BOLD), (spec.dim, Modifier::DIM), (spec.reversed, Modifier::REVERSED)] {
+    for (flag, m) in [
+        (spec.bold, Modifier::BOLD),
+        (spec.dim, Modifier::DIM),
+        (spec.reversed, Modifier::REVERSED),
+    ] {
         match flag {
             Some(true) => s = s.add_modifier(m),
             Some(false) => s = s.remove_modifier(m),

@@ -30,11 +30,17 @@ impl Registry {
             dir.path().join("data").display()
         );
         if let Some((user, pass)) = basic_auth {
-            let out = Command::new("htpasswd").args(["-Bbn", user, pass]).output().expect("htpasswd (apache2-utils) is installed");
+            let out = Command::new("htpasswd")
+                .args(["-Bbn", user, pass])
+                .output()
+                .expect("htpasswd (apache2-utils) is installed");
             assert!(out.status.success(), "htpasswd failed");
             let file = dir.path().join("htpasswd");
             std::fs::write(&file, &out.stdout).expect("write htpasswd");
-            yaml.push_str(&format!("auth: {{htpasswd: {{realm: provost-test, path: {}}}}}\n", file.display()));
+            yaml.push_str(&format!(
+                "auth: {{htpasswd: {{realm: provost-test, path: {}}}}}\n",
+                file.display()
+            ));
         }
         let cfg = dir.path().join("registry.yml");
         std::fs::write(&cfg, yaml).expect("write config");
@@ -55,9 +61,13 @@ impl Registry {
         while Instant::now() < deadline {
             if let Ok(mut s) = std::net::TcpStream::connect(&self.host) {
                 use std::io::{Read, Write};
-                let _ = s.write_all(format!("GET /v2/ HTTP/1.0\r\nHost: {}\r\n\r\n", self.host).as_bytes());
+                let _ = s.write_all(
+                    format!("GET /v2/ HTTP/1.0\r\nHost: {}\r\n\r\n", self.host).as_bytes(),
+                );
                 let mut buf = [0u8; 12];
-                if s.read_exact(&mut buf).is_ok() && (buf.ends_with(b"200") || buf.ends_with(b"401")) {
+                if s.read_exact(&mut buf).is_ok()
+                    && (buf.ends_with(b"200") || buf.ends_with(b"401"))
+                {
                     return;
                 }
             }
@@ -124,19 +134,33 @@ pub fn stderr(o: &Output) -> String {
 
 /// Runs skopeo with TLS verification off (the test registry is plain HTTP).
 pub fn skopeo(args: &[&str]) -> Output {
-    let out = Command::new("skopeo").args(args).output().expect("skopeo is installed (scripts/test.sh installs it)");
-    assert!(out.status.success(), "skopeo {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("skopeo")
+        .args(args)
+        .output()
+        .expect("skopeo is installed (scripts/test.sh installs it)");
+    assert!(
+        out.status.success(),
+        "skopeo {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out
 }
 
 /// A fresh demo layout at `<tmp>/demo`, built by provost's own seeding code.
 pub fn demo_layout(tmp: &Path) -> PathBuf {
     let dir = tmp.join("demo");
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     rt.block_on(provost::demo::reset(&dir)).expect("seed demo");
     dir
 }
 
 pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime")
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
 }

@@ -1,9 +1,9 @@
 //! The title bar (breadcrumb) and the status line (toast or key hints).
 
+use crate::text::sanitize;
 use crate::tui::app::App;
 use crate::tui::layout::Pane;
 use crate::tui::theme::Theme;
-use crate::text::sanitize;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
@@ -24,11 +24,17 @@ pub fn title(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
         }
         crumbs.push(crate::oci::digest::short(&a.digest));
     }
-    spans.push(Span::styled(sanitize(&crumbs.join(" › ")).to_string(), theme.accent));
+    spans.push(Span::styled(
+        sanitize(&crumbs.join(" › ")).to_string(),
+        theme.accent,
+    ));
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
     let help = Span::styled(" ? help ", theme.muted);
     let w = 8.min(area.width);
-    frame.render_widget(Paragraph::new(Line::from(help)), Rect::new(area.x + area.width - w, area.y, w, 1));
+    frame.render_widget(
+        Paragraph::new(Line::from(help)),
+        Rect::new(area.x + area.width - w, area.y, w, 1),
+    );
 }
 
 pub fn status(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
@@ -36,7 +42,10 @@ pub fn status(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
         let style = if t.error { theme.block } else { theme.pass };
         Line::from(Span::styled(format!(" {}", sanitize(&t.text)), style))
     } else if app.editing_filter {
-        Line::from(Span::styled(" type to filter · ⏎ keep · esc clear", theme.muted))
+        Line::from(Span::styled(
+            " type to filter · ⏎ keep · esc clear",
+            theme.muted,
+        ))
     } else {
         let hint = match app.focus {
             Pane::Detail => " ↑↓ select/scroll · ⏎ open platform · esc back · y copy · r refresh · ? help · q quit",

@@ -31,18 +31,28 @@ pub fn lines<'a>(app: &App, theme: &Theme, a: &Artifact, width: usize) -> Vec<Li
     let s = |x: &str| sanitize(x).to_string();
     let mut out = vec![];
     if !app.detail_view.stack.is_empty() {
-        out.push(Line::styled("↖ platform of an index — esc returns to the index", theme.muted));
+        out.push(Line::styled(
+            "↖ platform of an index — esc returns to the index",
+            theme.muted,
+        ));
     }
     out.push(field(theme, "Digest", a.digest.clone()));
     out.push(field(theme, "Media type", s(&a.media_type)));
     if let Some(t) = &a.artifact_type {
         out.push(field(theme, "Artifact", s(t)));
     }
-    out.push(field(theme, "Size", format!("{} (manifest {} B)", human_size(a.size), a.manifest_size)));
+    out.push(field(
+        theme,
+        "Size",
+        format!("{} (manifest {} B)", human_size(a.size), a.manifest_size),
+    ));
     out.push(field(
         theme,
         "Created",
-        a.created.as_deref().map(|c| format!("{} UTC", short_time(c))).unwrap_or_else(|| "unknown".into()),
+        a.created
+            .as_deref()
+            .map(|c| format!("{} UTC", short_time(c)))
+            .unwrap_or_else(|| "unknown".into()),
     ));
     if let Some(p) = &a.platform {
         out.push(field(theme, "Platform", s(p)));
@@ -50,7 +60,11 @@ pub fn lines<'a>(app: &App, theme: &Theme, a: &Artifact, width: usize) -> Vec<Li
     out.push(field(
         theme,
         "Tags",
-        if a.tags.is_empty() { "(untagged)".into() } else { s(&a.tags.join(", ")) },
+        if a.tags.is_empty() {
+            "(untagged)".into()
+        } else {
+            s(&a.tags.join(", "))
+        },
     ));
     if let Some(src) = a.annotations.get(annotation::SOURCE) {
         out.push(field(theme, "Source", s(src)));
@@ -62,7 +76,10 @@ pub fn lines<'a>(app: &App, theme: &Theme, a: &Artifact, width: usize) -> Vec<Li
         out.push(field(theme, "Subject", subject.clone()));
     }
     if !a.platforms.is_empty() {
-        out.push(heading(theme, &format!("Platforms ({}) — ⏎ opens one", a.platforms.len())));
+        out.push(heading(
+            theme,
+            &format!("Platforms ({}) — ⏎ opens one", a.platforms.len()),
+        ));
         for (i, p) in a.platforms.iter().enumerate() {
             let selected = i == app.detail_view.platform && app.focus == Pane::Detail;
             let text = format!(
@@ -72,13 +89,25 @@ pub fn lines<'a>(app: &App, theme: &Theme, a: &Artifact, width: usize) -> Vec<Li
                 crate::oci::digest::short(&p.digest),
                 human_size(p.size)
             );
-            let style = if selected { theme.selection } else { theme.text };
+            let style = if selected {
+                theme.selection
+            } else {
+                theme.text
+            };
             out.push(Line::styled(text, style));
         }
     }
     if let Some(c) = &a.config {
         out.push(heading(theme, "Config"));
-        out.push(field(theme, "  Digest", format!("{} {}", crate::oci::digest::short(&c.digest), human_size(c.size))));
+        out.push(field(
+            theme,
+            "  Digest",
+            format!(
+                "{} {}",
+                crate::oci::digest::short(&c.digest),
+                human_size(c.size)
+            ),
+        ));
         out.push(field(theme, "  Type", s(&c.media_type)));
         if !c.entrypoint.is_empty() {
             out.push(field(theme, "  Entrypoint", s(&c.entrypoint.join(" "))));
@@ -87,7 +116,10 @@ pub fn lines<'a>(app: &App, theme: &Theme, a: &Artifact, width: usize) -> Vec<Li
             out.push(field(theme, "  User", s(u)));
         }
         for h in &c.history {
-            out.push(Line::styled(format!("  $ {}", truncate(&s(h), width.saturating_sub(4))), theme.muted));
+            out.push(Line::styled(
+                format!("  $ {}", truncate(&s(h), width.saturating_sub(4))),
+                theme.muted,
+            ));
         }
     }
     if !a.layers.is_empty() {
@@ -111,7 +143,10 @@ pub fn lines<'a>(app: &App, theme: &Theme, a: &Artifact, width: usize) -> Vec<Li
         for (k, v) in &a.annotations {
             out.push(Line::from(vec![
                 Span::styled(format!("  {} ", s(k)), theme.muted),
-                Span::styled(truncate(&s(v), width.saturating_sub(k.len() + 3).max(8)), theme.text),
+                Span::styled(
+                    truncate(&s(v), width.saturating_sub(k.len() + 3).max(8)),
+                    theme.text,
+                ),
             ]));
         }
     }
@@ -119,8 +154,22 @@ pub fn lines<'a>(app: &App, theme: &Theme, a: &Artifact, width: usize) -> Vec<Li
 }
 
 pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
-    let block = pane_block(app, theme, Pane::Detail, Pane::Detail.title().into(), &app.detail_view.filter);
-    if placeholder(app, theme, frame, area, block.clone(), &app.detail, "⏎ on a tag shows its artifact") {
+    let block = pane_block(
+        app,
+        theme,
+        Pane::Detail,
+        Pane::Detail.title().into(),
+        &app.detail_view.filter,
+    );
+    if placeholder(
+        app,
+        theme,
+        frame,
+        area,
+        block.clone(),
+        &app.detail,
+        "⏎ on a tag shows its artifact",
+    ) {
         return;
     }
     let Slot::Ready(a) = &app.detail else { return };
@@ -128,7 +177,11 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
     let mut all = lines(app, theme, a, width);
     let filter = app.detail_view.filter.to_lowercase();
     if !filter.is_empty() {
-        all.retain(|l| l.spans.iter().any(|s| s.content.to_lowercase().contains(&filter)));
+        all.retain(|l| {
+            l.spans
+                .iter()
+                .any(|s| s.content.to_lowercase().contains(&filter))
+        });
     }
     let height = inner_rows(area, false);
     // Keep the selected platform on screen; otherwise honour the scroll position.

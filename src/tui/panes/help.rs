@@ -9,7 +9,11 @@ use ratatui::Frame;
 
 pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
     let rows = app.keymap.help_rows();
-    let key_w = rows.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(4);
+    let key_w = rows
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(4);
     let mut lines: Vec<Line> = rows
         .iter()
         .map(|(k, d)| {
@@ -20,11 +24,19 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
         })
         .collect();
     lines.push(Line::raw(""));
-    lines.push(Line::styled(" mouse: wheel scrolls, click selects, click again opens", theme.muted));
+    lines.push(Line::styled(
+        " mouse: wheel scrolls, click selects, click again opens",
+        theme.muted,
+    ));
     lines.push(Line::styled(" ? or esc closes this help", theme.muted));
     let w = (key_w as u16 + 44).min(area.width.saturating_sub(2));
     let h = (lines.len() as u16 + 2).min(area.height.saturating_sub(2));
-    let r = Rect::new(area.x + (area.width.saturating_sub(w)) / 2, area.y + (area.height.saturating_sub(h)) / 2, w, h);
+    let r = Rect::new(
+        area.x + (area.width.saturating_sub(w)) / 2,
+        area.y + (area.height.saturating_sub(h)) / 2,
+        w,
+        h,
+    );
     frame.render_widget(Clear, r);
     frame.render_widget(
         Paragraph::new(lines).block(

@@ -34,15 +34,28 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>) {
 }
 
 /// A pane's border, highlighted when focused, with its filter shown in the title.
-pub(crate) fn pane_block<'a>(app: &App, theme: &Theme, pane: Pane, title: String, filter: &str) -> Block<'a> {
+pub(crate) fn pane_block<'a>(
+    app: &App,
+    theme: &Theme,
+    pane: Pane,
+    title: String,
+    filter: &str,
+) -> Block<'a> {
     let focused = app.focus == pane;
     let mut spans = vec![Span::styled(
         format!(" {title} "),
         if focused { theme.focus } else { theme.text },
     )];
     if !filter.is_empty() || (focused && app.editing_filter) {
-        let cursor = if focused && app.editing_filter { "▏" } else { "" };
-        spans.push(Span::styled(format!("/{}{cursor} ", sanitize(filter)), theme.accent));
+        let cursor = if focused && app.editing_filter {
+            "▏"
+        } else {
+            ""
+        };
+        spans.push(Span::styled(
+            format!("/{}{cursor} ", sanitize(filter)),
+            theme.accent,
+        ));
     }
     Block::default()
         .borders(Borders::ALL)
@@ -72,7 +85,9 @@ pub(crate) fn placeholder<T>(
         Slot::Failed(e) => (format!("✗ {}", sanitize(e)), theme.block),
     };
     frame.render_widget(
-        Paragraph::new(Line::styled(text, style)).block(block).wrap(Wrap { trim: true }),
+        Paragraph::new(Line::styled(text, style))
+            .block(block)
+            .wrap(Wrap { trim: true }),
         area,
     );
     true

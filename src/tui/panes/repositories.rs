@@ -15,11 +15,27 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
         Slot::Ready(r) => format!("{} ({})", Pane::Repositories.title(), r.len()),
         _ => Pane::Repositories.title().to_string(),
     };
-    let block = pane_block(app, theme, Pane::Repositories, count, &app.repos_view.filter);
-    if placeholder(app, theme, frame, area, block.clone(), &app.repos, "⏎ on a source lists its repositories") {
+    let block = pane_block(
+        app,
+        theme,
+        Pane::Repositories,
+        count,
+        &app.repos_view.filter,
+    );
+    if placeholder(
+        app,
+        theme,
+        frame,
+        area,
+        block.clone(),
+        &app.repos,
+        "⏎ on a source lists its repositories",
+    ) {
         return;
     }
-    let Slot::Ready(repos) = &app.repos else { return };
+    let Slot::Ready(repos) = &app.repos else {
+        return;
+    };
     let vis = app.visible_repos();
     let height = inner_rows(area, false);
     let offset = window_offset(app.repos_view.selected, height);
@@ -47,7 +63,11 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
         .collect();
     if vis.is_empty() {
         lines.push(Line::styled(
-            if repos.is_empty() { "no repositories" } else { "no repository matches the filter" },
+            if repos.is_empty() {
+                "no repositories"
+            } else {
+                "no repository matches the filter"
+            },
             theme.muted,
         ));
     }

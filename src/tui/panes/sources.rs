@@ -11,7 +11,13 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
-    let block = pane_block(app, theme, Pane::Sources, Pane::Sources.title().into(), &app.sources_view.filter);
+    let block = pane_block(
+        app,
+        theme,
+        Pane::Sources,
+        Pane::Sources.title().into(),
+        &app.sources_view.filter,
+    );
     let vis = app.visible_sources();
     let height = inner_rows(area, false);
     let offset = window_offset(app.sources_view.selected, height);
@@ -43,7 +49,14 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
             Line::from(vec![
                 Span::styled(text, style),
                 Span::styled(" ".repeat(pad), style),
-                Span::styled(detail, if selected && app.focus == Pane::Sources { style } else { theme.muted }),
+                Span::styled(
+                    detail,
+                    if selected && app.focus == Pane::Sources {
+                        style
+                    } else {
+                        theme.muted
+                    },
+                ),
             ])
         })
         .collect();

@@ -15,7 +15,10 @@ use ratatui::Frame;
 /// `2026-11-20 10:19` from an RFC 3339 timestamp; the raw text when it is not one.
 pub fn short_time(ts: &str) -> String {
     match chrono::DateTime::parse_from_rfc3339(ts) {
-        Ok(t) => t.with_timezone(&chrono::Utc).format("%Y-%m-%d %H:%M").to_string(),
+        Ok(t) => t
+            .with_timezone(&chrono::Utc)
+            .format("%Y-%m-%d %H:%M")
+            .to_string(),
         Err(_) => ts.chars().take(16).collect(),
     }
 }
@@ -33,7 +36,15 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
         _ => Pane::Tags.title().into(),
     };
     let block = pane_block(app, theme, Pane::Tags, title, &app.tags_view.filter);
-    if placeholder(app, theme, frame, area, block.clone(), &app.tags, "⏎ on a repository lists its tags") {
+    if placeholder(
+        app,
+        theme,
+        frame,
+        area,
+        block.clone(),
+        &app.tags,
+        "⏎ on a repository lists its tags",
+    ) {
         return;
     }
     let Slot::Ready(rows) = &app.tags else { return };
@@ -60,23 +71,44 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
     for (row, &i) in vis.iter().enumerate().skip(offset).take(height) {
         let r = &rows[i];
         let selected = row == app.tags_view.selected && app.focus == Pane::Tags;
-        let base = if selected { theme.selection } else { theme.text };
-        let mut spans = vec![Span::styled(pad(&sanitize(&r.tag), tag_w), if selected { base } else { theme.accent })];
+        let base = if selected {
+            theme.selection
+        } else {
+            theme.text
+        };
+        let mut spans = vec![Span::styled(
+            pad(&sanitize(&r.tag), tag_w),
+            if selected { base } else { theme.accent },
+        )];
         match &r.summary {
             Slot::Ready(s) => {
-                let created = s.created.as_deref().map(short_time).unwrap_or_else(|| "—".into());
+                let created = s
+                    .created
+                    .as_deref()
+                    .map(short_time)
+                    .unwrap_or_else(|| "—".into());
                 let created: String = created.chars().take(created_w).collect();
-                let platforms = if s.platforms.is_empty() { "—".to_string() } else { s.platforms.join(",") };
+                let platforms = if s.platforms.is_empty() {
+                    "—".to_string()
+                } else {
+                    s.platforms.join(",")
+                };
                 spans.push(Span::styled(pad(&short(&s.digest), digest_w), base));
                 spans.push(Span::styled(pad(&human_size(s.size), size_w), base));
                 spans.push(Span::styled(pad(&created, created_w), base));
                 spans.push(Span::styled(truncate(&sanitize(&platforms), plat_w), base));
             }
             Slot::Failed(e) => spans.push(Span::styled(
-                truncate(&format!("✗ {}", sanitize(e)), width.saturating_sub(tag_w + 1)),
+                truncate(
+                    &format!("✗ {}", sanitize(e)),
+                    width.saturating_sub(tag_w + 1),
+                ),
                 if selected { base } else { theme.block },
             )),
-            _ => spans.push(Span::styled(format!("{} loading…", spinner(app)), if selected { base } else { theme.muted })),
+            _ => spans.push(Span::styled(
+                format!("{} loading…", spinner(app)),
+                if selected { base } else { theme.muted },
+            )),
         }
         let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
         if selected && used < width {
@@ -86,7 +118,11 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
     }
     if vis.is_empty() {
         lines.push(Line::styled(
-            if rows.is_empty() { "no tags" } else { "no tag matches the filter" },
+            if rows.is_empty() {
+                "no tags"
+            } else {
+                "no tag matches the filter"
+            },
             theme.muted,
         ));
     }

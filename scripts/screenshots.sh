@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Regenerates screenshots/*.png from real runs of the TUI: tmux runs provost on a fresh demo
+# store, capture-pane -e keeps the colours, aha turns them into HTML, headless chromium takes
+# the picture. Needs tmux, aha and chromium (apt).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+for t in tmux aha chromium; do command -v "$t" >/dev/null || { echo "missing $t (apt-get install tmux aha chromium)"; exit 2; }; done
+cargo build --release --quiet --bin provost
+work=$(mktemp -d)
+trap 'tmux -L shots kill-server 2>/dev/null; rm -rf "$work"' EXIT
+export HOME=$work/home
+mkdir -p "$HOME"
+tmux -L shots new-session -d -s shots -x 110 -y 32 "env HOME=$HOME TERM=xterm-256color $PWD/target/release/provost"
+sleep 1.5
+
+shot() {
+  local name=$1
+  sleep 0.8
+  tmux -L shots capture-pane -e -p -t shots > "$work/$name.ansi"
+  aha --black --no-header < "$work/$name.ansi" > "$work/$name.body"
+  {
+    echo '<html><head><meta charset="utf-8"><style>'
+    echo 'body{background:#000;margin:0;padding:8px} pre{font-family:"DejaVu Sans Mono",monospace;font-size:14px;line-height:1.2;color:#ddd;margin:0}'
+    echo '</style></head><body><pre>'
+    cat "$work/$name.body"
+    echo '</pre></body></html>'
+  } > "$work/$name.html"
+  chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+    --disable-background-networking --disable-component-update --disable-sync \
+    --user-data-dir="$work/chrome" --hide-scrollbars --window-size=1000,640 \
+    --screenshot="$PWD/screenshots/$name.png" "file://$work/$name.html" >/dev/null 2>&1
+  echo "screenshots/$name.png"
+}
+keys() { for k in "$@"; do tmux -L shots send-keys -t shots "$k"; sleep 0.15; done; }
+
+shot repositories
+keys Enter
+shot tags
+keys j j j Enter
+shot detail
+keys Escape Escape j j Enter
+keys j j Enter
+shot index
+keys '?'
+shot help
+keys Escape q

@@ -39,9 +39,12 @@ enum Cmd {
         /// Print JSON
         #[arg(long)]
         json: bool,
-        /// With a registry: every repository with its tags and digests
+        /// With a registry: every repository with its tags
         #[arg(long)]
         all: bool,
+        /// With --all: resolve every tag to its digest too (one request per tag)
+        #[arg(long, requires = "all")]
+        digests: bool,
     },
     /// Show one artifact: media type, platforms, layers, config, annotations, tags
     Inspect {
@@ -132,9 +135,12 @@ async fn run(args: Args) -> Result<()> {
                 .wrap_err("loading the theme")?;
             provost::tui::run(&settings, theme).await
         }
-        Some(Cmd::Ls { target, json, all }) => {
-            cli::ls(&settings, target.as_deref(), json, all).await
-        }
+        Some(Cmd::Ls {
+            target,
+            json,
+            all,
+            digests,
+        }) => cli::ls(&settings, target.as_deref(), json, all, digests).await,
         Some(Cmd::Inspect { reference, json }) => cli::inspect(&settings, &reference, json).await,
         Some(Cmd::Demo { .. }) => Ok(()),
     }

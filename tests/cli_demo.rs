@@ -56,7 +56,15 @@ fn the_demo_landscape_has_services_digests_an_index_and_environment_tags() {
     let (tmp, store) = home_with_store();
     let out = run_provost(
         tmp.path(),
-        &["--store", &store, "ls", "store", "--all", "--json"],
+        &[
+            "--store",
+            &store,
+            "ls",
+            "store",
+            "--all",
+            "--digests",
+            "--json",
+        ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let repos: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("json");

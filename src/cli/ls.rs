@@ -19,7 +19,8 @@ struct SourceRow<'a> {
 #[derive(Serialize)]
 struct TagRow {
     tag: String,
-    digest: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    digest: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -29,8 +30,14 @@ struct RepoTags {
 }
 
 /// Lists sources (no target), a source's repositories, or a repository's tags with digests.
-/// `all` lists every repository of a source with its tags and digests.
-pub async fn ls(settings: &Settings, target: Option<&str>, json: bool, all: bool) -> Result<()> {
+/// `all` lists every repository of a source with its tags, and `digests` resolves every tag too.
+pub async fn ls(
+    settings: &Settings,
+    target: Option<&str>,
+    json: bool,
+    all: bool,
+    digests: bool,
+) -> Result<()> {
     let Some(target) = target else {
         return list_sources(settings, json);
     };
@@ -51,16 +58,33 @@ pub async fn ls(settings: &Settings, target: Option<&str>, json: bool, all: bool
             let store = &source.store;
             let listed: Vec<RepoTags> = stream::iter(repos)
                 .map(|repo| async move {
-                    let tags = tags_with_digests(store.as_ref(), &repo).await?;
+                    let tags: Vec<TagRow> = if digests {
+                        tags_with_digests(store.as_ref(), &repo)
+                            .await?
+                            .into_iter()
+                            .map(|(tag, d)| TagRow {
+                                tag,
+                                digest: Some(d),
+                            })
+                            .collect()
+                    } else {
+                        store
+                            .list_tags(&repo)
+                            .await?
+                            .into_iter()
+                            .map(|tag| TagRow { tag, digest: None })
+                            .collect()
+                    };
                     Ok::<_, crate::oci::OciError>(RepoTags {
                         repository: repo,
-                        tags: tags
-                            .into_iter()
-                            .map(|(tag, digest)| TagRow { tag, digest })
-                            .collect(),
+                        tags,
                     })
                 })
-                .buffered(CONCURRENCY / 4)
+                .buffered(if digests {
+                    CONCURRENCY / 4
+                } else {
+                    CONCURRENCY
+                })
                 .try_collect()
                 .await
                 .wrap_err_with(|| format!("listing every tag of {}", source.name))?;
@@ -69,12 +93,12 @@ pub async fn ls(settings: &Settings, target: Option<&str>, json: bool, all: bool
             }
             for r in listed {
                 for t in r.tags {
-                    println!(
-                        "{}:{}\t{}",
-                        sanitize(&r.repository),
-                        sanitize(&t.tag),
-                        t.digest
-                    );
+                    match t.digest {
+                        Some(d) => {
+                            println!("{}:{}\t{d}", sanitize(&r.repository), sanitize(&t.tag))
+                        }
+                        None => println!("{}:{}", sanitize(&r.repository), sanitize(&t.tag)),
+                    }
                 }
             }
             return Ok(());
@@ -95,7 +119,10 @@ pub async fn ls(settings: &Settings, target: Option<&str>, json: bool, all: bool
     if json {
         let rows: Vec<TagRow> = tags
             .into_iter()
-            .map(|(tag, digest)| TagRow { tag, digest })
+            .map(|(tag, digest)| TagRow {
+                tag,
+                digest: Some(digest),
+            })
             .collect();
         return print_json(&rows);
     }

@@ -1,8 +1,9 @@
 //! `RemoteStore`: a registry over the OCI distribution API.
 //!
-//! Blob transfer and pushes go through `oci-client`. Catalog and tag listing (with `Link`
-//! paging), manifest reads (with a size cap enforced while streaming) and deletes use reqwest
-//! directly, because the crate drops `Link` headers and reads manifests without a size limit.
+//! Pushes (blob uploads and manifests) go through `oci-client`. Catalog and tag listing (with
+//! `Link` paging), manifest and blob reads (size-capped while streaming, digest-checked) and
+//! deletes use reqwest directly: the crate drops `Link` headers, reads manifests without a size
+//! cap, and re-probes `/v2/` before every anonymous blob read, which doubled `inspect`'s time.
 
 use super::auth::{self, Credential};
 use super::digest;
@@ -32,7 +33,9 @@ pub struct RemoteStore {
     host: String,
     base: String,
     http: reqwest::Client,
-    oci: oci_client::Client,
+    /// Built on first push: listing and reading never pay for a second HTTP client.
+    oci: std::sync::OnceLock<oci_client::Client>,
+    oci_config: Mutex<Option<ClientConfig>>,
     credential: std::result::Result<Credential, String>,
     auth_cache: Mutex<HashMap<String, String>>,
 }
@@ -74,18 +77,19 @@ impl RemoteStore {
         } else {
             ClientProtocol::Https
         };
-        let oci = oci_client::Client::new(ClientConfig {
+        let oci_config = ClientConfig {
             protocol,
             read_timeout: Some(timeout),
             connect_timeout: Some(Duration::from_secs(5).min(timeout)),
             platform_resolver: None,
             ..Default::default()
-        });
+        };
         Ok(RemoteStore {
             host: host.to_string(),
             base: format!("{scheme}://{host}"),
             http,
-            oci,
+            oci: std::sync::OnceLock::new(),
+            oci_config: Mutex::new(Some(oci_config)),
             credential,
             auth_cache: Mutex::new(HashMap::new()),
         })
@@ -307,10 +311,19 @@ impl RemoteStore {
         }
     }
 
-    async fn prepare_oci(&self) -> Result<()> {
+    async fn oci(&self) -> Result<&oci_client::Client> {
         let auth = self.credential()?.to_registry_auth();
-        self.oci.store_auth_if_needed(&self.host, &auth).await;
-        Ok(())
+        let client = self.oci.get_or_init(|| {
+            let config = self
+                .oci_config
+                .lock()
+                .ok()
+                .and_then(|mut c| c.take())
+                .unwrap_or_default();
+            oci_client::Client::new(config)
+        });
+        client.store_auth_if_needed(&self.host, &auth).await;
+        Ok(client)
     }
 }
 
@@ -487,56 +500,33 @@ impl Store for RemoteStore {
         if !digest::is_valid(digest) {
             return Err(OciError::InvalidDigest(digest.to_string()));
         }
-        self.prepare_oci().await?;
-        let reference = self.oci_ref(repo, digest);
-        let desc = oci_client::manifest::OciDescriptor {
-            digest: digest.to_string(),
-            ..Default::default()
-        };
-        let sized = self
-            .oci
-            .pull_blob_stream(&reference, &desc)
+        // A plain GET (redirects followed, credentials not forwarded to other hosts), streamed
+        // under the size cap and hashed before anything uses it.
+        let url = format!("{}/v2/{repo}/blobs/{digest}", self.base);
+        let scope = format!("repository:{repo}:pull");
+        let res = self
+            .send(Method::GET, &url, &scope, HeaderMap::new())
+            .await?;
+        if !res.status().is_success() {
+            return Err(self.error_for(res, "blob", digest).await);
+        }
+        let out = read_limited(res, limit, &self.host, "blob")
             .await
-            .map_err(|e| self.map_oci(e, "blob", digest))?;
-        let too_large = |size: u64| OciError::TooLarge {
-            what: "blob",
-            digest: digest.to_string(),
-            size,
-            limit,
-            source_name: self.host.clone(),
-        };
-        if let Some(len) = sized.content_length {
-            if len > limit {
-                return Err(too_large(len));
-            }
-        }
-        let mut out = Vec::new();
-        let mut stream = sized.stream;
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| {
-                // oci-client checks the digest as the stream ends and reports it as an i/o error.
-                match e
-                    .get_ref()
-                    .and_then(|inner| inner.downcast_ref::<oci_client::errors::DigestError>())
-                {
-                    Some(d) => OciError::DigestMismatch {
-                        digest: digest.to_string(),
-                        actual: match d {
-                            oci_client::errors::DigestError::VerificationError {
-                                actual, ..
-                            } => actual.clone(),
-                            other => other.to_string(),
-                        },
-                        source_name: self.host.clone(),
-                    },
-                    None => self.transport(e),
-                }
+            .map_err(|e| match e {
+                OciError::TooLarge {
+                    size,
+                    limit,
+                    source_name,
+                    ..
+                } => OciError::TooLarge {
+                    what: "blob",
+                    digest: digest.to_string(),
+                    size,
+                    limit,
+                    source_name,
+                },
+                other => other,
             })?;
-            if (out.len() + chunk.len()) as u64 > limit {
-                return Err(too_large((out.len() + chunk.len()) as u64));
-            }
-            out.extend_from_slice(&chunk);
-        }
         let actual = digest::sha256(&out);
         if actual != digest {
             return Err(OciError::DigestMismatch {
@@ -549,14 +539,13 @@ impl Store for RemoteStore {
     }
 
     async fn put_blob(&self, repo: &str, bytes: &[u8]) -> Result<String> {
-        self.prepare_oci().await?;
+        let oci = self.oci().await?;
         let d = digest::sha256(bytes);
         let reference = self.oci_ref(repo, &d);
-        if let Ok(true) = self.oci.blob_exists(&reference, &d).await {
+        if let Ok(true) = oci.blob_exists(&reference, &d).await {
             return Ok(d);
         }
-        self.oci
-            .push_blob(&reference, bytes.to_vec(), &d)
+        oci.push_blob(&reference, bytes.to_vec(), &d)
             .await
             .map_err(|e| self.map_oci(e, "blob", &d))?;
         Ok(d)
@@ -569,7 +558,7 @@ impl Store for RemoteStore {
         media_type: &str,
         bytes: &[u8],
     ) -> Result<String> {
-        self.prepare_oci().await?;
+        let oci = self.oci().await?;
         let d = digest::sha256(bytes);
         let reference = self.oci_ref(repo, tag.unwrap_or(&d));
         let content_type = media_type.parse().map_err(|_| OciError::Malformed {
@@ -578,8 +567,7 @@ impl Store for RemoteStore {
             source_name: self.host.clone(),
             reason: "not a valid header value".into(),
         })?;
-        self.oci
-            .push_manifest_raw(&reference, bytes.to_vec(), content_type)
+        oci.push_manifest_raw(&reference, bytes.to_vec(), content_type)
             .await
             .map_err(|e| self.map_oci(e, "manifest", &d))?;
         Ok(d)

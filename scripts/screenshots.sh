@@ -27,7 +27,7 @@ shot() {
   } > "$work/$name.html"
   chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
     --disable-background-networking --disable-component-update --disable-sync \
-    --user-data-dir="$work/chrome" --hide-scrollbars --window-size=1000,640 \
+    --user-data-dir="$work/chrome" --hide-scrollbars --window-size=940,560 \
     --screenshot="$PWD/screenshots/$name.png" "file://$work/$name.html" >/dev/null 2>&1
   echo "screenshots/$name.png"
 }

@@ -39,7 +39,7 @@ impl Harness {
         let store = tmp.path().join("demo");
         provost::demo::reset(&store).await.expect("seed demo");
         let config = tmp.path().join("provost.toml");
-        std::fs::write(&config, "timeout_secs = 3\n").expect("config");
+        std::fs::write(&config, "timeout_secs = 2\n").expect("config");
         let settings = Settings::load(&Overrides {
             config: Some(config),
             store: Some(store),
@@ -287,4 +287,30 @@ async fn mouse_click_selects_and_second_click_opens() {
     .await;
     assert_eq!(h.app.focus, Pane::Tags);
     assert_eq!(h.app.tags_view.selected, 3);
+}
+
+#[tokio::test]
+async fn a_hung_registry_times_out_with_a_retry_hint_and_recovers() {
+    let reg = common::Registry::start();
+    let mut h = Harness::new(&[reg.host.as_str()]).await;
+    reg.freeze(true);
+    h.down(1).await;
+    let started = std::time::Instant::now();
+    h.cmd(Command::Open).await;
+    let Slot::Failed(e) = &h.app.repos else {
+        panic!("expected a timeout, got {:?}", h.app.repos)
+    };
+    assert!(
+        e.contains("timed out after 2 s") && e.contains("press r to retry"),
+        "{e}"
+    );
+    // The spinner showed while it waited: the slot was Loading until the timeout.
+    assert!(started.elapsed() < std::time::Duration::from_secs(8));
+    reg.freeze(false);
+    h.cmd(Command::Refresh).await;
+    assert_eq!(
+        h.app.repos,
+        Slot::Ready(vec![]),
+        "an empty registry after the retry"
+    );
 }

@@ -33,6 +33,7 @@ pub struct RemoteStore {
     host: String,
     base: String,
     http: reqwest::Client,
+    timeout: Duration,
     /// Built on first push: listing and reading never pay for a second HTTP client.
     oci: std::sync::OnceLock<oci_client::Client>,
     oci_config: Mutex<Option<ClientConfig>>,
@@ -88,6 +89,7 @@ impl RemoteStore {
             host: host.to_string(),
             base: format!("{scheme}://{host}"),
             http,
+            timeout,
             oci: std::sync::OnceLock::new(),
             oci_config: Mutex::new(Some(oci_config)),
             credential,
@@ -117,6 +119,25 @@ impl RemoteStore {
         }
     }
 
+    /// A request failure in words: a timeout says so; otherwise the innermost cause
+    /// ("Connection refused") rather than reqwest's generic "error sending request".
+    fn request_failed(&self, e: reqwest::Error) -> OciError {
+        let reason = if e.is_timeout() {
+            format!("timed out after {} s", self.timeout.as_secs())
+        } else {
+            let mut cause: &dyn std::error::Error = &e;
+            while let Some(next) = cause.source() {
+                cause = next;
+            }
+            let url = e.url().map(|u| format!(" ({u})")).unwrap_or_default();
+            format!("{cause}{url}")
+        };
+        OciError::Transport {
+            source_name: self.host.clone(),
+            reason,
+        }
+    }
+
     /// Sends a request, answering one auth challenge when the registry asks for one.
     async fn send(
         &self,
@@ -143,7 +164,7 @@ impl RemoteStore {
         let res = build(cached.as_deref())
             .send()
             .await
-            .map_err(|e| self.transport(e))?;
+            .map_err(|e| self.request_failed(e))?;
         if res.status() != StatusCode::UNAUTHORIZED {
             return Ok(res);
         }

@@ -87,6 +87,16 @@ impl Registry {
             .join("data")
     }
 
+    /// Freezes (true) or thaws (false) the registry process: a hung server.
+    pub fn freeze(&self, frozen: bool) {
+        let sig = if frozen { "-STOP" } else { "-CONT" };
+        let ok = Command::new("kill")
+            .args([sig, &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(ok.success());
+    }
+
     /// Stops the registry (SIGKILL), as a crash would.
     pub fn stop(&mut self) {
         let _ = self.child.kill();
@@ -96,6 +106,9 @@ impl Registry {
 
 impl Drop for Registry {
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-CONT", &self.child.id().to_string()])
+            .status();
         self.stop();
     }
 }

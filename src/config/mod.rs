@@ -152,7 +152,7 @@ impl Settings {
             let store = RemoteStore::new(&r.host, insecure.contains(&r.host), timeout)?;
             sources.push(NamedSource {
                 name: r.name.clone().unwrap_or_else(|| r.host.clone()),
-                store: Arc::new(Source::Remote(store)),
+                store: Arc::new(Source::Remote(Box::new(store))),
             });
         }
         for host in &o.insecure_registries {
@@ -162,7 +162,9 @@ impl Settings {
             {
                 sources.push(NamedSource {
                     name: host.clone(),
-                    store: Arc::new(Source::Remote(RemoteStore::new(host, true, timeout)?)),
+                    store: Arc::new(Source::Remote(Box::new(RemoteStore::new(
+                        host, true, timeout,
+                    )?))),
                 });
             }
         }
@@ -254,11 +256,11 @@ impl Settings {
         let insecure = self.insecure.iter().any(|h| h == registry);
         Ok(NamedSource {
             name: registry.to_string(),
-            store: Arc::new(Source::Remote(RemoteStore::new(
+            store: Arc::new(Source::Remote(Box::new(RemoteStore::new(
                 registry,
                 insecure,
                 self.timeout,
-            )?)),
+            )?))),
         })
     }
 }

@@ -9,7 +9,7 @@ use super::{FetchedManifest, Store};
 #[derive(Debug)]
 pub enum Source {
     Layout(LayoutStore),
-    Remote(RemoteStore),
+    Remote(Box<RemoteStore>),
 }
 
 impl Source {

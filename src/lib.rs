@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod evidence;
 pub mod oci;
 pub mod text;
 pub mod tui;

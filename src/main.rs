@@ -54,6 +54,25 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// List every attestation, provenance, SBOM and signature attached to an artifact
+    Evidence {
+        reference: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Render the SLSA provenance in a local file (DSSE envelope, bundle, .intoto.jsonl,
+    /// Cloud Build output) in plain words
+    Provenance {
+        file: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Summarise a local SPDX or CycloneDX JSON SBOM
+    Sbom {
+        file: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Create (or with --reset, rebuild) the demo store at --store DIR
     Demo {
         /// Delete the layout's contents and seed it again
@@ -124,6 +143,11 @@ async fn run(args: Args) -> Result<()> {
         }
         return Ok(());
     }
+    match &args.command {
+        Some(Cmd::Provenance { file, json }) => return cli::evidence::provenance_cmd(file, *json),
+        Some(Cmd::Sbom { file, json }) => return cli::evidence::sbom_cmd(file, *json),
+        _ => {}
+    }
     let settings = Settings::load(&overrides)
         .await
         .wrap_err("loading the configuration")?;
@@ -142,6 +166,9 @@ async fn run(args: Args) -> Result<()> {
             digests,
         }) => cli::ls(&settings, target.as_deref(), json, all, digests).await,
         Some(Cmd::Inspect { reference, json }) => cli::inspect(&settings, &reference, json).await,
-        Some(Cmd::Demo { .. }) => Ok(()),
+        Some(Cmd::Evidence { reference, json }) => {
+            cli::evidence::evidence_cmd(&settings, &reference, json).await
+        }
+        Some(Cmd::Demo { .. } | Cmd::Provenance { .. } | Cmd::Sbom { .. }) => Ok(()),
     }
 }

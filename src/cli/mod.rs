@@ -1,5 +1,6 @@
 //! Headless commands for scripts and CI: the same core the TUI uses, printed as text or JSON.
 
+pub mod evidence;
 pub mod exit;
 mod inspect;
 mod ls;

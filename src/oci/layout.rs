@@ -23,6 +23,8 @@ pub struct LayoutStore {
     name: String,
     root: PathBuf,
     default_repo: String,
+    /// For `cosign save` layouts: the image the kind-annotated entries belong to.
+    cosign_subject: Option<String>,
     write_lock: Mutex<()>,
 }
 
@@ -71,12 +73,29 @@ impl LayoutStore {
         } else {
             "default".to_string()
         };
-        LayoutStore {
+        let mut store = LayoutStore {
             name: name.to_string(),
             root: root.to_path_buf(),
             default_repo,
+            cosign_subject: None,
             write_lock: Mutex::new(()),
+        };
+        if let Ok(index) = store.read_index() {
+            store.cosign_subject = index
+                .manifests
+                .iter()
+                .find(|d| {
+                    matches!(
+                        d.annotations.get("kind").map(String::as_str),
+                        Some(
+                            "dev.cosignproject.cosign/image"
+                                | "dev.cosignproject.cosign/imageIndex"
+                        )
+                    )
+                })
+                .map(|d| d.digest.clone());
         }
+        store
     }
 
     /// The layout directory.
@@ -106,8 +125,31 @@ impl LayoutStore {
         }
     }
 
-    /// Splits an index.json entry into (repository, tag).
+    /// Splits an index.json entry into (repository, tag). `cosign save` layouts name entries by
+    /// a `kind` annotation instead of a ref name: the image becomes tag `latest` and its
+    /// signatures, attestations and SBOMs the cosign tags they came from.
     fn entry_name(&self, d: &Descriptor) -> Option<(String, Option<String>)> {
+        if let Some(kind) = d
+            .annotations
+            .get("kind")
+            .filter(|_| !d.annotations.contains_key(annotation::REF_NAME))
+        {
+            let suffix = match kind.as_str() {
+                "dev.cosignproject.cosign/image" | "dev.cosignproject.cosign/imageIndex" => None,
+                "dev.cosignproject.cosign/sigs" => Some("sig"),
+                "dev.cosignproject.cosign/atts" => Some("att"),
+                "dev.cosignproject.cosign/sboms" => Some("sbom"),
+                _ => return None,
+            };
+            let tag = match suffix {
+                None => "latest".to_string(),
+                Some(sfx) => format!(
+                    "{}.{sfx}",
+                    super::referrers_tag(&self.cosign_subject.clone().unwrap_or_default())
+                ),
+            };
+            return Some((self.default_repo.clone(), Some(tag)));
+        }
         match d.annotations.get(annotation::REF_NAME) {
             Some(name) => match name.rsplit_once(':') {
                 Some((repo, tag)) if !repo.is_empty() => {
@@ -340,6 +382,16 @@ impl Store for LayoutStore {
             index.manifests.push(desc);
         })?;
         Ok(d)
+    }
+
+    async fn referrers(
+        &self,
+        _repo: &str,
+        _digest: &str,
+        _artifact_type: Option<&str>,
+    ) -> Result<Option<Vec<Descriptor>>> {
+        // A layout has no referrers API: discovery uses the tag schema.
+        Ok(None)
     }
 
     async fn delete_manifest(&self, repo: &str, digest: &str) -> Result<()> {

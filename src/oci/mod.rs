@@ -71,8 +71,22 @@ pub trait Store: Send + Sync {
         bytes: &[u8],
     ) -> impl Future<Output = Result<String>> + Send;
 
+    /// Referrers of `digest` from the OCI 1.1 referrers API, filtered by artifact type; `None`
+    /// when the store has no such API and the `sha256-<hex>` tag schema applies instead.
+    fn referrers(
+        &self,
+        repo: &str,
+        digest: &str,
+        artifact_type: Option<&str>,
+    ) -> impl Future<Output = Result<Option<Vec<media::Descriptor>>>> + Send;
+
     /// Delete a manifest by digest (and every tag pointing at it).
     fn delete_manifest(&self, repo: &str, digest: &str) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// The referrers tag schema's tag for a digest: `sha256-<hex>`.
+pub fn referrers_tag(digest: &str) -> String {
+    digest.replacen(':', "-", 1)
 }
 
 /// Checks fetched manifest bytes: size, digest, and the digest that was asked for.

@@ -348,6 +348,17 @@ impl RemoteStore {
     }
 }
 
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
 /// Parses the `next` target out of a `Link` header.
 pub fn next_link(header: &str) -> Option<String> {
     header.split(',').find_map(|part| {
@@ -592,6 +603,64 @@ impl Store for RemoteStore {
             .await
             .map_err(|e| self.map_oci(e, "manifest", &d))?;
         Ok(d)
+    }
+
+    async fn referrers(
+        &self,
+        repo: &str,
+        digest: &str,
+        artifact_type: Option<&str>,
+    ) -> Result<Option<Vec<super::media::Descriptor>>> {
+        if !digest::is_valid(digest) {
+            return Err(OciError::InvalidDigest(digest.to_string()));
+        }
+        let mut url = format!("{}/v2/{repo}/referrers/{digest}", self.base);
+        if let Some(t) = artifact_type {
+            url.push_str(&format!("?artifactType={}", urlencode(t)));
+        }
+        let scope = format!("repository:{repo}:pull");
+        let mut out = vec![];
+        let mut next = Some(url);
+        let mut pages = 0;
+        while let Some(u) = next.take() {
+            pages += 1;
+            if pages > 1000 {
+                break;
+            }
+            let mut h = HeaderMap::new();
+            if let Ok(v) = super::media::OCI_INDEX.parse() {
+                h.insert(ACCEPT, v);
+            }
+            let res = self.send(Method::GET, &u, &scope, h).await?;
+            let status = res.status().as_u16();
+            // Registries without the API answer 404, and some 400, 405 or 501.
+            if pages == 1 && matches!(status, 400 | 404 | 405 | 501) {
+                return Ok(None);
+            }
+            if !res.status().is_success() {
+                return Err(self.error_for(res, "referrers", digest).await);
+            }
+            next = res
+                .headers()
+                .get(LINK)
+                .and_then(|h| h.to_str().ok())
+                .and_then(next_link)
+                .map(|l| self.absolute(&l));
+            let body = read_limited(res, MAX_MANIFEST_BYTES, &self.host, "referrers").await?;
+            let index: super::media::ImageIndex =
+                serde_json::from_slice(&body).map_err(|e| OciError::Malformed {
+                    what: "referrers index",
+                    name: digest.to_string(),
+                    source_name: self.host.clone(),
+                    reason: e.to_string(),
+                })?;
+            out.extend(index.manifests);
+        }
+        // Registries may ignore the filter: apply it here too.
+        if let Some(t) = artifact_type {
+            out.retain(|d| d.artifact_type.as_deref() == Some(t));
+        }
+        Ok(Some(out))
     }
 
     async fn delete_manifest(&self, repo: &str, digest: &str) -> Result<()> {

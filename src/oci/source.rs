@@ -70,6 +70,14 @@ impl Store for Source {
     ) -> Result<String> {
         dispatch!(self, s => s.put_manifest(repo, tag, media_type, bytes).await)
     }
+    async fn referrers(
+        &self,
+        repo: &str,
+        digest: &str,
+        artifact_type: Option<&str>,
+    ) -> Result<Option<Vec<crate::oci::media::Descriptor>>> {
+        dispatch!(self, s => s.referrers(repo, digest, artifact_type).await)
+    }
     async fn delete_manifest(&self, repo: &str, digest: &str) -> Result<()> {
         dispatch!(self, s => s.delete_manifest(repo, digest).await)
     }

@@ -1,0 +1,251 @@
+//! Writing evidence: DSSE envelopes signed with an ECDSA P-256 key, attached to a digest both
+//! ways — cosign's `.att`/`.sbom` tags, and OCI 1.1 referrer artifacts (with the
+//! `sha256-<hex>` fallback index kept up to date, read-modify-write, for registries without
+//! the referrers API).
+
+use super::decode::DSSE_MEDIA_TYPE;
+use super::discover::cosign_tag;
+use super::envelope::{pae, Envelope, EnvelopeSignature, Statement, Subject, INTOTO_PAYLOAD_TYPE};
+use crate::oci::media::{self, Descriptor, ImageIndex, ImageManifest, Manifest};
+use crate::oci::{referrers_tag, OciError, Result, Store};
+use base64::Engine as _;
+use p256::ecdsa::{signature::Signer as _, Signature, SigningKey};
+use std::collections::BTreeMap;
+
+/// An in-toto v1 statement about one digest.
+pub fn statement(
+    subject_name: &str,
+    digest: &str,
+    predicate_type: &str,
+    predicate: serde_json::Value,
+) -> Statement {
+    let mut d = BTreeMap::new();
+    d.insert(
+        "sha256".to_string(),
+        digest.trim_start_matches("sha256:").to_string(),
+    );
+    Statement {
+        statement_type: "https://in-toto.io/Statement/v1".into(),
+        subject: vec![Subject {
+            name: subject_name.to_string(),
+            digest: d,
+        }],
+        predicate_type: predicate_type.to_string(),
+        predicate,
+    }
+}
+
+/// The key id provost writes: the SHA-256 of the public key's DER SPKI, in hex.
+pub fn key_id(key: &SigningKey) -> String {
+    use p256::pkcs8::EncodePublicKey;
+    match key.verifying_key().to_public_key_der() {
+        Ok(der) => crate::oci::digest::sha256(der.as_bytes())
+            .trim_start_matches("sha256:")
+            .to_string(),
+        Err(_) => String::new(),
+    }
+}
+
+/// Signs a statement into a DSSE envelope (ECDSA P-256, SHA-256, DER signature).
+pub fn sign_statement(st: &Statement, key: &SigningKey) -> Envelope {
+    let payload = serde_json::to_vec(st).unwrap_or_default();
+    let sig: Signature = key.sign(&pae(INTOTO_PAYLOAD_TYPE, &payload));
+    let b64 = base64::engine::general_purpose::STANDARD;
+    Envelope {
+        payload_type: INTOTO_PAYLOAD_TYPE.into(),
+        payload: b64.encode(&payload),
+        signatures: vec![EnvelopeSignature {
+            keyid: key_id(key),
+            sig: b64.encode(sig.to_der().as_bytes()),
+        }],
+    }
+}
+
+fn json<T: serde::Serialize>(v: &T) -> Vec<u8> {
+    serde_json::to_vec(v).unwrap_or_default()
+}
+
+/// Attaches DSSE envelopes at cosign's `.att` tag (replacing what was there), one layer each,
+/// annotated with their predicate type as cosign does.
+pub async fn attach_cosign_att(
+    store: &impl Store,
+    repo: &str,
+    subject: &str,
+    envelopes: &[(Envelope, String)],
+) -> Result<String> {
+    let config =
+        br#"{"architecture":"","os":"","config":{},"rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let config_digest = store.put_blob(repo, config).await?;
+    let mut layers = vec![];
+    for (env, predicate_type) in envelopes {
+        let bytes = json(env);
+        let d = store.put_blob(repo, &bytes).await?;
+        let mut annotations = BTreeMap::new();
+        annotations.insert(
+            "dev.cosignproject.cosign/signature".to_string(),
+            String::new(),
+        );
+        annotations.insert("predicateType".to_string(), predicate_type.clone());
+        layers.push(Descriptor {
+            media_type: DSSE_MEDIA_TYPE.into(),
+            digest: d,
+            size: bytes.len() as u64,
+            annotations,
+            ..Default::default()
+        });
+    }
+    let manifest = ImageManifest {
+        schema_version: 2,
+        media_type: Some(media::OCI_MANIFEST.into()),
+        artifact_type: None,
+        config: Descriptor {
+            media_type: media::OCI_CONFIG.into(),
+            digest: config_digest,
+            size: config.len() as u64,
+            ..Default::default()
+        },
+        layers,
+        subject: None,
+        annotations: BTreeMap::new(),
+    };
+    store
+        .put_manifest(
+            repo,
+            Some(&cosign_tag(subject, "att")),
+            media::OCI_MANIFEST,
+            &json(&manifest),
+        )
+        .await
+}
+
+/// Attaches a raw SBOM document at cosign's `.sbom` tag.
+pub async fn attach_cosign_sbom(
+    store: &impl Store,
+    repo: &str,
+    subject: &str,
+    doc: &[u8],
+    media_type: &str,
+) -> Result<String> {
+    let config = b"{}";
+    let config_digest = store.put_blob(repo, config).await?;
+    let d = store.put_blob(repo, doc).await?;
+    let manifest = ImageManifest {
+        schema_version: 2,
+        media_type: Some(media::OCI_MANIFEST.into()),
+        artifact_type: None,
+        config: Descriptor {
+            media_type: media::OCI_CONFIG.into(),
+            digest: config_digest,
+            size: 2,
+            ..Default::default()
+        },
+        layers: vec![Descriptor {
+            media_type: media_type.into(),
+            digest: d,
+            size: doc.len() as u64,
+            ..Default::default()
+        }],
+        subject: None,
+        annotations: BTreeMap::new(),
+    };
+    store
+        .put_manifest(
+            repo,
+            Some(&cosign_tag(subject, "sbom")),
+            media::OCI_MANIFEST,
+            &json(&manifest),
+        )
+        .await
+}
+
+/// Pushes a referrer artifact (`subject` + `artifactType`, empty config, one layer) and adds it
+/// to the subject's fallback index at tag `sha256-<hex>`. Returns the artifact's digest.
+pub async fn attach_referrer(
+    store: &impl Store,
+    repo: &str,
+    subject: &Descriptor,
+    artifact_type: &str,
+    layer: &[u8],
+    layer_media_type: &str,
+    annotations: BTreeMap<String, String>,
+) -> Result<String> {
+    let empty = b"{}";
+    let empty_digest = store.put_blob(repo, empty).await?;
+    let layer_digest = store.put_blob(repo, layer).await?;
+    let manifest = ImageManifest {
+        schema_version: 2,
+        media_type: Some(media::OCI_MANIFEST.into()),
+        artifact_type: Some(artifact_type.into()),
+        config: Descriptor {
+            media_type: media::OCI_EMPTY.into(),
+            digest: empty_digest,
+            size: 2,
+            ..Default::default()
+        },
+        layers: vec![Descriptor {
+            media_type: layer_media_type.into(),
+            digest: layer_digest,
+            size: layer.len() as u64,
+            ..Default::default()
+        }],
+        subject: Some(Descriptor {
+            media_type: subject.media_type.clone(),
+            digest: subject.digest.clone(),
+            size: subject.size,
+            ..Default::default()
+        }),
+        annotations: annotations.clone(),
+    };
+    let bytes = json(&manifest);
+    let d = store
+        .put_manifest(repo, None, media::OCI_MANIFEST, &bytes)
+        .await?;
+    let entry = Descriptor {
+        media_type: media::OCI_MANIFEST.into(),
+        digest: d.clone(),
+        size: bytes.len() as u64,
+        artifact_type: Some(artifact_type.into()),
+        annotations,
+        ..Default::default()
+    };
+    add_to_fallback_index(store, repo, &subject.digest, entry).await?;
+    Ok(d)
+}
+
+/// Read-modify-write of the `sha256-<hex>` referrers index.
+async fn add_to_fallback_index(
+    store: &impl Store,
+    repo: &str,
+    subject: &str,
+    entry: Descriptor,
+) -> Result<()> {
+    let tag = referrers_tag(subject);
+    let mut index = match store.get_manifest(repo, &tag).await {
+        Ok(m) => match Manifest::parse(&m.bytes, &m.media_type) {
+            Ok((Manifest::Index(i), _)) => i,
+            _ => {
+                return Err(OciError::Malformed {
+                    what: "referrers index",
+                    name: format!("{repo}:{tag}"),
+                    source_name: store.name().to_string(),
+                    reason: "the tag holds something other than an index".into(),
+                })
+            }
+        },
+        Err(e) if e.is_not_found() => ImageIndex {
+            schema_version: 2,
+            media_type: Some(media::OCI_INDEX.into()),
+            artifact_type: None,
+            manifests: vec![],
+            subject: None,
+            annotations: BTreeMap::new(),
+        },
+        Err(e) => return Err(e),
+    };
+    index.manifests.retain(|m| m.digest != entry.digest);
+    index.manifests.push(entry);
+    store
+        .put_manifest(repo, Some(&tag), media::OCI_INDEX, &json(&index))
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,264 @@
+//! Finding everything that refers to a digest, wherever its producer put it. Every source is
+//! asked concurrently; a missing or broken item never hides the others.
+
+use super::decode::{decode_blob, Context};
+use super::{EvidenceItem, Found, Kind};
+use crate::oci::media::{self, Descriptor, ImageManifest, Manifest};
+use crate::oci::{referrers_tag, OciError, Store};
+use futures::stream::{self, StreamExt};
+use serde::Serialize;
+
+/// Blobs read as evidence are capped at this size.
+pub const MAX_EVIDENCE_BLOB: u64 = 16 * 1024 * 1024;
+/// Layers read per evidence manifest, and referrers followed per digest.
+const MAX_LAYERS: usize = 32;
+const MAX_REFERRERS: usize = 128;
+
+/// Everything found for a digest, and what could not be read.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Discovery {
+    pub digest: String,
+    pub items: Vec<EvidenceItem>,
+    /// Sources that failed as a whole (a registry error), in words.
+    pub errors: Vec<String>,
+}
+
+/// The cosign tag for a digest and suffix (`sig`, `att`, `sbom`).
+pub fn cosign_tag(digest: &str, suffix: &str) -> String {
+    format!("{}.{suffix}", referrers_tag(digest))
+}
+
+/// Discovers and decodes the evidence for `digest` in `repo`. Cosign tags are looked up in
+/// `cosign_repo` when given (`COSIGN_REPOSITORY`), else in `repo`.
+pub async fn discover(
+    store: &impl Store,
+    repo: &str,
+    digest: &str,
+    cosign_repo: Option<&str>,
+) -> Discovery {
+    let cosign_repo = cosign_repo.unwrap_or(repo);
+    let (referred, sig, att, sbom, buildx) = futures::join!(
+        referrer_items(store, repo, digest),
+        cosign_items(store, cosign_repo, digest, "sig"),
+        cosign_items(store, cosign_repo, digest, "att"),
+        cosign_items(store, cosign_repo, digest, "sbom"),
+        buildx_items(store, repo, digest),
+    );
+    let mut out = Discovery {
+        digest: digest.to_string(),
+        ..Default::default()
+    };
+    for r in [referred, sig, att, sbom, buildx] {
+        match r {
+            Ok(items) => out.items.extend(items),
+            Err(e) => out.errors.push(e),
+        }
+    }
+    out
+}
+
+async fn referrer_items(
+    store: &impl Store,
+    repo: &str,
+    digest: &str,
+) -> Result<Vec<EvidenceItem>, String> {
+    let (descs, found, location) = match store.referrers(repo, digest, None).await {
+        Ok(Some(d)) => (
+            d,
+            Found::ReferrersApi,
+            format!("referrers of {}", crate::oci::digest::short(digest)),
+        ),
+        Ok(None) => {
+            let tag = referrers_tag(digest);
+            match store.get_manifest(repo, &tag).await {
+                Ok(m) => match Manifest::parse(&m.bytes, &m.media_type) {
+                    Ok((Manifest::Index(idx), _)) => {
+                        (idx.manifests, Found::ReferrersTag, format!("{repo}:{tag}"))
+                    }
+                    _ => return Err(format!("{repo}:{tag} is not a referrers index")),
+                },
+                Err(e) if e.is_not_found() => return Ok(vec![]),
+                Err(e) => return Err(format!("referrers tag {tag}: {e}")),
+            }
+        }
+        Err(e) => return Err(format!("referrers API: {e}")),
+    };
+    let location = &location;
+    let items: Vec<Vec<EvidenceItem>> = stream::iter(descs.into_iter().take(MAX_REFERRERS))
+        .map(
+            |d| async move { manifest_items(store, repo, &d, found, location, digest, None).await },
+        )
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    Ok(items.into_iter().flatten().collect())
+}
+
+async fn cosign_items(
+    store: &impl Store,
+    repo: &str,
+    digest: &str,
+    suffix: &str,
+) -> Result<Vec<EvidenceItem>, String> {
+    let tag = cosign_tag(digest, suffix);
+    let m = match store.get_manifest(repo, &tag).await {
+        Ok(m) => m,
+        Err(e) if e.is_not_found() => return Ok(vec![]),
+        Err(e) => return Err(format!("cosign tag {tag}: {e}")),
+    };
+    let desc = Descriptor {
+        media_type: m.media_type.clone(),
+        digest: m.digest.clone(),
+        size: m.bytes.len() as u64,
+        ..Default::default()
+    };
+    Ok(manifest_items(
+        store,
+        repo,
+        &desc,
+        Found::CosignTag,
+        &format!("{repo}:{tag}"),
+        digest,
+        None,
+    )
+    .await)
+}
+
+async fn buildx_items(
+    store: &impl Store,
+    repo: &str,
+    digest: &str,
+) -> Result<Vec<EvidenceItem>, String> {
+    let m = match store.get_manifest(repo, digest).await {
+        Ok(m) => m,
+        Err(e) => return Err(format!("{repo}@{digest}: {e}")),
+    };
+    let Ok((Manifest::Index(idx), _)) = Manifest::parse(&m.bytes, &m.media_type) else {
+        return Ok(vec![]);
+    };
+    let mut out = vec![];
+    for d in idx.manifests.iter().filter(|d| {
+        d.annotations
+            .get("vnd.docker.reference.type")
+            .map(String::as_str)
+            == Some("attestation-manifest")
+    }) {
+        let describes = d.annotations.get("vnd.docker.reference.digest").cloned();
+        let location = format!(
+            "{repo}@{} (attestation manifest)",
+            crate::oci::digest::short(digest)
+        );
+        out.extend(
+            manifest_items(
+                store,
+                repo,
+                d,
+                Found::BuildxIndex,
+                &location,
+                digest,
+                describes,
+            )
+            .await,
+        );
+    }
+    Ok(out)
+}
+
+/// Reads one evidence manifest and decodes its layers.
+async fn manifest_items(
+    store: &impl Store,
+    repo: &str,
+    desc: &Descriptor,
+    found: Found,
+    location: &str,
+    target: &str,
+    describes: Option<String>,
+) -> Vec<EvidenceItem> {
+    let problem = |p: String| {
+        vec![EvidenceItem::problem(
+            Kind::Invalid,
+            &desc.media_type,
+            &desc.digest,
+            found,
+            location,
+            p,
+        )]
+    };
+    let bytes = match store.get_manifest(repo, &desc.digest).await {
+        Ok(m) => m.bytes,
+        Err(e) => return problem(e.to_string()),
+    };
+    let m: ImageManifest = match serde_json::from_slice(&bytes) {
+        Ok(m) => m,
+        Err(e) => return problem(format!("evidence manifest {}: {e}", desc.digest)),
+    };
+    let artifact_type = m
+        .artifact_type
+        .clone()
+        .or(desc.artifact_type.clone())
+        .unwrap_or_else(|| m.config.media_type.clone());
+    let mut out = vec![];
+    for layer in m.layers.iter().take(MAX_LAYERS) {
+        let ctx = Context {
+            digest: layer.digest.clone(),
+            manifest: Some(desc.digest.clone()),
+            found,
+            location: location.to_string(),
+            target: Some(target.to_string()),
+            describes: describes.clone(),
+        };
+        let blob = match store.get_blob(repo, &layer.digest, MAX_EVIDENCE_BLOB).await {
+            Ok(b) => b,
+            Err(e) => {
+                out.push(EvidenceItem::problem(
+                    Kind::Invalid,
+                    &layer.media_type,
+                    &layer.digest,
+                    found,
+                    location,
+                    blob_problem(&e),
+                ));
+                continue;
+            }
+        };
+        // A bundle stored as a referrer may have a generic layer type: the artifact type says.
+        let mt = if crate::evidence::envelope::is_bundle_media_type(&artifact_type)
+            && !crate::evidence::envelope::is_bundle_media_type(&layer.media_type)
+        {
+            artifact_type.as_str()
+        } else {
+            layer.media_type.as_str()
+        };
+        let mut items = decode_blob(&blob, mt, &ctx);
+        // cosign keeps the signature in an annotation: count it for the signer column.
+        let has_cosign_sig = layer
+            .annotations
+            .get("dev.cosignproject.cosign/signature")
+            .is_some_and(|s| !s.is_empty());
+        for i in &mut items {
+            if has_cosign_sig && i.signatures == 0 {
+                i.signatures = 1;
+                i.signer = "unverified".into();
+            }
+            if i.predicate_type.is_none() {
+                i.predicate_type = layer
+                    .annotations
+                    .get("predicateType")
+                    .or(layer.annotations.get("in-toto.io/predicate-type"))
+                    .cloned();
+            }
+        }
+        out.extend(items);
+    }
+    if m.layers.is_empty() && m.config.media_type != media::OCI_EMPTY {
+        out.extend(problem(format!(
+            "evidence manifest {} has no layers",
+            desc.digest
+        )));
+    }
+    out
+}
+
+fn blob_problem(e: &OciError) -> String {
+    format!("unreadable: {e}")
+}

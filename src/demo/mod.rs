@@ -2,6 +2,7 @@
 //! images by provost's own code. `LANDSCAPE` is plain data so later features (signatures,
 //! provenance, SBOMs) add fields to `Release` and steps to `seed` without reshaping it.
 
+pub mod evidence;
 pub mod image;
 
 use crate::oci::layout::LayoutStore;
@@ -242,6 +243,7 @@ fn io_err(e: std::io::Error) -> OciError {
 pub async fn seed(store: &impl Store) -> Result<usize> {
     let base = base_layer().map_err(io_err)?;
     let mut digests = 0;
+    let mut pushed: std::collections::BTreeMap<String, String> = Default::default();
     for service in LANDSCAPE {
         for release in service.releases {
             let repo = service.repository;
@@ -271,6 +273,8 @@ pub async fn seed(store: &impl Store) -> Result<usize> {
             for t in release.env_tags {
                 image::tag(store, repo, &top.digest, t).await?;
             }
+            pushed.insert(format!("{repo}:{}", release.version), top.digest.clone());
+            evidence::attach(store, service, release, &top, &pushed).await?;
         }
     }
     Ok(digests)

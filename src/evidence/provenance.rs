@@ -80,6 +80,14 @@ pub fn split_source(uri: &str) -> (String, Option<String>, Option<String>) {
             Some(commit.to_string()),
         );
     }
+    // BuildKit: https://github.com/org/repo.git#<commit>
+    if let Some((repo, commit)) = u.split_once('#') {
+        return (
+            repo.trim_end_matches(".git").to_string(),
+            None,
+            Some(commit.to_string()),
+        );
+    }
     match u.split_once('@') {
         Some((repo, r)) => (
             repo.trim_end_matches(".git").to_string(),
@@ -146,13 +154,19 @@ fn materials(list: &Value) -> Vec<Material> {
 }
 
 fn decode_v02(p: &Value) -> Result<Provenance, String> {
-    let builder_id = s(&p["builder"]["id"]).ok_or("provenance v0.2 has no builder.id")?;
+    let build_type = s(&p["buildType"]).unwrap_or_default();
+    // BuildKit in min/max mode may leave the builder id empty; everyone else must name one.
+    let builder_id = match s(&p["builder"]["id"]) {
+        Some(b) => b,
+        None if build_type.contains("mobyproject.org/buildkit") => String::new(),
+        None => return Err("provenance v0.2 has no builder.id".into()),
+    };
     let cs = &p["invocation"]["configSource"];
     let env = &p["invocation"]["environment"];
-    let (source_repo, git_ref, _) = match s(&cs["uri"]) {
+    let (source_repo, git_ref, uri_commit) = match s(&cs["uri"]) {
         Some(uri) => {
-            let (r, g, _) = split_source(&uri);
-            (Some(r), g, None::<String>)
+            let (r, g, c) = split_source(&uri);
+            (Some(r), g, c)
         }
         None => (None, None, None),
     };
@@ -163,7 +177,6 @@ fn decode_v02(p: &Value) -> Result<Provenance, String> {
         (Some(r), Some(id)) => Some(format!("https://github.com/{r}/actions/runs/{id}")),
         _ => None,
     };
-    let build_type = s(&p["buildType"]).unwrap_or_default();
     // BuildKit keeps the VCS facts in its own metadata block.
     let bk = &md["https://mobyproject.org/buildkit@v1#metadata"]["vcs"];
     Ok(Provenance {
@@ -172,6 +185,7 @@ fn decode_v02(p: &Value) -> Result<Provenance, String> {
         build_type,
         source_repo: source_repo.or_else(|| s(&bk["source"]).map(|u| split_source(&u).0)),
         commit: digest_of(&cs["digest"])
+            .or(uri_commit)
             .or_else(|| s(&env["github_sha1"]))
             .or_else(|| s(&bk["revision"])),
         git_ref: git_ref.or_else(|| s(&env["github_ref"])),
@@ -179,7 +193,7 @@ fn decode_v02(p: &Value) -> Result<Provenance, String> {
         workflow_ref: s(&env["github_workflow_ref"]),
         trigger: s(&env["github_event_name"]),
         runner: s(&env["github_runner_environment"]).or_else(|| s(&env["runner_environment"])),
-        invocation_id: s(&md["buildInvocationId"]).or_else(|| run_id.clone()),
+        invocation_id: s(&md["buildInvocationId"]).or_else(|| s(&md["buildInvocationID"])).or_else(|| run_id.clone()),
         run_url,
         started: s(&md["buildStartedOn"]),
         finished: s(&md["buildFinishedOn"]),

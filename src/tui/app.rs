@@ -1,9 +1,9 @@
 //! The one `App` state and `update`, which turns actions into state changes and job requests.
 //! `update` never does I/O: it returns the `Job`s the loop should start.
 
-use super::action::{Action, Command};
+
 use super::keymap::Keymap;
-use super::layout::{inner_rows, window_offset, Areas, Pane};
+use super::layout::{Areas, Pane};
 use super::list::ListView;
 use crate::config::{Environment, Settings};
 use crate::oci::artifact::{Artifact, TagSummary};
@@ -130,7 +130,7 @@ pub struct App {
     pub keymap: Keymap,
     /// Source name → registry host (remote) or None (layout), for copied references.
     pub hosts: Vec<(String, Option<String>)>,
-    generations: [u64; 3],
+    pub(super) generations: [u64; 4],
 }
 
 impl App {
@@ -183,7 +183,7 @@ impl App {
             size: (100, 30),
             keymap,
             hosts,
-            generations: [0; 3],
+            generations: [0; 4],
         }
     }
 
@@ -222,432 +222,34 @@ impl App {
         }
     }
 
-    fn active_source(&self) -> Option<String> {
+    pub(super) fn active_source(&self) -> Option<String> {
         self.active_item
             .and_then(|i| self.items.get(i))
             .map(|s| s.source_name().to_string())
     }
 
-    fn selected_repo(&self) -> Option<String> {
+    pub(super) fn selected_repo(&self) -> Option<String> {
         let vis = self.visible_repos();
         let i = *vis.get(self.repos_view.selected)?;
         self.repos.ready().and_then(|r| r.get(i)).cloned()
     }
 
-    fn selected_tag(&self) -> Option<&TagRow> {
+    pub(super) fn selected_tag(&self) -> Option<&TagRow> {
         let vis = self.visible_tags();
         let i = *vis.get(self.tags_view.selected)?;
         self.tags.ready().and_then(|t| t.get(i))
     }
 
-    fn next_generation(&mut self, slot: usize) -> u64 {
+    pub(super) fn next_generation(&mut self, slot: usize) -> u64 {
         self.generations[slot] += 1;
         self.generations[slot]
     }
 
-    fn toast(&mut self, error: bool, text: impl Into<String>) {
+    pub(super) fn toast(&mut self, error: bool, text: impl Into<String>) {
         self.toast = Some(Toast {
             error,
             text: text.into(),
             until_tick: self.tick + 4 * TICKS_PER_SECOND,
         });
-    }
-
-    /// Applies one action; returns the jobs to start.
-    pub fn update(&mut self, action: Action) -> Vec<Job> {
-        match action {
-            Action::Command(c) => return self.command(c),
-            Action::FilterInput(ch) => {
-                self.filter_mut().push(ch);
-                self.reset_selection();
-            }
-            Action::FilterBackspace => {
-                self.filter_mut().pop();
-                self.reset_selection();
-            }
-            Action::FilterCommit => self.editing_filter = false,
-            Action::FilterCancel => {
-                self.filter_mut().clear();
-                self.editing_filter = false;
-                self.reset_selection();
-            }
-            Action::Tick => {
-                self.tick += 1;
-                if self
-                    .toast
-                    .as_ref()
-                    .is_some_and(|t| t.until_tick <= self.tick)
-                {
-                    self.toast = None;
-                }
-            }
-            Action::Resize(w, h) => self.size = (w, h),
-            Action::ScrollAt { column, row, down } => {
-                if let Some(p) = self.areas().hit(column, row) {
-                    self.focus = p;
-                    self.move_selection(if down { 3 } else { -3 });
-                }
-            }
-            Action::ClickAt { column, row } => return self.click(column, row),
-            Action::ReposLoaded { generation, result } => {
-                if generation == self.generations[0] {
-                    self.repos = match result {
-                        Ok(r) => Slot::Ready(r),
-                        Err(e) => Slot::Failed(e),
-                    };
-                    self.repos_view.clamp(self.visible_repos().len());
-                }
-            }
-            Action::TagsLoaded { generation, result } => {
-                if generation == self.generations[1] {
-                    self.tags = match result {
-                        Ok(tags) => Slot::Ready(
-                            tags.into_iter()
-                                .map(|tag| TagRow {
-                                    tag,
-                                    summary: Slot::Loading,
-                                })
-                                .collect(),
-                        ),
-                        Err(e) => Slot::Failed(e),
-                    };
-                    self.tags_view.clamp(self.visible_tags().len());
-                }
-            }
-            Action::TagSummaryLoaded {
-                generation,
-                tag,
-                result,
-            } => {
-                if generation == self.generations[1] {
-                    if let Slot::Ready(rows) = &mut self.tags {
-                        if let Some(row) = rows.iter_mut().find(|r| r.tag == tag) {
-                            row.summary = match result {
-                                Ok(s) => Slot::Ready(s),
-                                Err(e) => Slot::Failed(e),
-                            };
-                        }
-                    }
-                }
-            }
-            Action::DetailLoaded { generation, result } => {
-                if generation == self.generations[2] {
-                    self.detail = match result {
-                        Ok(a) => Slot::Ready(a),
-                        Err(e) => Slot::Failed(e),
-                    };
-                    self.detail_view.scroll = 0;
-                    self.detail_view.platform = 0;
-                }
-            }
-        }
-        vec![]
-    }
-
-    fn filter_mut(&mut self) -> &mut String {
-        match self.focus {
-            Pane::Sources => &mut self.sources_view.filter,
-            Pane::Repositories => &mut self.repos_view.filter,
-            Pane::Tags => &mut self.tags_view.filter,
-            Pane::Detail => &mut self.detail_view.filter,
-        }
-    }
-
-    fn reset_selection(&mut self) {
-        match self.focus {
-            Pane::Sources => self.sources_view.selected = 0,
-            Pane::Repositories => self.repos_view.selected = 0,
-            Pane::Tags => self.tags_view.selected = 0,
-            Pane::Detail => self.detail_view.scroll = 0,
-        }
-    }
-
-    fn page(&self) -> isize {
-        let a = self.areas();
-        inner_rows(a.of(self.focus), self.focus == Pane::Tags).max(1) as isize
-    }
-
-    fn move_selection(&mut self, delta: isize) {
-        match self.focus {
-            Pane::Sources => {
-                let n = self.visible_sources().len();
-                self.sources_view.step(delta, n)
-            }
-            Pane::Repositories => {
-                let n = self.visible_repos().len();
-                self.repos_view.step(delta, n)
-            }
-            Pane::Tags => {
-                let n = self.visible_tags().len();
-                self.tags_view.step(delta, n)
-            }
-            Pane::Detail => {
-                let platforms = self.detail.ready().map(|a| a.platforms.len()).unwrap_or(0);
-                if platforms > 0 {
-                    let next = (self.detail_view.platform as isize + delta)
-                        .clamp(0, platforms as isize - 1);
-                    self.detail_view.platform = next as usize;
-                } else {
-                    let next = (self.detail_view.scroll as isize + delta).max(0);
-                    self.detail_view.scroll = next as usize;
-                }
-            }
-        }
-    }
-
-    fn command(&mut self, c: Command) -> Vec<Job> {
-        if self.help {
-            match c {
-                Command::Quit => self.quit = true,
-                Command::Help | Command::Back => self.help = false,
-                _ => {}
-            }
-            return vec![];
-        }
-        match c {
-            Command::Quit => self.quit = true,
-            Command::Help => self.help = true,
-            Command::Up => self.move_selection(-1),
-            Command::Down => self.move_selection(1),
-            Command::Top => self.move_selection(-(isize::MAX / 2)),
-            Command::Bottom => self.move_selection(isize::MAX / 2),
-            Command::PageUp => self.move_selection(-self.page()),
-            Command::PageDown => self.move_selection(self.page()),
-            Command::NextPane | Command::PrevPane => {
-                let i = Pane::ALL.iter().position(|p| *p == self.focus).unwrap_or(0);
-                let step = if c == Command::NextPane { 1 } else { 3 };
-                self.focus = Pane::ALL[(i + step) % 4];
-            }
-            Command::Filter => self.editing_filter = true,
-            Command::Open => return self.open(),
-            Command::Back => self.back(),
-            Command::Refresh => return self.refresh(),
-            Command::Copy => self.copy(),
-        }
-        vec![]
-    }
-
-    fn open(&mut self) -> Vec<Job> {
-        match self.focus {
-            Pane::Sources => {
-                let vis = self.visible_sources();
-                let Some(&i) = vis.get(self.sources_view.selected) else {
-                    return vec![];
-                };
-                self.active_item = Some(i);
-                self.focus = Pane::Repositories;
-                self.repos_view = ListView::default();
-                self.tags = Slot::Idle;
-                self.detail = Slot::Idle;
-                self.active_repo = None;
-                self.load_repos()
-            }
-            Pane::Repositories => {
-                let Some(repo) = self.selected_repo() else {
-                    return vec![];
-                };
-                self.active_repo = Some(repo);
-                self.focus = Pane::Tags;
-                self.tags_view = ListView::default();
-                self.detail = Slot::Idle;
-                self.load_tags()
-            }
-            Pane::Tags => {
-                let Some(row) = self.selected_tag() else {
-                    return vec![];
-                };
-                let reference = row
-                    .summary
-                    .ready()
-                    .map(|s| s.digest.clone())
-                    .unwrap_or_else(|| row.tag.clone());
-                self.focus = Pane::Detail;
-                self.detail_view = DetailView::default();
-                self.load_detail(reference)
-            }
-            Pane::Detail => {
-                let Some(art) = self.detail.ready() else {
-                    return vec![];
-                };
-                let Some(p) = art.platforms.get(self.detail_view.platform) else {
-                    return vec![];
-                };
-                let child = p.digest.clone();
-                let parent = art.clone();
-                self.detail_view.stack.push(parent);
-                self.load_detail(child)
-            }
-        }
-    }
-
-    fn back(&mut self) {
-        if self.editing_filter {
-            self.editing_filter = false;
-            return;
-        }
-        match self.focus {
-            Pane::Detail => match self.detail_view.stack.pop() {
-                Some(parent) => {
-                    // Pop back to the index: a stale child load must not land on it.
-                    self.generations[2] += 1;
-                    self.detail = Slot::Ready(parent);
-                    self.detail_view.scroll = 0;
-                }
-                None => self.focus = Pane::Tags,
-            },
-            Pane::Tags => self.focus = Pane::Repositories,
-            Pane::Repositories => self.focus = Pane::Sources,
-            Pane::Sources => {}
-        }
-    }
-
-    fn refresh(&mut self) -> Vec<Job> {
-        match self.focus {
-            Pane::Sources | Pane::Repositories => self.load_repos(),
-            Pane::Tags => self.load_tags(),
-            Pane::Detail => match self.detail.ready() {
-                Some(a) => {
-                    let d = a.digest.clone();
-                    self.load_detail(d)
-                }
-                None => match self.selected_tag() {
-                    Some(r) => {
-                        let t = r.tag.clone();
-                        self.load_detail(t)
-                    }
-                    None => vec![],
-                },
-            },
-        }
-    }
-
-    fn load_repos(&mut self) -> Vec<Job> {
-        let Some(source) = self.active_source() else {
-            return vec![];
-        };
-        let generation = self.next_generation(0);
-        self.repos = Slot::Loading;
-        vec![Job::Repos {
-            generation,
-            source,
-            repository_glob: self.active_environment().map(|e| e.repository.clone()),
-        }]
-    }
-
-    fn load_tags(&mut self) -> Vec<Job> {
-        let (Some(source), Some(repository)) = (self.active_source(), self.active_repo.clone())
-        else {
-            return vec![];
-        };
-        let generation = self.next_generation(1);
-        self.tags = Slot::Loading;
-        vec![Job::Tags {
-            generation,
-            source,
-            repository,
-            tag_glob: self.active_environment().map(|e| e.tag.clone()),
-        }]
-    }
-
-    fn load_detail(&mut self, reference: String) -> Vec<Job> {
-        let (Some(source), Some(repository)) = (self.active_source(), self.active_repo.clone())
-        else {
-            return vec![];
-        };
-        let known_tags = match &self.tags {
-            Slot::Ready(rows) if rows.iter().all(|r| matches!(r.summary, Slot::Ready(_))) => rows
-                .iter()
-                .filter_map(|r| r.summary.ready().map(|s| (r.tag.clone(), s.digest.clone())))
-                .collect(),
-            _ => vec![],
-        };
-        let generation = self.next_generation(2);
-        self.detail = Slot::Loading;
-        vec![Job::Detail {
-            generation,
-            source,
-            repository,
-            reference,
-            known_tags,
-        }]
-    }
-
-    /// The full reference of what is selected: `host/repo@digest` for a registry, or
-    /// `store/repo@digest`, which provost's CLI accepts.
-    pub fn selected_reference(&self) -> Option<String> {
-        let source = self.active_source()?;
-        let prefix = self
-            .hosts
-            .iter()
-            .find(|(n, _)| *n == source)
-            .and_then(|(_, h)| h.clone())
-            .unwrap_or(source);
-        match self.focus {
-            Pane::Sources => None,
-            Pane::Repositories => self.selected_repo().map(|r| format!("{prefix}/{r}")),
-            Pane::Tags => {
-                let row = self.selected_tag()?;
-                let repo = self.active_repo.as_ref()?;
-                Some(match row.summary.ready() {
-                    Some(s) => format!("{prefix}/{repo}:{}@{}", row.tag, s.digest),
-                    None => format!("{prefix}/{repo}:{}", row.tag),
-                })
-            }
-            Pane::Detail => {
-                let a = self.detail.ready()?;
-                Some(format!("{prefix}/{}@{}", a.repository, a.digest))
-            }
-        }
-    }
-
-    fn copy(&mut self) {
-        match self.selected_reference() {
-            Some(r) => {
-                self.toast(false, format!("copied {r}"));
-                self.clipboard = Some(r);
-            }
-            None => self.toast(
-                true,
-                "nothing to copy here: select a repository, tag or artifact",
-            ),
-        }
-    }
-
-    fn click(&mut self, column: u16, row: u16) -> Vec<Job> {
-        let areas = self.areas();
-        let Some(pane) = areas.hit(column, row) else {
-            return vec![];
-        };
-        self.focus = pane;
-        let r = areas.of(pane);
-        let header = pane == Pane::Tags;
-        let first = r.y + 1 + header as u16;
-        if row < first || pane == Pane::Detail {
-            return vec![];
-        }
-        let height = inner_rows(r, header);
-        let (selected, len) = match pane {
-            Pane::Sources => (self.sources_view.selected, self.visible_sources().len()),
-            Pane::Repositories => (self.repos_view.selected, self.visible_repos().len()),
-            Pane::Tags => (self.tags_view.selected, self.visible_tags().len()),
-            Pane::Detail => return vec![],
-        };
-        let index = window_offset(selected, height) + (row - first) as usize;
-        if index >= len {
-            return vec![];
-        }
-        let already = index == selected;
-        match pane {
-            Pane::Sources => self.sources_view.selected = index,
-            Pane::Repositories => self.repos_view.selected = index,
-            Pane::Tags => self.tags_view.selected = index,
-            Pane::Detail => {}
-        }
-        // A click on the selected row opens it, like a double click.
-        if already {
-            self.open()
-        } else {
-            vec![]
-        }
     }
 }

@@ -12,6 +12,7 @@ pub mod layout;
 pub mod list;
 pub mod panes;
 pub mod theme;
+mod update;
 
 use action::{Action, Command};
 use app::App;

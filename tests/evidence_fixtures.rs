@@ -42,7 +42,10 @@ const PROVENANCE: &[Expect] = &[
 fn provenance_vectors_decode_to_their_stated_values() {
     for e in PROVENANCE {
         let items = fixture(e.file);
-        let item = items.iter().find(|i| i.kind == Kind::Provenance).unwrap_or_else(|| panic!("{}: no provenance in {items:?}", e.file));
+        let item = items
+            .iter()
+            .find(|i| i.kind == Kind::Provenance)
+            .unwrap_or_else(|| panic!("{}: no provenance in {items:?}", e.file));
         let p = item.provenance.as_ref().expect("decoded");
         assert_eq!(p.builder_id, e.builder, "{}", e.file);
         assert_eq!(p.source_repo.as_deref(), Some(e.source), "{}", e.file);
@@ -53,8 +56,17 @@ fn provenance_vectors_decode_to_their_stated_values() {
             assert_eq!(p.commit.as_deref(), Some(c), "{}", e.file);
         }
         let raw = item.raw.as_ref().expect("raw statement");
-        let subjects: Vec<String> = raw["subject"].as_array().expect("subjects").iter().map(|s| format!("sha256:{}", s["digest"]["sha256"].as_str().unwrap_or(""))).collect();
-        assert!(subjects.iter().any(|s| s == e.subject), "{}: {subjects:?}", e.file);
+        let subjects: Vec<String> = raw["subject"]
+            .as_array()
+            .expect("subjects")
+            .iter()
+            .map(|s| format!("sha256:{}", s["digest"]["sha256"].as_str().unwrap_or("")))
+            .collect();
+        assert!(
+            subjects.iter().any(|s| s == e.subject),
+            "{}: {subjects:?}",
+            e.file
+        );
         assert!(p.sentence().starts_with("Built by "), "{}", e.file);
     }
 }
@@ -71,7 +83,11 @@ fn cloud_build_output_with_a_mismatched_image_digest_describes_another_artifact(
     let ok = fixture("slsa-provenance/gcb/v0.2/gcloud-container-github.json");
     assert_eq!(ok[0].binding, Binding::Matches);
     let bad = fixture("slsa-provenance/gcb/v0.2/gcloud-container-mismatch-summary-digest.json");
-    assert!(matches!(bad[0].binding, Binding::DescribesOther(_)), "{:?}", bad[0].binding);
+    assert!(
+        matches!(bad[0].binding, Binding::DescribesOther(_)),
+        "{:?}",
+        bad[0].binding
+    );
     assert!(!bad[0].usable());
 }
 
@@ -79,7 +95,12 @@ fn cloud_build_output_with_a_mismatched_image_digest_describes_another_artifact(
 fn a_bare_predicate_parses_as_slsa() {
     let items = fixture("slsa-provenance/predicate-only/slsa_predicate_v1_0.json");
     assert_eq!(items[0].kind, Kind::Provenance, "{:?}", items[0].problem);
-    assert!(!items[0].provenance.as_ref().expect("p").builder_id.is_empty());
+    assert!(!items[0]
+        .provenance
+        .as_ref()
+        .expect("p")
+        .builder_id
+        .is_empty());
 }
 
 #[test]
@@ -88,25 +109,80 @@ fn sbom_vectors_give_their_stated_counts() {
         ("sbom/cyclonedx/valid-bom-1.4.json", "CycloneDX", "1.4", 2),
         ("sbom/cyclonedx/valid-bom-1.5.json", "CycloneDX", "1.5", 2),
         ("sbom/cyclonedx/valid-bom-1.6.json", "CycloneDX", "1.6", 3),
-        ("sbom/cyclonedx/valid-attestation-1.6.json", "CycloneDX", "1.6", 0),
-        ("sbom/cyclonedx/valid-formulation-1.6.json", "CycloneDX", "1.6", 1),
-        ("sbom/cyclonedx/valid-vulnerability-1.5.json", "CycloneDX", "1.5", 1),
-        ("sbom/cyclonedx/cern-lhc-vdm-editor-bom.json", "CycloneDX", "1.2", 43),
-        ("sbom/cyclonedx/laravel-7.12.0-bom.1.4.json", "CycloneDX", "1.4", 62),
-        ("sbom/cyclonedx/cosign-empty-bom.cyclonedx.json", "CycloneDX", "1.4", 0),
-        ("sbom/spdx/example10-hello-source.spdx.json", "SPDX", "2.3", 1),
-        ("sbom/spdx/example8-examplemaven-0.0.1.spdx.json", "SPDX", "2.3", 6),
-        ("sbom/spdx/oss-na-2023-04-SBOMwSecurity.json", "SPDX", "2.3", 2),
+        (
+            "sbom/cyclonedx/valid-attestation-1.6.json",
+            "CycloneDX",
+            "1.6",
+            0,
+        ),
+        (
+            "sbom/cyclonedx/valid-formulation-1.6.json",
+            "CycloneDX",
+            "1.6",
+            1,
+        ),
+        (
+            "sbom/cyclonedx/valid-vulnerability-1.5.json",
+            "CycloneDX",
+            "1.5",
+            1,
+        ),
+        (
+            "sbom/cyclonedx/cern-lhc-vdm-editor-bom.json",
+            "CycloneDX",
+            "1.2",
+            43,
+        ),
+        (
+            "sbom/cyclonedx/laravel-7.12.0-bom.1.4.json",
+            "CycloneDX",
+            "1.4",
+            62,
+        ),
+        (
+            "sbom/cyclonedx/cosign-empty-bom.cyclonedx.json",
+            "CycloneDX",
+            "1.4",
+            0,
+        ),
+        (
+            "sbom/spdx/example10-hello-source.spdx.json",
+            "SPDX",
+            "2.3",
+            1,
+        ),
+        (
+            "sbom/spdx/example8-examplemaven-0.0.1.spdx.json",
+            "SPDX",
+            "2.3",
+            6,
+        ),
+        (
+            "sbom/spdx/oss-na-2023-04-SBOMwSecurity.json",
+            "SPDX",
+            "2.3",
+            2,
+        ),
         ("sbom/spdx/example7-bin.spdx.json", "SPDX", "2.2", 1),
         ("sbom/spdx/cosign-empty-bom.spdx.json", "SPDX", "2.2", 0),
     ];
     for (file, format, version, count) in cases {
         let items = fixture(file);
-        let s = items[0].sbom.as_ref().unwrap_or_else(|| panic!("{file}: {:?}", items[0].problem));
-        assert_eq!((s.format.as_str(), s.version.as_str(), s.package_count), (*format, *version, *count), "{file}");
+        let s = items[0]
+            .sbom
+            .as_ref()
+            .unwrap_or_else(|| panic!("{file}: {:?}", items[0].problem));
+        assert_eq!(
+            (s.format.as_str(), s.version.as_str(), s.package_count),
+            (*format, *version, *count),
+            "{file}"
+        );
     }
     let laravel = fixture("sbom/cyclonedx/laravel-7.12.0-bom.1.4.json");
-    assert_eq!(laravel[0].sbom.as_ref().expect("s").ecosystems[0], ("composer".to_string(), 62));
+    assert_eq!(
+        laravel[0].sbom.as_ref().expect("s").ecosystems[0],
+        ("composer".to_string(), 62)
+    );
 }
 
 #[test]
@@ -114,11 +190,17 @@ fn invalid_and_unsupported_sboms_are_named_not_summarised() {
     for (file, kind) in [
         ("sbom/cyclonedx/invalid-bomformat-1.6.json", Kind::Invalid),
         ("sbom/cyclonedx/invalid-dependency-1.5.json", Kind::Invalid),
-        ("sbom/spdx/example12-hello-dist.spdx3.json", Kind::Unsupported),
+        (
+            "sbom/spdx/example12-hello-dist.spdx3.json",
+            Kind::Unsupported,
+        ),
     ] {
         let items = fixture(file);
         assert_eq!(items[0].kind, kind, "{file}");
-        assert!(items[0].sbom.is_none() && items[0].problem.is_some(), "{file}");
+        assert!(
+            items[0].sbom.is_none() && items[0].problem.is_some(),
+            "{file}"
+        );
     }
 }
 
@@ -126,6 +208,12 @@ fn invalid_and_unsupported_sboms_are_named_not_summarised() {
 fn the_cosign_oci_attestation_bundle_binds_its_image() {
     let items = fixture("cosign/oci-attestation.sigstore.json");
     let raw = items[0].raw.as_ref().expect("statement");
-    assert_eq!(raw["predicateType"], "https://cosign.sigstore.dev/attestation/v1");
-    assert_eq!(raw["subject"][0]["digest"]["sha256"], "732112270d7e59418a8c080b134b24cabd67d250d0d0147a97ed95ba5c280aa4");
+    assert_eq!(
+        raw["predicateType"],
+        "https://cosign.sigstore.dev/attestation/v1"
+    );
+    assert_eq!(
+        raw["subject"][0]["digest"]["sha256"],
+        "732112270d7e59418a8c080b134b24cabd67d250d0d0147a97ed95ba5c280aa4"
+    );
 }

@@ -26,6 +26,7 @@ struct Harness {
 fn busy(app: &App) -> bool {
     matches!(app.repos, Slot::Loading)
         || matches!(app.detail, Slot::Loading)
+        || matches!(app.evidence, Slot::Loading)
         || match &app.tags {
             Slot::Loading => true,
             Slot::Ready(rows) => rows.iter().any(|r| matches!(r.summary, Slot::Loading)),
@@ -313,4 +314,71 @@ async fn a_hung_registry_times_out_with_a_retry_hint_and_recovers() {
         Slot::Ready(vec![]),
         "an empty registry after the retry"
     );
+}
+
+async fn open_tag(h: &mut Harness, repo_down: usize, tag_down: usize) {
+    h.cmd(Command::Open).await;
+    h.down(repo_down).await;
+    h.cmd(Command::Open).await;
+    h.down(tag_down).await;
+    h.cmd(Command::Open).await;
+}
+
+#[tokio::test]
+async fn evidence_provenance_and_sbom_tabs() {
+    let mut h = Harness::new(&[]).await;
+    open_tag(&mut h, 0, 7).await; // acme/api:prod
+    let Slot::Ready(d) = &h.app.evidence else {
+        panic!("evidence: {:?}", h.app.evidence)
+    };
+    assert_eq!(d.items.len(), 6, "{:?}", d.items);
+    insta::assert_snapshot!("artifact_with_evidence", h.draw(100, 30).backend());
+    h.cmd(Command::ShowEvidence).await;
+    insta::assert_snapshot!("evidence", h.draw(100, 30).backend());
+    h.cmd(Command::ShowProvenance).await;
+    let screen = h.draw(100, 30).backend().to_string();
+    assert!(
+        screen.contains("Built by GitHub Actions (github-hosted) from github.com/acme/api"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("provenance", h.draw(100, 30).backend());
+    h.cmd(Command::ShowSbom).await;
+    insta::assert_snapshot!("sbom", h.draw(100, 30).backend());
+    // The package list is searchable.
+    h.cmd(Command::Filter).await;
+    for c in "grpc".chars() {
+        h.act(Action::FilterInput(c)).await;
+    }
+    let screen = h.draw(100, 30).backend().to_string();
+    assert!(
+        screen.contains("google.golang.org/grpc") && !screen.contains("go-chi"),
+        "{screen}"
+    );
+    h.act(Action::FilterCancel).await;
+    // v shows the selected item's JSON; esc closes it.
+    h.cmd(Command::ShowEvidence).await;
+    h.cmd(Command::Raw).await;
+    let screen = h.draw(100, 30).backend().to_string();
+    assert!(
+        screen.contains("\"_type\": \"https://in-toto.io/Statement/v1\""),
+        "{screen}"
+    );
+    insta::assert_snapshot!("raw", h.draw(100, 30).backend());
+    h.cmd(Command::Back).await;
+    assert!(!h.app.evidence_view.raw);
+}
+
+#[tokio::test]
+async fn provenance_for_another_digest_is_flagged_not_shown() {
+    let mut h = Harness::new(&[]).await;
+    open_tag(&mut h, 3, 5).await; // acme/worker:staging
+    h.cmd(Command::ShowProvenance).await;
+    let screen = h.draw(100, 30).backend().to_string();
+    assert!(screen.contains("describes another artifact"), "{screen}");
+    assert!(
+        screen.contains("No provenance describes this digest"),
+        "{screen}"
+    );
+    assert!(!screen.contains("Built by"), "{screen}");
+    insta::assert_snapshot!("provenance_misbound", h.draw(100, 30).backend());
 }

@@ -3,6 +3,7 @@
 use super::{parse_ref, print_json};
 use crate::config::Settings;
 use crate::oci::artifact::{describe, human_size, Artifact};
+use crate::oci::Store;
 use crate::text::sanitize;
 use color_eyre::eyre::{Result, WrapErr};
 
@@ -10,14 +11,108 @@ use color_eyre::eyre::{Result, WrapErr};
 pub async fn inspect(settings: &Settings, reference: &str, json: bool) -> Result<()> {
     let r = parse_ref(settings, reference)?;
     let source = settings.source_for(&r.registry)?;
-    let art = describe(source.store.as_ref(), &r, None)
-        .await
-        .wrap_err_with(|| format!("inspecting {r} in {}", source.name))?;
+    let store = source.store.as_ref();
+    // Resolve once, then read the artifact and discover its evidence concurrently.
+    let digest = match &r.digest {
+        Some(d) => d.clone(),
+        None => store
+            .resolve(&r.repository, r.reference())
+            .await
+            .wrap_err_with(|| format!("inspecting {r} in {}", source.name))?,
+    };
+    let pinned = r.pinned(&digest);
+    let cosign_repo = super::evidence::cosign_repository();
+    let (art, found) = futures::join!(
+        describe(store, &pinned, None),
+        crate::evidence::discover(store, &r.repository, &digest, cosign_repo.as_deref())
+    );
+    let mut art = art.wrap_err_with(|| format!("inspecting {r} in {}", source.name))?;
+    if let Some(t) = &r.tag {
+        art.reference = format!("{}:{t}@{digest}", r.repository);
+    }
+    let provenance: Vec<&crate::evidence::Provenance> = dedup(
+        crate::evidence::provenance_of(&found.items)
+            .into_iter()
+            .filter_map(|i| i.provenance.as_ref()),
+    );
+    let sbom: Vec<&crate::evidence::SbomSummary> = dedup(
+        crate::evidence::sboms_of(&found.items)
+            .into_iter()
+            .filter_map(|i| i.sbom.as_ref()),
+    );
     if json {
-        return print_json(&art);
+        #[derive(serde::Serialize)]
+        struct Out<'a> {
+            #[serde(flatten)]
+            artifact: &'a Artifact,
+            evidence: &'a [crate::evidence::EvidenceItem],
+            evidence_errors: &'a [String],
+            provenance: Vec<&'a crate::evidence::Provenance>,
+            sbom: Vec<&'a crate::evidence::SbomSummary>,
+        }
+        return print_json(&Out {
+            artifact: &art,
+            evidence: &found.items,
+            evidence_errors: &found.errors,
+            provenance,
+            sbom,
+        });
     }
     print!("{}", render_text(&source.name, &art));
+    let misbound: Vec<&crate::evidence::EvidenceItem> = found
+        .items
+        .iter()
+        .filter(|i| {
+            i.kind == crate::evidence::Kind::Provenance
+                && matches!(i.binding, crate::evidence::Binding::DescribesOther(_))
+        })
+        .collect();
+    if provenance.is_empty() {
+        println!("Provenance   none for this digest");
+    }
+    if let Some(crate::evidence::Binding::DescribesOther(subjects)) =
+        misbound.first().map(|i| &i.binding)
+    {
+        println!(
+            "  ⚠ attached provenance describes another artifact ({}), not this digest",
+            subjects.join(", ")
+        );
+    }
+    if !provenance.is_empty() {
+        println!("Provenance");
+        for p in &provenance {
+            for l in super::evidence::provenance_text(p).lines() {
+                println!("  {l}");
+            }
+        }
+    }
+    if !sbom.is_empty() {
+        println!("SBOM");
+        for s in &sbom {
+            for l in super::evidence::sbom_text(s).lines() {
+                println!("  {l}");
+            }
+        }
+    }
+    println!("Evidence");
+    if found.items.is_empty() {
+        println!("  (none found)");
+    }
+    for i in &found.items {
+        println!("{}", super::evidence::item_line(i));
+    }
     Ok(())
+}
+
+/// Keeps the first of equal items (the same statement attached both ways).
+fn dedup<'a, T: PartialEq>(items: impl Iterator<Item = &'a T>) -> Vec<&'a T> {
+    let mut out: Vec<&T> = vec![];
+    for i in items {
+        if !out.contains(&i) {
+            out.push(i);
+        }
+    }
+    out
 }
 
 /// The plain-text form of an artifact (sanitized: every string may come from a registry).

@@ -72,6 +72,7 @@ pub async fn ls(
                             .list_tags(&repo)
                             .await?
                             .into_iter()
+                            .filter(|t| !crate::oci::is_evidence_tag(t))
                             .map(|tag| TagRow { tag, digest: None })
                             .collect()
                     };

@@ -26,24 +26,34 @@ pub fn demo_key() -> SigningKey {
         Ok(k) => k,
         // A SHA-256 output is a valid P-256 scalar with overwhelming probability; this arm only
         // keeps the function total.
-        Err(_) => SigningKey::from_slice(&[1u8; 32]).unwrap_or_else(|_| unreachable!("1 is a valid scalar")),
+        Err(_) => SigningKey::from_slice(&[1u8; 32])
+            .unwrap_or_else(|_| unreachable!("1 is a valid scalar")),
     }
 }
 
 fn minutes_after(ts: &str, m: i64) -> String {
     chrono::DateTime::parse_from_rfc3339(ts)
-        .map(|t| (t + chrono::Duration::minutes(m)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .map(|t| {
+            (t + chrono::Duration::minutes(m)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        })
         .unwrap_or_else(|_| ts.to_string())
 }
 
 fn run_number(service: &Service, release: &Release) -> u64 {
-    let d = crate::oci::digest::sha256(format!("run {}@{}", service.repository, release.version).as_bytes());
-    u64::from_str_radix(&d.trim_start_matches("sha256:")[..8], 16).unwrap_or(1) % 9_000_000_000 + 1_000_000_000
+    let d = crate::oci::digest::sha256(
+        format!("run {}@{}", service.repository, release.version).as_bytes(),
+    );
+    u64::from_str_radix(&d.trim_start_matches("sha256:")[..8], 16).unwrap_or(1) % 9_000_000_000
+        + 1_000_000_000
 }
 
 /// The SLSA v1 predicate for a release, as GitHub's attest-build-provenance writes it.
 pub fn provenance_predicate(service: &Service, release: &Release) -> Value {
-    let name = service.repository.rsplit('/').next().unwrap_or(service.repository);
+    let name = service
+        .repository
+        .rsplit('/')
+        .next()
+        .unwrap_or(service.repository);
     let repo_url = service.source;
     let unofficial = UNOFFICIAL.contains(&(service.repository, release.version));
     let (builder, workflow, git_ref, runner) = if unofficial {
@@ -96,7 +106,12 @@ fn packages(service: &Service) -> Vec<(&'static str, &'static str, &'static str,
             ("golang", "github.com/jackc/pgx/v5", "5.5.4", "MIT"),
             ("golang", "golang.org/x/crypto", "0.21.0", "BSD-3-Clause"),
             ("golang", "google.golang.org/grpc", "1.62.1", "Apache-2.0"),
-            ("golang", "github.com/prometheus/client_golang", "1.19.0", "Apache-2.0"),
+            (
+                "golang",
+                "github.com/prometheus/client_golang",
+                "1.19.0",
+                "Apache-2.0",
+            ),
             ("deb", "ca-certificates", "20230311", "GPL-2.0-or-later"),
         ],
         "acme/web" => vec![
@@ -115,10 +130,30 @@ fn packages(service: &Service) -> Vec<(&'static str, &'static str, &'static str,
             ("deb", "libssl3", "3.0.11", "Apache-2.0"),
         ],
         _ => vec![
-            ("maven", "org.springframework.boot/spring-boot", "3.2.4", "Apache-2.0"),
-            ("maven", "com.fasterxml.jackson.core/jackson-databind", "2.16.1", "Apache-2.0"),
-            ("maven", "org.apache.logging.log4j/log4j-core", "2.23.1", "Apache-2.0"),
-            ("maven", "org.postgresql/postgresql", "42.7.3", "BSD-2-Clause"),
+            (
+                "maven",
+                "org.springframework.boot/spring-boot",
+                "3.2.4",
+                "Apache-2.0",
+            ),
+            (
+                "maven",
+                "com.fasterxml.jackson.core/jackson-databind",
+                "2.16.1",
+                "Apache-2.0",
+            ),
+            (
+                "maven",
+                "org.apache.logging.log4j/log4j-core",
+                "2.23.1",
+                "Apache-2.0",
+            ),
+            (
+                "maven",
+                "org.postgresql/postgresql",
+                "42.7.3",
+                "BSD-2-Clause",
+            ),
             ("deb", "libc6", "2.36", "LGPL-2.1-or-later"),
         ],
     }
@@ -185,7 +220,13 @@ pub fn cyclonedx(service: &Service, release: &Release) -> Value {
 }
 
 /// Attaches a release's evidence to `subject` (its image or index).
-pub async fn attach(store: &impl Store, service: &Service, release: &Release, subject: &Descriptor, digests: &BTreeMap<String, String>) -> Result<()> {
+pub async fn attach(
+    store: &impl Store,
+    service: &Service,
+    release: &Release,
+    subject: &Descriptor,
+    digests: &BTreeMap<String, String>,
+) -> Result<()> {
     let key = demo_key();
     let repo = service.repository;
     let name = format!("{}:{}", repo, release.version);
@@ -196,30 +237,79 @@ pub async fn attach(store: &impl Store, service: &Service, release: &Release, su
         .and_then(|(_, _, other)| digests.get(&format!("{repo}:{other}")))
         .cloned()
         .unwrap_or_else(|| subject.digest.clone());
-    let prov = attest::statement(&name, &named, SLSA_V1, provenance_predicate(service, release));
+    let prov = attest::statement(
+        &name,
+        &named,
+        SLSA_V1,
+        provenance_predicate(service, release),
+    );
     let spdx_doc = spdx(service, release);
     let cdx_doc = cyclonedx(service, release);
     let prov_env = attest::sign_statement(&prov, &key);
-    let cdx_env = attest::sign_statement(&attest::statement(&name, &subject.digest, "https://cyclonedx.org/bom", cdx_doc.clone()), &key);
+    let cdx_env = attest::sign_statement(
+        &attest::statement(
+            &name,
+            &subject.digest,
+            "https://cyclonedx.org/bom",
+            cdx_doc.clone(),
+        ),
+        &key,
+    );
     // cosign: .att with the provenance and the CycloneDX attestation, .sbom with the SPDX document.
     attest::attach_cosign_att(
         store,
         repo,
         &subject.digest,
-        &[(prov_env.clone(), SLSA_V1.to_string()), (cdx_env, "https://cyclonedx.org/bom".to_string())],
+        &[
+            (prov_env.clone(), SLSA_V1.to_string()),
+            (cdx_env, "https://cyclonedx.org/bom".to_string()),
+        ],
     )
     .await?;
     let spdx_bytes = serde_json::to_vec(&spdx_doc).unwrap_or_default();
     attest::attach_cosign_sbom(store, repo, &subject.digest, &spdx_bytes, "text/spdx+json").await?;
     // OCI 1.1 referrers: the signed provenance, and both SBOM documents.
     let mut ann = BTreeMap::new();
-    ann.insert("org.opencontainers.image.created".to_string(), release.created.to_string());
+    ann.insert(
+        "org.opencontainers.image.created".to_string(),
+        release.created.to_string(),
+    );
     let mut prov_ann = ann.clone();
-    prov_ann.insert("dev.sigstore.bundle.predicateType".to_string(), SLSA_V1.to_string());
+    prov_ann.insert(
+        "dev.sigstore.bundle.predicateType".to_string(),
+        SLSA_V1.to_string(),
+    );
     let prov_bytes = serde_json::to_vec(&prov_env).unwrap_or_default();
-    attest::attach_referrer(store, repo, subject, "application/vnd.in-toto+json", &prov_bytes, DSSE_MEDIA_TYPE, prov_ann).await?;
-    attest::attach_referrer(store, repo, subject, "application/spdx+json", &spdx_bytes, "application/spdx+json", ann.clone()).await?;
+    attest::attach_referrer(
+        store,
+        repo,
+        subject,
+        "application/vnd.in-toto+json",
+        &prov_bytes,
+        DSSE_MEDIA_TYPE,
+        prov_ann,
+    )
+    .await?;
+    attest::attach_referrer(
+        store,
+        repo,
+        subject,
+        "application/spdx+json",
+        &spdx_bytes,
+        "application/spdx+json",
+        ann.clone(),
+    )
+    .await?;
     let cdx_bytes = serde_json::to_vec(&cdx_doc).unwrap_or_default();
-    attest::attach_referrer(store, repo, subject, "application/vnd.cyclonedx+json", &cdx_bytes, "application/vnd.cyclonedx+json", ann).await?;
+    attest::attach_referrer(
+        store,
+        repo,
+        subject,
+        "application/vnd.cyclonedx+json",
+        &cdx_bytes,
+        "application/vnd.cyclonedx+json",
+        ann,
+    )
+    .await?;
     Ok(())
 }

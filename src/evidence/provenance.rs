@@ -193,7 +193,9 @@ fn decode_v02(p: &Value) -> Result<Provenance, String> {
         workflow_ref: s(&env["github_workflow_ref"]),
         trigger: s(&env["github_event_name"]),
         runner: s(&env["github_runner_environment"]).or_else(|| s(&env["runner_environment"])),
-        invocation_id: s(&md["buildInvocationId"]).or_else(|| s(&md["buildInvocationID"])).or_else(|| run_id.clone()),
+        invocation_id: s(&md["buildInvocationId"])
+            .or_else(|| s(&md["buildInvocationID"]))
+            .or_else(|| run_id.clone()),
         run_url,
         started: s(&md["buildStartedOn"]),
         finished: s(&md["buildFinishedOn"]),

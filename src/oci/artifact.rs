@@ -195,9 +195,11 @@ pub async fn summarize(store: &impl Store, repo: &str, tag: &str) -> Result<TagS
     })
 }
 
-/// Every tag of a repository with the digest it points at, sorted by tag.
+/// Every artifact tag of a repository with the digest it points at, sorted by tag.
 pub async fn tags_with_digests(store: &impl Store, repo: &str) -> Result<Vec<(String, String)>> {
-    let tags = store.list_tags(repo).await?;
+    let mut tags = store.list_tags(repo).await?;
+    // Evidence tags (`sha256-<hex>[.sig|.att|.sbom]`) hold attachments, not artifacts.
+    tags.retain(|t| !super::is_evidence_tag(t));
     let mut out: Vec<(String, String)> = stream::iter(tags)
         .map(|t| async move { store.resolve(repo, &t).await.map(|d| (t, d)) })
         .buffer_unordered(CONCURRENCY)

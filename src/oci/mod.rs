@@ -84,6 +84,19 @@ pub trait Store: Send + Sync {
     fn delete_manifest(&self, repo: &str, digest: &str) -> impl Future<Output = Result<()>> + Send;
 }
 
+/// True for tags that hold evidence rather than images: the referrers tag schema's
+/// `sha256-<hex>` and cosign's `sha256-<hex>.sig`, `.att` and `.sbom`.
+pub fn is_evidence_tag(tag: &str) -> bool {
+    let Some(rest) = tag.strip_prefix("sha256-") else {
+        return false;
+    };
+    let hex = rest.split('.').next().unwrap_or("");
+    let suffix = &rest[hex.len()..];
+    hex.len() == 64
+        && hex.bytes().all(|b| b.is_ascii_hexdigit())
+        && matches!(suffix, "" | ".sig" | ".att" | ".sbom")
+}
+
 /// The referrers tag schema's tag for a digest: `sha256-<hex>`.
 pub fn referrers_tag(digest: &str) -> String {
     digest.replacen(':', "-", 1)

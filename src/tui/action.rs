@@ -1,5 +1,6 @@
 //! Everything that can change the app: user commands (from the keymap) and job results.
 
+use crate::evidence::Discovery;
 use crate::oci::artifact::{Artifact, TagSummary};
 use serde::Deserialize;
 
@@ -22,6 +23,11 @@ pub enum Command {
     Refresh,
     Copy,
     Help,
+    ShowArtifact,
+    ShowEvidence,
+    ShowProvenance,
+    ShowSbom,
+    Raw,
 }
 
 /// One input to `update`.
@@ -56,6 +62,10 @@ pub enum Action {
         generation: u64,
         tag: String,
         result: Result<TagSummary, String>,
+    },
+    EvidenceLoaded {
+        generation: u64,
+        result: Result<Box<Discovery>, String>,
     },
     DetailLoaded {
         generation: u64,

@@ -1,7 +1,6 @@
 //! The one `App` state and `update`, which turns actions into state changes and job requests.
 //! `update` never does I/O: it returns the `Job`s the loop should start.
 
-
 use super::keymap::Keymap;
 use super::layout::{Areas, Pane};
 use super::list::ListView;
@@ -100,6 +99,47 @@ pub enum Job {
         reference: String,
         known_tags: Vec<(String, String)>,
     },
+    Evidence {
+        generation: u64,
+        source: String,
+        repository: String,
+        digest: String,
+    },
+}
+
+/// What the artifact pane shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DetailTab {
+    #[default]
+    Artifact,
+    Evidence,
+    Provenance,
+    Sbom,
+}
+
+impl DetailTab {
+    pub const ALL: [DetailTab; 4] = [
+        DetailTab::Artifact,
+        DetailTab::Evidence,
+        DetailTab::Provenance,
+        DetailTab::Sbom,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            DetailTab::Artifact => "Artifact",
+            DetailTab::Evidence => "Evidence",
+            DetailTab::Provenance => "Provenance",
+            DetailTab::Sbom => "SBOM",
+        }
+    }
+}
+
+/// Evidence tab state: the selected item and whether its raw JSON is shown.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EvidenceView {
+    pub selected: usize,
+    pub raw: bool,
 }
 
 /// Ticks per second of the loop's timer (spinner and toasts).
@@ -118,6 +158,9 @@ pub struct App {
     pub tags_view: ListView,
     pub detail: Slot<Box<Artifact>>,
     pub detail_view: DetailView,
+    pub tab: DetailTab,
+    pub evidence: Slot<Box<crate::evidence::Discovery>>,
+    pub evidence_view: EvidenceView,
     pub focus: Pane,
     pub editing_filter: bool,
     pub help: bool,
@@ -173,6 +216,9 @@ impl App {
             tags_view: ListView::default(),
             detail: Slot::Idle,
             detail_view: DetailView::default(),
+            tab: DetailTab::Artifact,
+            evidence: Slot::Idle,
+            evidence_view: EvidenceView::default(),
             focus: Pane::Sources,
             editing_filter: false,
             help: false,

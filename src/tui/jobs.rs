@@ -23,7 +23,7 @@ pub struct Jobs {
     sources: HashMap<String, Arc<Source>>,
     tx: UnboundedSender<Action>,
     timeout: Duration,
-    running: [Option<AbortHandle>; 3],
+    running: [Option<AbortHandle>; 4],
 }
 
 fn describe_error(e: impl std::fmt::Display) -> String {
@@ -54,7 +54,7 @@ impl Jobs {
                 .collect(),
             tx,
             timeout: settings.timeout,
-            running: [None, None, None],
+            running: [None, None, None, None],
         }
     }
 
@@ -63,9 +63,10 @@ impl Jobs {
         let tx = self.tx.clone();
         let limit = self.timeout;
         let source_name = match &job {
-            Job::Repos { source, .. } | Job::Tags { source, .. } | Job::Detail { source, .. } => {
-                source.clone()
-            }
+            Job::Repos { source, .. }
+            | Job::Tags { source, .. }
+            | Job::Detail { source, .. }
+            | Job::Evidence { source, .. } => source.clone(),
         };
         let store = self.sources.get(&source_name).cloned();
         let (slot, handle) = match job {
@@ -102,6 +103,8 @@ impl Jobs {
                             .ok_or_else(|| format!("unknown source {source_name}"))?;
                         let mut tags =
                             store.list_tags(&repository).await.map_err(describe_error)?;
+                        // Evidence lives under tags too; it shows in the evidence tab instead.
+                        tags.retain(|t| !crate::oci::is_evidence_tag(t));
                         if let Some(g) = tag_glob {
                             let m = wildmatch::WildMatch::new(&g);
                             tags.retain(|t| m.matches(t));
@@ -169,6 +172,32 @@ impl Jobs {
                     let _ = tx.send(Action::DetailLoaded { generation, result });
                 });
                 (2, h)
+            }
+            Job::Evidence {
+                generation,
+                repository,
+                digest,
+                ..
+            } => {
+                let h = tokio::spawn(async move {
+                    let result = with_timeout(limit, async {
+                        let store = store.ok_or_else(|| format!("unknown source {source_name}"))?;
+                        let cosign_repo = std::env::var("COSIGN_REPOSITORY")
+                            .ok()
+                            .filter(|s| !s.is_empty());
+                        let d = crate::evidence::discover(
+                            store.as_ref(),
+                            &repository,
+                            &digest,
+                            cosign_repo.as_deref(),
+                        )
+                        .await;
+                        Ok(Box::new(d))
+                    })
+                    .await;
+                    let _ = tx.send(Action::EvidenceLoaded { generation, result });
+                });
+                (3, h)
             }
         };
         if let Some(old) = self.running[slot].replace(handle.abort_handle()) {

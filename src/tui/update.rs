@@ -1,7 +1,7 @@
 //! `App::update`: actions in, state changes and job requests out. No I/O here.
 
 use super::action::{Action, Command};
-use super::app::{App, DetailView, Job, Slot, TagRow};
+use super::app::{App, DetailTab, DetailView, Job, Slot, TagRow};
 use super::layout::{inner_rows, window_offset, Pane};
 use super::list::ListView;
 
@@ -91,6 +91,17 @@ impl App {
                     };
                     self.detail_view.scroll = 0;
                     self.detail_view.platform = 0;
+                    // Evidence follows the artifact: discovery starts as soon as the digest is known.
+                    return self.load_evidence();
+                }
+            }
+            Action::EvidenceLoaded { generation, result } => {
+                if generation == self.generations[3] {
+                    self.evidence = match result {
+                        Ok(d) => Slot::Ready(d),
+                        Err(e) => Slot::Failed(e),
+                    };
+                    self.evidence_view = Default::default();
                 }
             }
         }
@@ -134,8 +145,19 @@ impl App {
                 let n = self.visible_tags().len();
                 self.tags_view.step(delta, n)
             }
+            Pane::Detail if self.tab == DetailTab::Evidence && !self.evidence_view.raw => {
+                let n = self.evidence.ready().map(|d| d.items.len()).unwrap_or(0);
+                let next =
+                    (self.evidence_view.selected as isize + delta).clamp(0, n.max(1) as isize - 1);
+                self.evidence_view.selected = next as usize;
+            }
             Pane::Detail => {
-                let platforms = self.detail.ready().map(|a| a.platforms.len()).unwrap_or(0);
+                let platforms = match self.tab {
+                    DetailTab::Artifact => {
+                        self.detail.ready().map(|a| a.platforms.len()).unwrap_or(0)
+                    }
+                    _ => 0,
+                };
                 if platforms > 0 {
                     let next = (self.detail_view.platform as isize + delta)
                         .clamp(0, platforms as isize - 1);
@@ -173,11 +195,49 @@ impl App {
             }
             Command::Filter => self.editing_filter = true,
             Command::Open => return self.open(),
-            Command::Back => self.back(),
+            Command::Back => return self.back(),
             Command::Refresh => return self.refresh(),
             Command::Copy => self.copy(),
+            Command::ShowArtifact => self.show(DetailTab::Artifact),
+            Command::ShowEvidence => self.show(DetailTab::Evidence),
+            Command::ShowProvenance => self.show(DetailTab::Provenance),
+            Command::ShowSbom => self.show(DetailTab::Sbom),
+            Command::Raw => {
+                if self.tab == DetailTab::Artifact {
+                    self.tab = DetailTab::Evidence;
+                }
+                self.focus = Pane::Detail;
+                self.evidence_view.raw = !self.evidence_view.raw;
+                self.detail_view.scroll = 0;
+            }
         }
         vec![]
+    }
+
+    fn show(&mut self, tab: DetailTab) {
+        self.tab = tab;
+        self.focus = Pane::Detail;
+        self.evidence_view.raw = false;
+        self.detail_view.scroll = 0;
+    }
+
+    fn load_evidence(&mut self) -> Vec<Job> {
+        let (Some(source), Some(repository), Some(a)) = (
+            self.active_source(),
+            self.active_repo.clone(),
+            self.detail.ready(),
+        ) else {
+            return vec![];
+        };
+        let digest = a.digest.clone();
+        let generation = self.next_generation(3);
+        self.evidence = Slot::Loading;
+        vec![Job::Evidence {
+            generation,
+            source,
+            repository,
+            digest,
+        }]
     }
 
     fn open(&mut self) -> Vec<Job> {
@@ -218,6 +278,12 @@ impl App {
                 self.detail_view = DetailView::default();
                 self.load_detail(reference)
             }
+            Pane::Detail if self.tab == DetailTab::Evidence => {
+                self.evidence_view.raw = !self.evidence_view.raw;
+                self.detail_view.scroll = 0;
+                vec![]
+            }
+            Pane::Detail if self.tab != DetailTab::Artifact => vec![],
             Pane::Detail => {
                 let Some(art) = self.detail.ready() else {
                     return vec![];
@@ -233,10 +299,14 @@ impl App {
         }
     }
 
-    fn back(&mut self) {
+    fn back(&mut self) -> Vec<Job> {
         if self.editing_filter {
             self.editing_filter = false;
-            return;
+            return vec![];
+        }
+        if self.focus == Pane::Detail && self.evidence_view.raw {
+            self.evidence_view.raw = false;
+            return vec![];
         }
         match self.focus {
             Pane::Detail => match self.detail_view.stack.pop() {
@@ -245,6 +315,7 @@ impl App {
                     self.generations[2] += 1;
                     self.detail = Slot::Ready(parent);
                     self.detail_view.scroll = 0;
+                    return self.load_evidence();
                 }
                 None => self.focus = Pane::Tags,
             },
@@ -252,6 +323,7 @@ impl App {
             Pane::Repositories => self.focus = Pane::Sources,
             Pane::Sources => {}
         }
+        vec![]
     }
 
     fn refresh(&mut self) -> Vec<Job> {
@@ -404,4 +476,3 @@ impl App {
         }
     }
 }
-

@@ -1,12 +1,13 @@
 //! The artifact pane: media type, size, platforms (selectable), layers, config, annotations
 //! and every tag pointing at the digest.
 
+use super::evidence;
 use super::tags::short_time;
 use super::{pane_block, placeholder, truncate};
 use crate::oci::artifact::{human_size, Artifact};
 use crate::oci::media::annotation;
 use crate::text::sanitize;
-use crate::tui::app::{App, Slot};
+use crate::tui::app::{App, DetailTab, Slot};
 use crate::tui::layout::{inner_rows, Pane};
 use crate::tui::theme::Theme;
 use ratatui::layout::Rect;
@@ -66,6 +67,35 @@ pub fn lines<'a>(app: &App, theme: &Theme, a: &Artifact, width: usize) -> Vec<Li
             s(&a.tags.join(", "))
         },
     ));
+    if let Slot::Ready(d) = &app.evidence {
+        let provs = crate::evidence::provenance_of(&d.items);
+        match provs.first().and_then(|i| i.provenance.as_ref()) {
+            Some(p) => out.push(Line::from(vec![
+                Span::styled(format!("{:<11} ", "Provenance"), theme.muted),
+                Span::styled(
+                    truncate(&s(&p.sentence()), width.saturating_sub(12)),
+                    theme.pass,
+                ),
+            ])),
+            None => out.push(Line::from(vec![
+                Span::styled(format!("{:<11} ", "Provenance"), theme.muted),
+                Span::styled("none for this digest — press 3 to see why", theme.warn),
+            ])),
+        }
+        if let Some(sb) = crate::evidence::sboms_of(&d.items)
+            .first()
+            .and_then(|i| i.sbom.as_ref())
+        {
+            out.push(field(
+                theme,
+                "SBOM",
+                format!(
+                    "{} {}, {} packages",
+                    sb.format, sb.version, sb.package_count
+                ),
+            ));
+        }
+    }
     if let Some(src) = a.annotations.get(annotation::SOURCE) {
         out.push(field(theme, "Source", s(src)));
     }
@@ -153,12 +183,32 @@ pub fn lines<'a>(app: &App, theme: &Theme, a: &Artifact, width: usize) -> Vec<Li
     out
 }
 
+/// The pane title: every tab, the current one marked.
+fn tabs_title(app: &App) -> String {
+    DetailTab::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let count = match (t, &app.evidence) {
+                (DetailTab::Evidence, Slot::Ready(d)) => format!(" ({})", d.items.len()),
+                _ => String::new(),
+            };
+            if *t == app.tab {
+                format!("[{} {}{count}]", i + 1, t.title())
+            } else {
+                format!("{} {}{count}", i + 1, t.title())
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
 pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
     let block = pane_block(
         app,
         theme,
         Pane::Detail,
-        Pane::Detail.title().into(),
+        tabs_title(app),
         &app.detail_view.filter,
     );
     if placeholder(
@@ -174,7 +224,13 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
     }
     let Slot::Ready(a) = &app.detail else { return };
     let width = area.width.saturating_sub(2) as usize;
-    let mut all = lines(app, theme, a, width);
+    let mut all = match (app.tab, app.evidence_view.raw) {
+        (DetailTab::Artifact, _) => lines(app, theme, a, width),
+        (DetailTab::Evidence, true) => evidence::raw(app, theme, width),
+        (DetailTab::Evidence, false) => evidence::list(app, theme, width),
+        (DetailTab::Provenance, _) => evidence::provenance(app, theme, width),
+        (DetailTab::Sbom, _) => evidence::sbom(app, theme, width),
+    };
     let filter = app.detail_view.filter.to_lowercase();
     if !filter.is_empty() {
         all.retain(|l| {
@@ -185,7 +241,12 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
     }
     let height = inner_rows(area, false);
     // Keep the selected platform on screen; otherwise honour the scroll position.
-    let scroll = if a.platforms.is_empty() {
+    let selected_marker =
+        |l: &Line| l.style == theme.selection || l.spans.iter().any(|s| s.style == theme.selection);
+    let scroll = if app.tab == DetailTab::Evidence && !app.evidence_view.raw {
+        let line = all.iter().position(selected_marker).unwrap_or(0);
+        line.saturating_sub(height.saturating_sub(2))
+    } else if app.tab != DetailTab::Artifact || a.platforms.is_empty() {
         app.detail_view.scroll.min(all.len().saturating_sub(height))
     } else {
         let selected_line = all

@@ -2,6 +2,7 @@
 
 mod chrome;
 mod detail;
+mod evidence;
 mod help;
 mod repositories;
 mod sources;

@@ -102,7 +102,14 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(run(args)) {
+    let result = runtime.block_on(run(args));
+    if std::env::var_os("PROVOST_COUNT_REQUESTS").is_some() {
+        eprintln!(
+            "provost: {} registry requests",
+            provost::oci::remote::REQUESTS.load(std::sync::atomic::Ordering::Relaxed)
+        );
+    }
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(report) => {
             eprintln!("provost: {report:#}");

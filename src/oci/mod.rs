@@ -3,6 +3,7 @@
 
 pub mod artifact;
 pub mod auth;
+pub mod copy;
 pub mod digest;
 pub mod error;
 pub mod layout;

@@ -23,6 +23,9 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
+/// HTTP requests sent to registries by this process (for benchmarks and `PROVOST_COUNT_REQUESTS`).
+pub static REQUESTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// Pages followed at most when listing, so a registry cannot keep provost paging forever.
 const MAX_PAGES: usize = 100_000;
 /// Catalog and tag list pages are JSON documents capped at this size.
@@ -161,6 +164,7 @@ impl RemoteStore {
             }
             req
         };
+        REQUESTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let res = build(cached.as_deref())
             .send()
             .await
@@ -190,6 +194,7 @@ impl RemoteStore {
                 "authentication required and no credential is configured",
             ));
         };
+        REQUESTS.fetch_add(2, std::sync::atomic::Ordering::Relaxed); // token fetch + retry
         let res = build(Some(&header))
             .send()
             .await

@@ -1,5 +1,6 @@
 //! Fills a registry for the benchmarks: `bench_seed HOST REPOS TAGS` pushes REPOS repositories
-//! (`bench/svc-NNNN`), each with one tiny image under TAGS tags, over plain HTTP.
+//! (`bench/svc-NNNN`), each with one tiny image under TAGS tags, over plain HTTP;
+//! `bench_seed HOST demo` pushes the demo landscape with its evidence.
 
 use provost::oci::auth::Credential;
 use provost::oci::remote::RemoteStore;
@@ -8,14 +9,27 @@ use std::time::Duration;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let (host, repos, tags) = match args.as_slice() {
-        [_, h, r, t] => (h.clone(), r.parse::<usize>()?, t.parse::<usize>()?),
-        _ => return Err("usage: bench_seed HOST REPOS TAGS".into()),
-    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
+    if let [_, h, demo] = args.as_slice() {
+        if demo == "demo" {
+            // The demo landscape with its evidence (provenance, SBOMs, both attachment forms).
+            let store = RemoteStore::with_credential(
+                h,
+                true,
+                Duration::from_secs(30),
+                Ok(Credential::Anonymous),
+            )?;
+            rt.block_on(provost::demo::seed(&store))?;
+            return Ok(());
+        }
+    }
+    let (host, repos, tags) = match args.as_slice() {
+        [_, h, r, t] => (h.clone(), r.parse::<usize>()?, t.parse::<usize>()?),
+        _ => return Err("usage: bench_seed HOST REPOS TAGS | bench_seed HOST demo".into()),
+    };
     rt.block_on(async move {
         use futures::StreamExt;
         let store = RemoteStore::with_credential(&host, true, Duration::from_secs(30), Ok(Credential::Anonymous))?;

@@ -12,13 +12,21 @@ use provost::oci::Store;
 use std::time::Duration;
 
 fn store(reg: &Registry) -> RemoteStore {
-    RemoteStore::with_credential(&reg.host, true, Duration::from_secs(20), Ok(Credential::Anonymous)).expect("store")
+    RemoteStore::with_credential(
+        &reg.host,
+        true,
+        Duration::from_secs(20),
+        Ok(Credential::Anonymous),
+    )
+    .expect("store")
 }
 
-const COSIGN_IMAGE: &str = "sha256:234e2c830c2fb31ac5671789d22adfe44d30c3ee831d01beae5e237841a13122";
+const COSIGN_IMAGE: &str =
+    "sha256:234e2c830c2fb31ac5671789d22adfe44d30c3ee831d01beae5e237841a13122";
 
 fn cosign_layout() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cosign/oci-layout-slsa-container-v2.1.0")
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/cosign/oci-layout-slsa-container-v2.1.0")
 }
 
 #[test]
@@ -31,27 +39,63 @@ fn a_cosign_saved_layout_loaded_into_the_registry_yields_its_slsa_attestation() 
     // As `cosign load` does: blobs and manifests, the image at a tag, the attestation
     // manifest at the `.att` tag.
     rt.block_on(async {
-        let image = provost::oci::copy::copy_artifact(&layout, &repo, &s, "slsa/example", COSIGN_IMAGE, Some("v2.1.0")).await.expect("image");
+        let image = provost::oci::copy::copy_artifact(
+            &layout,
+            &repo,
+            &s,
+            "slsa/example",
+            COSIGN_IMAGE,
+            Some("v2.1.0"),
+        )
+        .await
+        .expect("image");
         assert_eq!(image, COSIGN_IMAGE);
         let att_tag = format!("{}.att", provost::oci::referrers_tag(COSIGN_IMAGE));
-        let att = layout.resolve(&repo, &att_tag).await.expect("att in layout");
-        provost::oci::copy::copy_artifact(&layout, &repo, &s, "slsa/example", &att, Some(&att_tag)).await.expect("att");
+        let att = layout
+            .resolve(&repo, &att_tag)
+            .await
+            .expect("att in layout");
+        provost::oci::copy::copy_artifact(&layout, &repo, &s, "slsa/example", &att, Some(&att_tag))
+            .await
+            .expect("att");
     });
-    assert_eq!(rt.block_on(s.referrers("slsa/example", COSIGN_IMAGE, None)).expect("probe"), None, "distribution has no referrers API");
+    assert_eq!(
+        rt.block_on(s.referrers("slsa/example", COSIGN_IMAGE, None))
+            .expect("probe"),
+        None,
+        "distribution has no referrers API"
+    );
     let d = rt.block_on(discover(&s, "slsa/example", COSIGN_IMAGE, None));
     assert!(d.errors.is_empty(), "{:?}", d.errors);
-    let cosign = d.items.iter().find(|i| i.found == Found::CosignTag).expect("cosign attestation");
+    let cosign = d
+        .items
+        .iter()
+        .find(|i| i.found == Found::CosignTag)
+        .expect("cosign attestation");
     assert_eq!(cosign.binding, Binding::Matches);
     let p = cosign.provenance.as_ref().expect("SLSA provenance");
-    assert_eq!(p.source_repo.as_deref(), Some("github.com/slsa-framework/example-package"));
+    assert_eq!(
+        p.source_repo.as_deref(),
+        Some("github.com/slsa-framework/example-package")
+    );
     assert_eq!(p.git_ref.as_deref(), Some("refs/heads/main"));
     assert_eq!(p.builder_id, "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_container_slsa3.yml@refs/tags/v2.1.0");
     assert_eq!(cosign.signatures, 1);
     // BuildKit's own attestation, mapped to the platform image it describes.
-    let buildx = d.items.iter().find(|i| i.found == Found::BuildxIndex).expect("buildx attestation");
-    assert_eq!(buildx.describes.as_deref(), Some("sha256:d1fc0de9c6a33e502c488221644de1736c53d8ddb59b0e41b4946fb26af50e69"));
+    let buildx = d
+        .items
+        .iter()
+        .find(|i| i.found == Found::BuildxIndex)
+        .expect("buildx attestation");
+    assert_eq!(
+        buildx.describes.as_deref(),
+        Some("sha256:d1fc0de9c6a33e502c488221644de1736c53d8ddb59b0e41b4946fb26af50e69")
+    );
     assert_eq!(buildx.binding, Binding::Matches);
-    assert_eq!(buildx.provenance.as_ref().map(|p| p.platform.as_str()), Some("BuildKit"));
+    assert_eq!(
+        buildx.provenance.as_ref().map(|p| p.platform.as_str()),
+        Some("BuildKit")
+    );
 }
 
 #[test]
@@ -59,13 +103,27 @@ fn the_cosign_layout_opens_directly_with_store() {
     let tmp = tempfile::tempdir().expect("tmp");
     let out = run_provost(
         tmp.path(),
-        &["--store", cosign_layout().to_str().expect("utf8"), "evidence", "oci-layout-slsa-container-v2.1.0:latest", "--json"],
+        &[
+            "--store",
+            cosign_layout().to_str().expect("utf8"),
+            "evidence",
+            "oci-layout-slsa-container-v2.1.0:latest",
+            "--json",
+        ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["digest"], COSIGN_IMAGE);
-    let sources: Vec<&str> = v["items"].as_array().expect("items").iter().filter_map(|i| i["provenance"]["source_repo"].as_str()).collect();
-    assert_eq!(sources, vec!["github.com/slsa-framework/example-package"; 2]);
+    let sources: Vec<&str> = v["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|i| i["provenance"]["source_repo"].as_str())
+        .collect();
+    assert_eq!(
+        sources,
+        vec!["github.com/slsa-framework/example-package"; 2]
+    );
 }
 
 #[test]
@@ -77,7 +135,12 @@ fn demo_evidence_in_the_registry_is_found_both_ways_and_survives_a_skopeo_copy()
     let digest = rt.block_on(s.resolve("acme/api", "prod")).expect("resolve");
     let d = rt.block_on(discover(&s, "acme/api", &digest, None));
     assert!(d.errors.is_empty(), "{:?}", d.errors);
-    let count = |f: Found, k: Kind| d.items.iter().filter(|i| i.found == f && i.kind == k && i.usable()).count();
+    let count = |f: Found, k: Kind| {
+        d.items
+            .iter()
+            .filter(|i| i.found == f && i.kind == k && i.usable())
+            .count()
+    };
     assert_eq!(count(Found::ReferrersTag, Kind::Provenance), 1);
     assert_eq!(count(Found::ReferrersTag, Kind::Sbom), 2);
     assert_eq!(count(Found::CosignTag, Kind::Provenance), 1);
@@ -85,10 +148,22 @@ fn demo_evidence_in_the_registry_is_found_both_ways_and_survives_a_skopeo_copy()
 
     // skopeo moves the image, then the evidence tags, to another repository.
     let rd = tempfile::tempdir().expect("registries.d");
-    std::fs::write(rd.path().join("local.yaml"), format!("docker:\n  {}:\n    use-sigstore-attachments: true\n", reg.host)).expect("registries.d");
+    std::fs::write(
+        rd.path().join("local.yaml"),
+        format!(
+            "docker:\n  {}:\n    use-sigstore-attachments: true\n",
+            reg.host
+        ),
+    )
+    .expect("registries.d");
     let rdp = rd.path().to_str().expect("utf8");
     let hex = digest.trim_start_matches("sha256:");
-    for tag in ["prod".to_string(), format!("sha256-{hex}"), format!("sha256-{hex}.att"), format!("sha256-{hex}.sbom")] {
+    for tag in [
+        "prod".to_string(),
+        format!("sha256-{hex}"),
+        format!("sha256-{hex}.att"),
+        format!("sha256-{hex}.sbom"),
+    ] {
         skopeo(&[
             "copy",
             "--all",
@@ -103,7 +178,14 @@ fn demo_evidence_in_the_registry_is_found_both_ways_and_survives_a_skopeo_copy()
     let copied = rt.block_on(discover(&s, "mirror/api", &digest, None));
     assert!(copied.errors.is_empty(), "{:?}", copied.errors);
     assert_eq!(copied.items.len(), d.items.len());
-    assert_eq!(copied.items.iter().filter(|i| i.kind == Kind::Provenance && i.usable()).count(), 2);
+    assert_eq!(
+        copied
+            .items
+            .iter()
+            .filter(|i| i.kind == Kind::Provenance && i.usable())
+            .count(),
+        2
+    );
 }
 
 #[test]
@@ -142,19 +224,45 @@ fn a_broken_attestation_never_hides_the_others_and_hostile_text_prints_inert() {
     ))
     .expect("attach");
     // And a corrupted blob under one of the cosign attestations.
-    let att = rt.block_on(s.get_manifest("acme/web", &format!("sha256-{}.att", digest.trim_start_matches("sha256:")))).expect("att");
+    let att = rt
+        .block_on(s.get_manifest(
+            "acme/web",
+            &format!("sha256-{}.att", digest.trim_start_matches("sha256:")),
+        ))
+        .expect("att");
     let m: serde_json::Value = serde_json::from_slice(&att.bytes).expect("json");
-    let layer = m["layers"][0]["digest"].as_str().expect("layer").to_string();
+    let layer = m["layers"][0]["digest"]
+        .as_str()
+        .expect("layer")
+        .to_string();
     let p = reg.blob_path(&layer);
     let mut bytes = std::fs::read(&p).expect("blob");
     bytes[5] ^= 0x20;
     std::fs::write(&p, bytes).expect("corrupt");
 
     let d = rt.block_on(discover(&s, "acme/web", &digest, None));
-    let broken = d.items.iter().find(|i| i.digest == layer).expect("the broken item is listed");
+    let broken = d
+        .items
+        .iter()
+        .find(|i| i.digest == layer)
+        .expect("the broken item is listed");
     assert_eq!(broken.kind, Kind::Invalid);
-    assert!(broken.problem.as_deref().unwrap_or("").contains("digest mismatch"), "{broken:?}");
-    assert!(d.items.iter().filter(|i| i.usable() && i.kind == Kind::Sbom).count() >= 3, "the rest still decode");
+    assert!(
+        broken
+            .problem
+            .as_deref()
+            .unwrap_or("")
+            .contains("digest mismatch"),
+        "{broken:?}"
+    );
+    assert!(
+        d.items
+            .iter()
+            .filter(|i| i.usable() && i.kind == Kind::Sbom)
+            .count()
+            >= 3,
+        "the rest still decode"
+    );
 
     let tmp = tempfile::tempdir().expect("tmp");
     for args in [vec!["evidence"], vec!["inspect"]] {
@@ -165,6 +273,9 @@ fn a_broken_attestation_never_hides_the_others_and_hostile_text_prints_inert() {
         let out = run_provost(tmp.path(), &a);
         assert!(out.status.success(), "{}", stderr(&out));
         let text = stdout(&out);
-        assert!(!text.contains('\u{1b}') && !text.contains('\u{7}'), "escape sequences reached the terminal: {text:?}");
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "escape sequences reached the terminal: {text:?}"
+        );
     }
 }

@@ -2,7 +2,7 @@
 
 use super::{parse_ref, print_json};
 use crate::config::Settings;
-use crate::oci::artifact::{describe, human_size, Artifact};
+use crate::oci::artifact::{describe_fetched, human_size, Artifact};
 use crate::oci::Store;
 use crate::text::sanitize;
 use color_eyre::eyre::{Result, WrapErr};
@@ -12,19 +12,24 @@ pub async fn inspect(settings: &Settings, reference: &str, json: bool) -> Result
     let r = parse_ref(settings, reference)?;
     let source = settings.source_for(&r.registry)?;
     let store = source.store.as_ref();
-    // Resolve once, then read the artifact and discover its evidence concurrently.
-    let digest = match &r.digest {
-        Some(d) => d.clone(),
-        None => store
-            .resolve(&r.repository, r.reference())
-            .await
-            .wrap_err_with(|| format!("inspecting {r} in {}", source.name))?,
-    };
+    // Read the manifest once (by tag or digest, digest-checked), then describe the artifact
+    // and discover its evidence concurrently.
+    let fetched = store
+        .get_manifest(&r.repository, r.reference())
+        .await
+        .wrap_err_with(|| format!("inspecting {r} in {}", source.name))?;
+    let digest = fetched.digest.clone();
     let pinned = r.pinned(&digest);
     let cosign_repo = super::evidence::cosign_repository();
     let (art, found) = futures::join!(
-        describe(store, &pinned, None),
-        crate::evidence::discover(store, &r.repository, &digest, cosign_repo.as_deref())
+        describe_fetched(store, &pinned, fetched.clone(), None),
+        crate::evidence::discover::discover_with(
+            store,
+            &r.repository,
+            &digest,
+            cosign_repo.as_deref(),
+            Some(&fetched)
+        )
     );
     let mut art = art.wrap_err_with(|| format!("inspecting {r} in {}", source.name))?;
     if let Some(t) = &r.tag {

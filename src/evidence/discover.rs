@@ -4,7 +4,27 @@
 use super::decode::{decode_blob, Context};
 use super::{EvidenceItem, Found, Kind};
 use crate::oci::media::{self, Descriptor, ImageManifest, Manifest};
-use crate::oci::{referrers_tag, OciError, Store};
+use crate::oci::{referrers_tag, FetchedManifest, OciError, Store};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// Blobs read during one discovery, by digest: the same statement attached both ways is
+/// fetched once.
+#[derive(Default)]
+struct BlobCache(Mutex<HashMap<String, Vec<u8>>>);
+
+impl BlobCache {
+    async fn get(&self, store: &impl Store, repo: &str, digest: &str) -> Result<Vec<u8>, OciError> {
+        if let Some(b) = self.0.lock().ok().and_then(|m| m.get(digest).cloned()) {
+            return Ok(b);
+        }
+        let b = store.get_blob(repo, digest, MAX_EVIDENCE_BLOB).await?;
+        if let Ok(mut m) = self.0.lock() {
+            m.insert(digest.to_string(), b.clone());
+        }
+        Ok(b)
+    }
+}
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
 
@@ -36,13 +56,26 @@ pub async fn discover(
     digest: &str,
     cosign_repo: Option<&str>,
 ) -> Discovery {
+    discover_with(store, repo, digest, cosign_repo, None).await
+}
+
+/// `discover`, reusing the subject's manifest when the caller has already read it.
+pub async fn discover_with(
+    store: &impl Store,
+    repo: &str,
+    digest: &str,
+    cosign_repo: Option<&str>,
+    subject: Option<&FetchedManifest>,
+) -> Discovery {
     let cosign_repo = cosign_repo.unwrap_or(repo);
+    let blobs = BlobCache::default();
+    let blobs = &blobs;
     let (referred, sig, att, sbom, buildx) = futures::join!(
-        referrer_items(store, repo, digest),
-        cosign_items(store, cosign_repo, digest, "sig"),
-        cosign_items(store, cosign_repo, digest, "att"),
-        cosign_items(store, cosign_repo, digest, "sbom"),
-        buildx_items(store, repo, digest),
+        referrer_items(store, repo, digest, blobs),
+        cosign_items(store, cosign_repo, digest, "sig", blobs),
+        cosign_items(store, cosign_repo, digest, "att", blobs),
+        cosign_items(store, cosign_repo, digest, "sbom", blobs),
+        buildx_items(store, repo, digest, subject, blobs),
     );
     let mut out = Discovery {
         digest: digest.to_string(),
@@ -61,6 +94,7 @@ async fn referrer_items(
     store: &impl Store,
     repo: &str,
     digest: &str,
+    blobs: &BlobCache,
 ) -> Result<Vec<EvidenceItem>, String> {
     let (descs, found, location) = match store.referrers(repo, digest, None).await {
         Ok(Some(d)) => (
@@ -85,9 +119,9 @@ async fn referrer_items(
     };
     let location = &location;
     let items: Vec<Vec<EvidenceItem>> = stream::iter(descs.into_iter().take(MAX_REFERRERS))
-        .map(
-            |d| async move { manifest_items(store, repo, &d, found, location, digest, None).await },
-        )
+        .map(|d| async move {
+            manifest_items(store, repo, &d, found, location, digest, None, None, blobs).await
+        })
         .buffer_unordered(8)
         .collect()
         .await;
@@ -99,6 +133,7 @@ async fn cosign_items(
     repo: &str,
     digest: &str,
     suffix: &str,
+    blobs: &BlobCache,
 ) -> Result<Vec<EvidenceItem>, String> {
     let tag = cosign_tag(digest, suffix);
     let m = match store.get_manifest(repo, &tag).await {
@@ -120,6 +155,8 @@ async fn cosign_items(
         &format!("{repo}:{tag}"),
         digest,
         None,
+        Some(m.bytes),
+        blobs,
     )
     .await)
 }
@@ -128,43 +165,62 @@ async fn buildx_items(
     store: &impl Store,
     repo: &str,
     digest: &str,
+    subject: Option<&FetchedManifest>,
+    blobs: &BlobCache,
 ) -> Result<Vec<EvidenceItem>, String> {
-    let m = match store.get_manifest(repo, digest).await {
-        Ok(m) => m,
-        Err(e) => return Err(format!("{repo}@{digest}: {e}")),
+    let fetched;
+    let m = match subject {
+        Some(m) if m.digest == digest => m,
+        _ => {
+            fetched = store
+                .get_manifest(repo, digest)
+                .await
+                .map_err(|e| format!("{repo}@{digest}: {e}"))?;
+            &fetched
+        }
     };
     let Ok((Manifest::Index(idx), _)) = Manifest::parse(&m.bytes, &m.media_type) else {
         return Ok(vec![]);
     };
-    let mut out = vec![];
-    for d in idx.manifests.iter().filter(|d| {
-        d.annotations
-            .get("vnd.docker.reference.type")
-            .map(String::as_str)
-            == Some("attestation-manifest")
-    }) {
-        let describes = d.annotations.get("vnd.docker.reference.digest").cloned();
-        let location = format!(
-            "{repo}@{} (attestation manifest)",
-            crate::oci::digest::short(digest)
-        );
-        out.extend(
+    let location = format!(
+        "{repo}@{} (attestation manifest)",
+        crate::oci::digest::short(digest)
+    );
+    let location = &location;
+    let attestations: Vec<Descriptor> = idx
+        .manifests
+        .into_iter()
+        .filter(|d| {
+            d.annotations
+                .get("vnd.docker.reference.type")
+                .map(String::as_str)
+                == Some("attestation-manifest")
+        })
+        .collect();
+    let items: Vec<Vec<EvidenceItem>> = stream::iter(attestations)
+        .map(|d| async move {
+            let describes = d.annotations.get("vnd.docker.reference.digest").cloned();
             manifest_items(
                 store,
                 repo,
-                d,
+                &d,
                 Found::BuildxIndex,
-                &location,
+                location,
                 digest,
                 describes,
+                None,
+                blobs,
             )
-            .await,
-        );
-    }
-    Ok(out)
+            .await
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    Ok(items.into_iter().flatten().collect())
 }
 
-/// Reads one evidence manifest and decodes its layers.
+/// Reads one evidence manifest (unless its bytes are given) and decodes its layers.
+#[allow(clippy::too_many_arguments)]
 async fn manifest_items(
     store: &impl Store,
     repo: &str,
@@ -173,6 +229,8 @@ async fn manifest_items(
     location: &str,
     target: &str,
     describes: Option<String>,
+    bytes: Option<Vec<u8>>,
+    blobs: &BlobCache,
 ) -> Vec<EvidenceItem> {
     let problem = |p: String| {
         vec![EvidenceItem::problem(
@@ -184,9 +242,12 @@ async fn manifest_items(
             p,
         )]
     };
-    let bytes = match store.get_manifest(repo, &desc.digest).await {
-        Ok(m) => m.bytes,
-        Err(e) => return problem(e.to_string()),
+    let bytes = match bytes {
+        Some(b) => b,
+        None => match store.get_manifest(repo, &desc.digest).await {
+            Ok(m) => m.bytes,
+            Err(e) => return problem(e.to_string()),
+        },
     };
     let m: ImageManifest = match serde_json::from_slice(&bytes) {
         Ok(m) => m,
@@ -198,6 +259,12 @@ async fn manifest_items(
         .or(desc.artifact_type.clone())
         .unwrap_or_else(|| m.config.media_type.clone());
     let mut out = vec![];
+    // Every layer at once; decoding then goes in order.
+    let mut pending = vec![];
+    for l in m.layers.iter().take(MAX_LAYERS) {
+        pending.push(blobs.get(store, repo, &l.digest));
+    }
+    let mut fetched: Vec<Result<Vec<u8>, OciError>> = futures::future::join_all(pending).await;
     for layer in m.layers.iter().take(MAX_LAYERS) {
         let ctx = Context {
             digest: layer.digest.clone(),
@@ -207,7 +274,7 @@ async fn manifest_items(
             target: Some(target.to_string()),
             describes: describes.clone(),
         };
-        let blob = match store.get_blob(repo, &layer.digest, MAX_EVIDENCE_BLOB).await {
+        let blob = match fetched.remove(0) {
             Ok(b) => b,
             Err(e) => {
                 out.push(EvidenceItem::problem(

@@ -216,8 +216,18 @@ pub async fn describe(
     r: &ArtifactRef,
     known_tags: Option<&[(String, String)]>,
 ) -> Result<Artifact> {
+    let fetched = store.get_manifest(&r.repository, r.reference()).await?;
+    describe_fetched(store, r, fetched, known_tags).await
+}
+
+/// `describe` for a manifest already read (and digest-checked) by the caller.
+pub async fn describe_fetched(
+    store: &impl Store,
+    r: &ArtifactRef,
+    fetched: super::FetchedManifest,
+    known_tags: Option<&[(String, String)]>,
+) -> Result<Artifact> {
     let repo = r.repository.as_str();
-    let fetched = store.get_manifest(repo, r.reference()).await?;
     let (manifest, media_type) = Manifest::parse(&fetched.bytes, &fetched.media_type)
         .map_err(|e| malformed(store, r.reference(), e))?;
     let tags_owned;

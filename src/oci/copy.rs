@@ -43,6 +43,7 @@ pub fn copy_artifact<'a, S: Store, D: Store>(
                 })
             }
         }
-        dst.put_manifest(dst_repo, tag, &m.media_type, &m.bytes).await
+        dst.put_manifest(dst_repo, tag, &m.media_type, &m.bytes)
+            .await
     })
 }

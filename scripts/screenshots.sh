@@ -38,7 +38,16 @@ keys Enter
 shot tags
 keys j j j Enter
 shot detail
-keys Escape Escape j j Enter
+keys 2
+shot evidence
+keys 3
+shot provenance
+keys 4
+shot sbom
+keys 1 Escape Escape j j j Enter
+keys j j j j j Enter 3
+shot provenance-misbound
+keys 1 Escape Escape k Enter
 keys j j Enter
 shot index
 keys '?'

@@ -117,6 +117,23 @@ fn field<'a>(theme: &Theme, k: &str, v: &str, width: usize) -> Line<'a> {
     ])
 }
 
+/// A digest with the tags of this repository that point at it, when any do.
+fn with_tags(app: &App, digest: &str) -> String {
+    let tags: Vec<String> = match &app.tags {
+        Slot::Ready(rows) => rows
+            .iter()
+            .filter(|r| r.summary.ready().is_some_and(|s| s.digest == digest))
+            .map(|r| s(&r.tag))
+            .collect(),
+        _ => vec![],
+    };
+    if tags.is_empty() {
+        digest.to_string()
+    } else {
+        format!("{digest} (tagged {})", tags.join(", "))
+    }
+}
+
 /// Word-wraps a sentence into lines of `width`.
 fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut out = vec![];
@@ -153,10 +170,11 @@ pub fn provenance<'a>(app: &App, theme: &Theme, width: usize) -> Vec<Line<'a>> {
         .collect();
     for o in &others {
         if let Binding::DescribesOther(subjects) = &o.binding {
+            let named: Vec<String> = subjects.iter().map(|d| with_tags(app, d)).collect();
             let text = format!(
                 "⚠ Provenance found via {} describes another artifact: {}",
                 o.found.describe(),
-                subjects.join(", ")
+                named.join(", ")
             );
             for l in wrap(&text, width.max(20)) {
                 out.push(Line::styled(l, theme.block));

@@ -279,3 +279,82 @@ fn a_broken_attestation_never_hides_the_others_and_hostile_text_prints_inert() {
         );
     }
 }
+
+#[test]
+fn a_sigstore_bundle_stored_as_a_referrer_is_found_and_decoded() {
+    // As cosign v3 and GitHub artifact attestations store them: an artifact manifest whose
+    // artifactType is the bundle media type, the bundle as its layer, pointing at the subject.
+    let reg = Registry::start();
+    let rt = runtime();
+    let s = store(&reg);
+    let bundle = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/cosign/oci-attestation.sigstore.json"),
+    )
+    .expect("bundle");
+    let subject_digest = "sha256:732112270d7e59418a8c080b134b24cabd67d250d0d0147a97ed95ba5c280aa4";
+    let subject = provost::oci::media::Descriptor {
+        media_type: provost::oci::media::OCI_MANIFEST.into(),
+        digest: subject_digest.into(),
+        size: 426,
+        ..Default::default()
+    };
+    let mut ann = std::collections::BTreeMap::new();
+    ann.insert(
+        "dev.sigstore.bundle.content".to_string(),
+        "dsse-envelope".to_string(),
+    );
+    ann.insert(
+        "dev.sigstore.bundle.predicateType".to_string(),
+        "https://cosign.sigstore.dev/attestation/v1".to_string(),
+    );
+    rt.block_on(provost::evidence::attest::attach_referrer(
+        &s,
+        "repo",
+        &subject,
+        "application/vnd.dev.sigstore.bundle.v0.3+json",
+        &bundle,
+        "application/vnd.dev.sigstore.bundle.v0.3+json",
+        ann,
+    ))
+    .expect("attach");
+    let d = rt.block_on(discover(&s, "repo", subject_digest, None));
+    let item = d
+        .items
+        .iter()
+        .find(|i| i.found == Found::ReferrersTag)
+        .expect("bundle referrer");
+    assert_eq!(item.binding, Binding::Matches);
+    assert_eq!(
+        item.predicate_type.as_deref(),
+        Some("https://cosign.sigstore.dev/attestation/v1")
+    );
+    assert_eq!(item.signatures, 1);
+    // Another digest's bundle is not this digest's evidence.
+    let other = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+    let subject = provost::oci::media::Descriptor {
+        digest: other.into(),
+        ..subject
+    };
+    rt.block_on(provost::evidence::attest::attach_referrer(
+        &s,
+        "repo",
+        &subject,
+        "application/vnd.dev.sigstore.bundle.v0.3+json",
+        &bundle,
+        "application/vnd.dev.sigstore.bundle.v0.3+json",
+        Default::default(),
+    ))
+    .expect("attach");
+    let d = rt.block_on(discover(&s, "repo", other, None));
+    let item = d
+        .items
+        .iter()
+        .find(|i| i.found == Found::ReferrersTag)
+        .expect("bundle referrer");
+    assert!(
+        matches!(item.binding, Binding::DescribesOther(_)),
+        "{:?}",
+        item.binding
+    );
+}

@@ -10,3 +10,4 @@ pub mod evidence;
 pub mod oci;
 pub mod text;
 pub mod tui;
+pub mod verify;

@@ -73,6 +73,38 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Verify a Sigstore bundle offline (the Sigstore conformance CLI protocol)
+    VerifyBundle {
+        /// Use the Sigstore staging trusted root instead of production
+        #[arg(long)]
+        staging: bool,
+        /// The bundle file
+        #[arg(long)]
+        bundle: String,
+        /// Expected certificate identity (SAN), exact
+        #[arg(long)]
+        certificate_identity: Option<String>,
+        /// Expected certificate identity (SAN), a regular expression
+        #[arg(long)]
+        certificate_identity_regexp: Option<String>,
+        /// Expected OIDC issuer, exact
+        #[arg(long)]
+        certificate_oidc_issuer: Option<String>,
+        /// Expected OIDC issuer, a regular expression
+        #[arg(long)]
+        certificate_oidc_issuer_regexp: Option<String>,
+        /// Verify with this PEM public key instead of an identity
+        #[arg(long)]
+        key: Option<String>,
+        /// A trusted_root.json (default: the production root inside provost)
+        #[arg(long)]
+        trusted_root: Option<String>,
+        /// Print a machine-readable result
+        #[arg(long)]
+        json: bool,
+        /// The artifact file, or sha256:<64 hex digits>
+        file_or_digest: String,
+    },
     /// Create (or with --reset, rebuild) the demo store at --store DIR
     Demo {
         /// Delete the layout's contents and seed it again
@@ -151,6 +183,36 @@ async fn run(args: Args) -> Result<()> {
         return Ok(());
     }
     match &args.command {
+        Some(Cmd::VerifyBundle {
+            staging,
+            bundle,
+            certificate_identity,
+            certificate_identity_regexp,
+            certificate_oidc_issuer,
+            certificate_oidc_issuer_regexp,
+            key,
+            trusted_root,
+            json,
+            file_or_digest,
+        }) => {
+            let ok = cli::verify::verify_bundle_cmd(&cli::verify::VerifyBundleArgs {
+                staging: *staging,
+                bundle: bundle.clone(),
+                identity: certificate_identity.clone(),
+                identity_regexp: certificate_identity_regexp.clone(),
+                issuer: certificate_oidc_issuer.clone(),
+                issuer_regexp: certificate_oidc_issuer_regexp.clone(),
+                key: key.clone(),
+                trusted_root: trusted_root.clone(),
+                json: *json,
+                file_or_digest: file_or_digest.clone(),
+            })?;
+            return if ok {
+                Ok(())
+            } else {
+                Err(eyre!(cli::exit::Failed("the bundle did not verify")))
+            };
+        }
         Some(Cmd::Provenance { file, json }) => return cli::evidence::provenance_cmd(file, *json),
         Some(Cmd::Sbom { file, json }) => return cli::evidence::sbom_cmd(file, *json),
         _ => {}
@@ -176,6 +238,8 @@ async fn run(args: Args) -> Result<()> {
         Some(Cmd::Evidence { reference, json }) => {
             cli::evidence::evidence_cmd(&settings, &reference, json).await
         }
-        Some(Cmd::Demo { .. } | Cmd::Provenance { .. } | Cmd::Sbom { .. }) => Ok(()),
+        Some(
+            Cmd::Demo { .. } | Cmd::Provenance { .. } | Cmd::Sbom { .. } | Cmd::VerifyBundle { .. },
+        ) => Ok(()),
     }
 }

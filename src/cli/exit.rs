@@ -9,6 +9,21 @@ pub const OK: i32 = 0;
 pub const ERROR: i32 = 1;
 /// Bad usage or a bad configuration file.
 pub const USAGE: i32 = 2;
+/// Verification failed: no signature satisfied the key or identity given.
+pub const UNVERIFIED: i32 = 6;
+
+/// A verification that ran and failed (its reasons are already printed).
+#[derive(Debug)]
+pub struct Failed(pub &'static str);
+
+impl std::fmt::Display for Failed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl std::error::Error for Failed {}
+
 /// Content refused: a digest mismatch or an oversized manifest or blob.
 pub const INTEGRITY: i32 = 4;
 /// The repository, tag or digest does not exist.
@@ -17,6 +32,9 @@ pub const NOT_FOUND: i32 = 5;
 /// The exit code for an error report, from the first typed error in its chain.
 pub fn exit_code(report: &color_eyre::eyre::Report) -> i32 {
     for cause in report.chain() {
+        if cause.downcast_ref::<Failed>().is_some() {
+            return UNVERIFIED;
+        }
         if let Some(e) = cause.downcast_ref::<OciError>() {
             return oci_code(e);
         }

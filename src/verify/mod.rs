@@ -1,0 +1,326 @@
+//! Who vouches for a digest: Sigstore bundles (keyless and managed-key) verified offline
+//! against a pinned trusted root, with `sigstore-verify` doing the X.509 chain, SCT,
+//! transparency-log (Rekor v1 and v2) and RFC 3161 checks. provost adds the identity policy
+//! (exact or regex, for identity and issuer) and turns the proof into a `Signer` in words.
+//!
+//! Every check fails closed: anything that cannot be parsed or proven is a failure, and every
+//! failed check is reported, not only the first.
+
+use regex::Regex;
+use serde::Serialize;
+use sigstore_verify::trust_root::{
+    TrustedRoot, SIGSTORE_PRODUCTION_TRUSTED_ROOT, SIGSTORE_STAGING_TRUSTED_ROOT,
+};
+use sigstore_verify::types::{Artifact, ArtifactDigest, Bundle, DerPublicKey, HashAlgorithm};
+use sigstore_verify::{PublicKeyVerificationPolicy, VerificationPolicy, Verifier};
+
+/// How an identity or issuer is matched.
+#[derive(Debug, Clone)]
+pub enum Matcher {
+    Exact(String),
+    Regex(Regex),
+}
+
+impl Matcher {
+    /// A regex matcher; the pattern is anchored so it must match the whole value.
+    pub fn regex(pattern: &str) -> Result<Matcher, String> {
+        Regex::new(&format!("^(?:{pattern})$"))
+            .map(Matcher::Regex)
+            .map_err(|e| format!("bad regular expression {pattern:?}: {e}"))
+    }
+
+    pub fn matches(&self, value: &str) -> bool {
+        match self {
+            Matcher::Exact(s) => s == value,
+            Matcher::Regex(r) => r.is_match(value),
+        }
+    }
+}
+
+impl std::fmt::Display for Matcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Matcher::Exact(s) => write!(f, "{s}"),
+            Matcher::Regex(r) => write!(
+                f,
+                "/{}/",
+                r.as_str().trim_start_matches("^(?:").trim_end_matches(")$")
+            ),
+        }
+    }
+}
+
+/// What a signature must be traced to.
+#[derive(Debug, Clone)]
+pub enum Trust {
+    /// A public key (PEM SPKI, as `cosign.pub`), with an optional configured name.
+    Key { pem: String, name: Option<String> },
+    /// A keyless identity: certificate SAN and OIDC issuer.
+    Identity { identity: Matcher, issuer: Matcher },
+}
+
+/// The thing signed: its bytes, or its `sha256:` digest.
+#[derive(Debug, Clone)]
+pub enum Subject {
+    Bytes(Vec<u8>),
+    Digest(String),
+}
+
+/// Which trusted root to verify against.
+#[derive(Debug, Clone)]
+pub enum Root {
+    Production,
+    Staging,
+    File(std::path::PathBuf),
+}
+
+impl Root {
+    /// Loads the root: the public-good roots ship inside the binary, so no network is needed.
+    pub fn load(&self) -> Result<TrustedRoot, String> {
+        match self {
+            Root::Production => {
+                TrustedRoot::from_json(SIGSTORE_PRODUCTION_TRUSTED_ROOT).map_err(|e| e.to_string())
+            }
+            Root::Staging => {
+                TrustedRoot::from_json(SIGSTORE_STAGING_TRUSTED_ROOT).map_err(|e| e.to_string())
+            }
+            Root::File(p) => {
+                let text = std::fs::read_to_string(p)
+                    .map_err(|e| format!("cannot read trusted root {}: {e}", p.display()))?;
+                TrustedRoot::from_json(&text)
+                    .map_err(|e| format!("trusted root {}: {e}", p.display()))
+            }
+        }
+    }
+}
+
+/// Workflow claims a Fulcio certificate carries (OIDs 1.3.6.1.4.1.57264.1.*).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Claims {
+    pub build_signer_uri: Option<String>,
+    pub source_repository_uri: Option<String>,
+    pub source_repository_digest: Option<String>,
+    pub source_repository_ref: Option<String>,
+    pub build_trigger: Option<String>,
+    pub run_invocation_uri: Option<String>,
+    pub runner_environment: Option<String>,
+}
+
+/// Who vouched, once proven.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Signer {
+    Key {
+        fingerprint: String,
+        name: Option<String>,
+    },
+    Keyless {
+        subject: String,
+        issuer: String,
+        claims: Claims,
+        integrated_time: Option<String>,
+        log_index: Option<String>,
+    },
+}
+
+impl Signer {
+    /// The signer in plain words.
+    pub fn sentence(&self) -> String {
+        match self {
+            Signer::Key { fingerprint, name } => match name {
+                Some(n) => format!("key {n} ({})", &fingerprint[..fingerprint.len().min(16)]),
+                None => format!("key {}", &fingerprint[..fingerprint.len().min(16)]),
+            },
+            Signer::Keyless {
+                subject,
+                issuer,
+                integrated_time,
+                log_index,
+                ..
+            } => {
+                let issuer_host = issuer.trim_start_matches("https://");
+                let who = if let Some(rest) = subject.strip_prefix("https://github.com/") {
+                    format!("GitHub Actions workflow {rest}")
+                } else {
+                    subject.clone()
+                };
+                let mut s = format!("{who}, issuer {issuer_host}");
+                match (log_index, integrated_time) {
+                    (Some(i), Some(t)) => s.push_str(&format!(", Rekor entry {i} at {t}")),
+                    (None, Some(t)) => s.push_str(&format!(", logged at {t}")),
+                    _ => {}
+                }
+                s
+            }
+        }
+    }
+}
+
+/// The result of one verification: proven or not, by whom, and every failed check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Outcome {
+    pub verified: bool,
+    pub signer: Option<Signer>,
+    pub failures: Vec<String>,
+}
+
+impl Outcome {
+    fn failed(failures: Vec<String>) -> Outcome {
+        Outcome {
+            verified: false,
+            signer: None,
+            failures,
+        }
+    }
+}
+
+/// SHA-256 of a DER SPKI, hex: the fingerprint provost shows for keys.
+pub fn key_fingerprint(der: &[u8]) -> String {
+    crate::oci::digest::sha256(der)
+        .trim_start_matches("sha256:")
+        .to_string()
+}
+
+fn artifact_of(subject: &Subject) -> Result<Artifact<'_>, String> {
+    match subject {
+        Subject::Bytes(b) => Ok(Artifact::from_blob(b)),
+        Subject::Digest(d) => {
+            let hex = crate::oci::digest::hex_part(d)
+                .ok_or_else(|| format!("{d:?} is not sha256: followed by 64 hex digits"))?;
+            let bytes = hex::decode(hex).map_err(|e| e.to_string())?;
+            ArtifactDigest::new(HashAlgorithm::Sha2256, bytes)
+                .map(Artifact::Digest)
+                .map_err(|e| e.to_string())
+        }
+    }
+}
+
+/// Verifies a Sigstore bundle (JSON) over `subject` against `trust` and `root`.
+pub fn verify_bundle(
+    bundle_json: &str,
+    subject: &Subject,
+    trust: &Trust,
+    root: &TrustedRoot,
+) -> Outcome {
+    let bundle = match Bundle::from_json(bundle_json) {
+        Ok(b) => b,
+        Err(e) => return Outcome::failed(vec![format!("malformed bundle: {e}")]),
+    };
+    verify_parsed(&bundle, subject, trust, root)
+}
+
+/// `verify_bundle` for an already-parsed bundle.
+pub fn verify_parsed(
+    bundle: &Bundle,
+    subject: &Subject,
+    trust: &Trust,
+    root: &TrustedRoot,
+) -> Outcome {
+    let artifact = match artifact_of(subject) {
+        Ok(a) => a,
+        Err(e) => return Outcome::failed(vec![e]),
+    };
+    let verifier = match Verifier::new(root) {
+        Ok(v) => v,
+        Err(e) => return Outcome::failed(vec![format!("unusable trusted root: {e}")]),
+    };
+    match trust {
+        Trust::Key { pem, name } => {
+            let key = match DerPublicKey::from_pem(pem) {
+                Ok(k) => k,
+                Err(e) => return Outcome::failed(vec![format!("unusable public key: {e}")]),
+            };
+            let fingerprint = key_fingerprint(key.as_bytes());
+            match verifier.verify(artifact, bundle, &PublicKeyVerificationPolicy::new(key)) {
+                Ok(_) => Outcome {
+                    verified: true,
+                    signer: Some(Signer::Key {
+                        fingerprint,
+                        name: name.clone(),
+                    }),
+                    failures: vec![],
+                },
+                Err(e) => Outcome::failed(vec![e.to_string()]),
+            }
+        }
+        Trust::Identity { identity, issuer } => {
+            // The crate proves the chain, SCT, log entry and signature for any identity; the
+            // identity policy (exact or regex) is then checked on the proven certificate.
+            let result =
+                match verifier.verify(artifact, bundle, &VerificationPolicy::any_identity()) {
+                    Ok(r) => r,
+                    Err(e) => return Outcome::failed(vec![e.to_string()]),
+                };
+            let subject_name = result
+                .identity()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default();
+            let issuer_name = result.issuer().map(str::to_string).unwrap_or_default();
+            let mut failures = vec![];
+            if !identity.matches(&subject_name) {
+                failures.push(format!(
+                    "certificate identity {subject_name:?} does not match {identity}"
+                ));
+            }
+            if !issuer.matches(&issuer_name) {
+                failures.push(format!(
+                    "OIDC issuer {issuer_name:?} does not match {issuer}"
+                ));
+            }
+            let ci = result
+                .certificate()
+                .map(|c| c.ci_claims.clone())
+                .unwrap_or_default();
+            let signer = Signer::Keyless {
+                subject: subject_name,
+                issuer: issuer_name,
+                claims: Claims {
+                    build_signer_uri: ci.build_signer_uri,
+                    source_repository_uri: ci.source_repository_uri,
+                    source_repository_digest: ci.source_repository_digest,
+                    source_repository_ref: ci.source_repository_ref,
+                    build_trigger: ci.build_trigger,
+                    run_invocation_uri: ci.run_invocation_uri,
+                    runner_environment: ci.runner_environment,
+                },
+                integrated_time: result
+                    .integrated_time()
+                    .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string()),
+                log_index: log_index(bundle),
+            };
+            Outcome {
+                verified: failures.is_empty(),
+                signer: Some(signer),
+                failures,
+            }
+        }
+    }
+}
+
+fn log_index(bundle: &Bundle) -> Option<String> {
+    let v = serde_json::to_value(bundle).ok()?;
+    let e = v["verificationMaterial"]["tlogEntries"].get(0)?;
+    e["logIndex"]
+        .as_str()
+        .map(str::to_string)
+        .or_else(|| e["logIndex"].as_i64().map(|i| i.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regex_matchers_are_anchored() {
+        let m = Matcher::regex("https://github.com/acme/.*").expect("regex");
+        assert!(m.matches("https://github.com/acme/api/.github/workflows/release.yml@refs/tags/v1"));
+        assert!(!m.matches("evil https://github.com/acme/x"));
+        assert!(Matcher::regex("(").is_err());
+    }
+
+    #[test]
+    fn embedded_roots_load() {
+        assert!(Root::Production.load().is_ok());
+        assert!(Root::Staging.load().is_ok());
+    }
+}

@@ -107,7 +107,7 @@ case!(happy_path_v0_1, "happy-path-v0.1");
 case!(happy_path_v0_2, "happy-path-v0.2");
 case!(happy_path_v0_3, "happy-path-v0.3");
 case!(
-    happy_path_v0_3_new_mediaType,
+    happy_path_v0_3_new_media_type,
     "happy-path-v0.3-new-mediaType"
 );
 case!(incorrect_public_key_fail, "incorrect-public-key_fail");

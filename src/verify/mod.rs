@@ -117,7 +117,7 @@ pub enum Signer {
     Keyless {
         subject: String,
         issuer: String,
-        claims: Claims,
+        claims: Box<Claims>,
         integrated_time: Option<String>,
         log_index: Option<String>,
     },
@@ -274,7 +274,7 @@ pub fn verify_parsed(
             let signer = Signer::Keyless {
                 subject: subject_name,
                 issuer: issuer_name,
-                claims: Claims {
+                claims: Box::new(Claims {
                     build_signer_uri: ci.build_signer_uri,
                     source_repository_uri: ci.source_repository_uri,
                     source_repository_digest: ci.source_repository_digest,
@@ -282,7 +282,7 @@ pub fn verify_parsed(
                     build_trigger: ci.build_trigger,
                     run_invocation_uri: ci.run_invocation_uri,
                     runner_environment: ci.runner_environment,
-                },
+                }),
                 integrated_time: result
                     .integrated_time()
                     .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string()),

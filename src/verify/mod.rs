@@ -6,6 +6,8 @@
 //! Every check fails closed: anything that cannot be parsed or proven is a failure, and every
 //! failed check is reported, not only the first.
 
+pub mod oci;
+
 use regex::Regex;
 use serde::Serialize;
 use sigstore_verify::trust_root::{

@@ -30,6 +30,49 @@ struct Args {
     command: Option<Cmd>,
 }
 
+/// Who must have signed, as cosign spells it; none means the configured trust.
+#[derive(clap::Args, Clone)]
+struct TrustArgs {
+    /// A PEM public key (cosign.pub)
+    #[arg(long)]
+    key: Option<String>,
+    #[arg(long)]
+    certificate_identity: Option<String>,
+    #[arg(long)]
+    certificate_identity_regexp: Option<String>,
+    #[arg(long)]
+    certificate_oidc_issuer: Option<String>,
+    #[arg(long)]
+    certificate_oidc_issuer_regexp: Option<String>,
+    /// A trusted_root.json for keyless verification
+    #[arg(long)]
+    trusted_root: Option<String>,
+    /// Print a machine-readable result
+    #[arg(long)]
+    json: bool,
+}
+
+impl TrustArgs {
+    fn trust(&self) -> Result<Option<provost::verify::Trust>> {
+        let any = self.key.is_some()
+            || self.certificate_identity.is_some()
+            || self.certificate_identity_regexp.is_some()
+            || self.certificate_oidc_issuer.is_some()
+            || self.certificate_oidc_issuer_regexp.is_some();
+        if !any {
+            return Ok(None);
+        }
+        cli::verify::trust_from(
+            self.key.as_deref(),
+            self.certificate_identity.as_deref(),
+            self.certificate_identity_regexp.as_deref(),
+            self.certificate_oidc_issuer.as_deref(),
+            self.certificate_oidc_issuer_regexp.as_deref(),
+        )
+        .map(Some)
+    }
+}
+
 #[derive(Subcommand)]
 enum Cmd {
     /// List sources, a source's repositories, or a repository's tags with digests
@@ -104,6 +147,46 @@ enum Cmd {
         json: bool,
         /// The artifact file, or sha256:<64 hex digits>
         file_or_digest: String,
+    },
+    /// Verify an image's cosign signatures (and signature bundles), offline
+    Verify {
+        reference: String,
+        #[command(flatten)]
+        trust: TrustArgs,
+    },
+    /// Verify an image's attestations (cosign .att, DSSE referrers, bundles), offline
+    VerifyAttestation {
+        reference: String,
+        /// Only attestations of this predicate type
+        #[arg(long = "type")]
+        predicate_type: Option<String>,
+        #[command(flatten)]
+        trust: TrustArgs,
+    },
+    /// Sign an image with a key (cosign-compatible simple-signing signature at the .sig tag)
+    Sign {
+        reference: String,
+        /// PKCS#8 PEM or cosign encrypted private key (passphrase from PROVOST_PASSWORD,
+        /// COSIGN_PASSWORD or a prompt)
+        #[arg(long)]
+        key: String,
+    },
+    /// Attest a predicate about an image (DSSE envelope at the .att tag)
+    Attest {
+        reference: String,
+        /// The predicate JSON file
+        #[arg(long)]
+        predicate: String,
+        /// The predicate type URI
+        #[arg(long = "type")]
+        predicate_type: String,
+        #[arg(long)]
+        key: String,
+    },
+    /// Write a cosign-compatible key pair (PREFIX.key encrypted, PREFIX.pub)
+    Keygen {
+        #[arg(long, default_value = "cosign")]
+        output_key_prefix: String,
     },
     /// Create (or with --reset, rebuild) the demo store at --store DIR
     Demo {
@@ -213,6 +296,7 @@ async fn run(args: Args) -> Result<()> {
                 Err(eyre!(cli::exit::Failed("the bundle did not verify")))
             };
         }
+        Some(Cmd::Keygen { output_key_prefix }) => return cli::sign::keygen_cmd(output_key_prefix),
         Some(Cmd::Provenance { file, json }) => return cli::evidence::provenance_cmd(file, *json),
         Some(Cmd::Sbom { file, json }) => return cli::evidence::sbom_cmd(file, *json),
         _ => {}
@@ -238,8 +322,61 @@ async fn run(args: Args) -> Result<()> {
         Some(Cmd::Evidence { reference, json }) => {
             cli::evidence::evidence_cmd(&settings, &reference, json).await
         }
+        Some(Cmd::Verify { reference, trust }) => {
+            let t = trust.trust()?;
+            let ok = cli::verify::verify_image_cmd(
+                &settings,
+                &reference,
+                false,
+                None,
+                t,
+                trust.trusted_root.as_deref(),
+                trust.json,
+            )
+            .await?;
+            if ok {
+                Ok(())
+            } else {
+                Err(eyre!(cli::exit::Failed("no signature verified")))
+            }
+        }
+        Some(Cmd::VerifyAttestation {
+            reference,
+            predicate_type,
+            trust,
+        }) => {
+            let t = trust.trust()?;
+            let ok = cli::verify::verify_image_cmd(
+                &settings,
+                &reference,
+                true,
+                predicate_type.as_deref(),
+                t,
+                trust.trusted_root.as_deref(),
+                trust.json,
+            )
+            .await?;
+            if ok {
+                Ok(())
+            } else {
+                Err(eyre!(cli::exit::Failed("no attestation verified")))
+            }
+        }
+        Some(Cmd::Sign { reference, key }) => {
+            cli::sign::sign_cmd(&settings, &reference, &key).await
+        }
+        Some(Cmd::Attest {
+            reference,
+            predicate,
+            predicate_type,
+            key,
+        }) => cli::sign::attest_cmd(&settings, &reference, &predicate, &predicate_type, &key).await,
         Some(
-            Cmd::Demo { .. } | Cmd::Provenance { .. } | Cmd::Sbom { .. } | Cmd::VerifyBundle { .. },
+            Cmd::Demo { .. }
+            | Cmd::Provenance { .. }
+            | Cmd::Sbom { .. }
+            | Cmd::VerifyBundle { .. }
+            | Cmd::Keygen { .. },
         ) => Ok(()),
     }
 }

@@ -331,7 +331,7 @@ async fn evidence_provenance_and_sbom_tabs() {
     let Slot::Ready(d) = &h.app.evidence else {
         panic!("evidence: {:?}", h.app.evidence)
     };
-    assert_eq!(d.items.len(), 6, "{:?}", d.items);
+    assert_eq!(d.items.len(), 7, "{:?}", d.items);
     insta::assert_snapshot!("artifact_with_evidence", h.draw(100, 30).backend());
     h.cmd(Command::ShowEvidence).await;
     insta::assert_snapshot!("evidence", h.draw(100, 30).backend());

@@ -33,11 +33,14 @@ pub async fn discover_ref(
             .wrap_err_with(|| format!("resolving {r}"))?,
     };
     let cosign_repo = cosign_repository();
-    let d = evidence::discover(
+    let d = crate::verify::oci::discover_verified(
         source.store.as_ref(),
         &r.repository,
         &digest,
         cosign_repo.as_deref(),
+        None,
+        &settings.trust_for(&source),
+        &settings.root,
     )
     .await;
     Ok((source.name.clone(), d))

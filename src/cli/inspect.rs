@@ -21,14 +21,17 @@ pub async fn inspect(settings: &Settings, reference: &str, json: bool) -> Result
     let digest = fetched.digest.clone();
     let pinned = r.pinned(&digest);
     let cosign_repo = super::evidence::cosign_repository();
+    let trust = settings.trust_for(&source);
     let (art, found) = futures::join!(
         describe_fetched(store, &pinned, fetched.clone(), None),
-        crate::evidence::discover::discover_with(
+        crate::verify::oci::discover_verified(
             store,
             &r.repository,
             &digest,
             cosign_repo.as_deref(),
-            Some(&fetched)
+            Some(&fetched),
+            &trust,
+            &settings.root
         )
     );
     let mut art = art.wrap_err_with(|| format!("inspecting {r} in {}", source.name))?;

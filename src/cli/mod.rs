@@ -4,6 +4,7 @@ pub mod evidence;
 pub mod exit;
 mod inspect;
 mod ls;
+pub mod sign;
 pub mod verify;
 
 pub use exit::exit_code;

@@ -95,3 +95,120 @@ pub fn verify_bundle_cmd(a: &VerifyBundleArgs) -> Result<bool> {
     }
     Ok(outcome.verified)
 }
+
+/// `provost verify REF` / `provost verify-attestation REF`: cosign's commands, offline.
+/// Exit 0 only when at least one signature (attestation) verifies against the key or identity
+/// given, or the configured trust when none is given.
+#[allow(clippy::too_many_arguments)]
+pub async fn verify_image_cmd(
+    settings: &crate::config::Settings,
+    reference: &str,
+    attestations: bool,
+    predicate_type: Option<&str>,
+    trust: Option<Trust>,
+    trusted_root: Option<&str>,
+    json: bool,
+) -> Result<bool> {
+    use crate::oci::Store;
+    let r = super::parse_ref(settings, reference)?;
+    let source = settings.source_for(&r.registry)?;
+    let digest = match &r.digest {
+        Some(d) => d.clone(),
+        None => source
+            .store
+            .resolve(&r.repository, r.reference())
+            .await
+            .wrap_err_with(|| format!("resolving {r}"))?,
+    };
+    let trusts = match trust {
+        Some(t) => vec![t],
+        None => settings.trust_for(&source),
+    };
+    let root = match trusted_root {
+        Some(p) => std::sync::Arc::new(Root::File(p.into()).load().map_err(|e| eyre!(e))?),
+        None => settings.root.clone(),
+    };
+    let cosign_repo = super::evidence::cosign_repository();
+    let (checks, errors) = verify::oci::verify_all(
+        source.store.as_ref(),
+        &r.repository,
+        &digest,
+        cosign_repo.as_deref(),
+        &trusts,
+        &root,
+    )
+    .await;
+    let wanted: Vec<&verify::oci::Check> = checks
+        .iter()
+        .filter(|c| {
+            if attestations {
+                c.kind != "signature"
+            } else {
+                c.kind == "signature" || c.kind == "bundle"
+            }
+        })
+        .filter(|c| predicate_type.is_none() || c.predicate_type.as_deref() == predicate_type)
+        .collect();
+    let ok = wanted.iter().any(|c| c.outcome.verified);
+    if json {
+        #[derive(serde::Serialize)]
+        struct Out<'a> {
+            digest: &'a str,
+            verified: bool,
+            checks: Vec<&'a verify::oci::Check>,
+            errors: &'a [String],
+        }
+        super::print_json(&Out {
+            digest: &digest,
+            verified: ok,
+            checks: wanted.clone(),
+            errors: &errors,
+        })?;
+    }
+    let what = if attestations {
+        "attestation"
+    } else {
+        "signature"
+    };
+    if wanted.is_empty() {
+        eprintln!("✗ no {what} found for {digest}");
+    }
+    for c in &wanted {
+        let label = c
+            .predicate_type
+            .as_deref()
+            .map(|p| format!(" {p}"))
+            .unwrap_or_default();
+        if c.outcome.verified {
+            if !json {
+                let who = c
+                    .outcome
+                    .signer
+                    .as_ref()
+                    .map(|s| s.sentence())
+                    .unwrap_or_default();
+                println!(
+                    "✓ {}{} {} signed by {}",
+                    c.kind,
+                    crate::text::sanitize(&label),
+                    crate::oci::digest::short(&c.digest),
+                    crate::text::sanitize(&who)
+                );
+            }
+        } else {
+            for f in &c.outcome.failures {
+                eprintln!(
+                    "✗ {}{} {}: {}",
+                    c.kind,
+                    crate::text::sanitize(&label),
+                    crate::oci::digest::short(&c.digest),
+                    crate::text::sanitize(f)
+                );
+            }
+        }
+    }
+    for e in &errors {
+        eprintln!("✗ {}", crate::text::sanitize(e));
+    }
+    Ok(ok)
+}

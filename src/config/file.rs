@@ -40,6 +40,42 @@ pub struct ConfigFile {
     pub store: Vec<StoreEntry>,
     #[serde(default)]
     pub environment: Vec<EnvironmentEntry>,
+    #[serde(default)]
+    pub trust: TrustEntry,
+}
+
+/// `[trust]`: who may vouch for a digest.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustEntry {
+    /// A trusted_root.json for keyless verification (default: Sigstore public good).
+    pub trusted_root: Option<String>,
+    #[serde(default)]
+    pub key: Vec<TrustKey>,
+    #[serde(default)]
+    pub identity: Vec<TrustIdentity>,
+}
+
+/// `[[trust.key]]`: a named public key with an optional end of validity, or revoked.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustKey {
+    pub name: String,
+    pub path: String,
+    /// RFC 3339; signatures are only accepted while the key is valid.
+    pub not_after: Option<String>,
+    #[serde(default)]
+    pub revoked: bool,
+}
+
+/// `[[trust.identity]]`: a keyless identity, exact or regex.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustIdentity {
+    pub subject: Option<String>,
+    pub subject_regexp: Option<String>,
+    pub issuer: Option<String>,
+    pub issuer_regexp: Option<String>,
 }
 
 /// `[[registry]]`

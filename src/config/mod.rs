@@ -79,6 +79,10 @@ pub struct Settings {
     pub sources: Vec<NamedSource>,
     pub environments: Vec<Environment>,
     pub insecure: Vec<String>,
+    /// Keys and identities that may vouch, already filtered for revocation and expiry.
+    pub trust: Vec<crate::verify::Trust>,
+    /// The trusted root for keyless verification, loaded.
+    pub root: std::sync::Arc<sigstore_verify::trust_root::TrustedRoot>,
 }
 
 /// What the command line adds to the file.
@@ -217,6 +221,13 @@ impl Settings {
             .clone()
             .or(file.theme.clone())
             .unwrap_or_else(|| "default".into());
+        let (trust, root_spec) = load_trust(&file.trust, path.as_deref(), &path_str, &sources)?;
+        let root = std::sync::Arc::new(root_spec.load().map_err(|e| ConfigError::Invalid {
+            path: path_str.clone(),
+            key: "trust.trusted_root".into(),
+            value: file.trust.trusted_root.clone().unwrap_or_default(),
+            reason: e,
+        })?);
         Ok(Settings {
             path,
             theme,
@@ -224,7 +235,24 @@ impl Settings {
             sources,
             environments,
             insecure,
+            trust,
+            root,
         })
+    }
+
+    /// The trust that applies to artifacts of `source`: the configured trust, plus the demo key
+    /// for a layout that `provost demo` wrote (and only there).
+    pub fn trust_for(&self, source: &NamedSource) -> Vec<crate::verify::Trust> {
+        let mut t = self.trust.clone();
+        if crate::demo::is_demo_layout(source.store.as_ref()) {
+            if let Ok(pem) = crate::verify::keys::public_pem(&crate::demo::evidence::demo_key()) {
+                t.push(crate::verify::Trust::Key {
+                    pem,
+                    name: Some(crate::demo::DEMO_KEY_NAME.to_string()),
+                });
+            }
+        }
+        t
     }
 
     /// The source called `name`, or whose registry host is `name`.
@@ -270,4 +298,99 @@ fn expand_home(p: &str) -> PathBuf {
         (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
         _ => PathBuf::from(p),
     }
+}
+
+/// Builds the trust list: configured keys (revoked and expired ones left out: they verify
+/// nothing) and identities.
+fn load_trust(
+    t: &file::TrustEntry,
+    config_path: Option<&std::path::Path>,
+    path_str: &str,
+    sources: &[NamedSource],
+) -> Result<(Vec<crate::verify::Trust>, crate::verify::Root), ConfigError> {
+    use crate::verify::{Matcher, Root, Trust};
+    let invalid = |key: &str, value: &str, reason: String| ConfigError::Invalid {
+        path: path_str.to_string(),
+        key: key.to_string(),
+        value: value.to_string(),
+        reason,
+    };
+    let base = config_path
+        .and_then(|p| p.parent())
+        .map(|p| p.to_path_buf())
+        .unwrap_or_default();
+    let mut out = vec![];
+    for k in &t.key {
+        if k.revoked {
+            continue;
+        }
+        if let Some(na) = &k.not_after {
+            let end = chrono::DateTime::parse_from_rfc3339(na).map_err(|e| {
+                invalid(
+                    "trust.key.not_after",
+                    na,
+                    format!("not an RFC 3339 time: {e}"),
+                )
+            })?;
+            // Fail closed: keyed cosign signatures carry no trusted timestamp, so a key past
+            // its window cannot prove a signature was made inside it.
+            if end < chrono::Utc::now() {
+                continue;
+            }
+        }
+        let p = base.join(expand_home(&k.path));
+        let pem = std::fs::read_to_string(&p).map_err(|e| {
+            invalid(
+                "trust.key.path",
+                &k.path,
+                format!("cannot read {}: {e}", p.display()),
+            )
+        })?;
+        if sigstore_verify::types::DerPublicKey::from_pem(&pem).is_err() {
+            return Err(invalid(
+                "trust.key.path",
+                &k.path,
+                "not a PEM public key".into(),
+            ));
+        }
+        out.push(Trust::Key {
+            pem,
+            name: Some(k.name.clone()),
+        });
+    }
+    for i in &t.identity {
+        let identity = match (&i.subject, &i.subject_regexp) {
+            (Some(s), _) => Matcher::Exact(s.clone()),
+            (None, Some(r)) => {
+                Matcher::regex(r).map_err(|e| invalid("trust.identity.subject_regexp", r, e))?
+            }
+            (None, None) => {
+                return Err(invalid(
+                    "trust.identity",
+                    "",
+                    "needs subject or subject_regexp".into(),
+                ))
+            }
+        };
+        let issuer = match (&i.issuer, &i.issuer_regexp) {
+            (Some(s), _) => Matcher::Exact(s.clone()),
+            (None, Some(r)) => {
+                Matcher::regex(r).map_err(|e| invalid("trust.identity.issuer_regexp", r, e))?
+            }
+            (None, None) => {
+                return Err(invalid(
+                    "trust.identity",
+                    "",
+                    "needs issuer or issuer_regexp".into(),
+                ))
+            }
+        };
+        out.push(Trust::Identity { identity, issuer });
+    }
+    let _ = sources;
+    let root = match &t.trusted_root {
+        Some(p) => Root::File(base.join(expand_home(p))),
+        None => Root::Production,
+    };
+    Ok((out, root))
 }

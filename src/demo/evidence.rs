@@ -17,10 +17,18 @@ pub const UNOFFICIAL: &[(&str, &str)] = &[("acme/billing", "3.2.0")];
 /// Releases whose provenance names another release's digest: (repo, version, named version).
 pub const PROVENANCE_OF_OTHER: &[(&str, &str, &str)] = &[("acme/worker", "1.0.0", "0.9.1")];
 
-/// The demo signing key. It is derived from a fixed phrase (not stored anywhere) so every
-/// machine seeds byte-identical evidence; it signs nothing but demo data.
-pub fn demo_key() -> SigningKey {
-    let seed = crate::oci::digest::sha256(b"provost demo landscape signing key v1");
+/// Releases whose image carries no signature.
+pub const UNSIGNED: &[(&str, &str)] = &[("acme/api", "1.5.0-rc.1")];
+/// Releases signed (image and attestations) by a key the demo does not trust.
+pub const UNTRUSTED_SIGNER: &[(&str, &str)] = &[("acme/web", "2.0.0")];
+
+/// A key nobody trusts: a contractor's laptop key, say.
+pub fn untrusted_key() -> SigningKey {
+    derived_key(b"provost demo untrusted contractor key v1")
+}
+
+fn derived_key(phrase: &[u8]) -> SigningKey {
+    let seed = crate::oci::digest::sha256(phrase);
     let bytes = hex::decode(seed.trim_start_matches("sha256:")).unwrap_or_default();
     match SigningKey::from_slice(&bytes) {
         Ok(k) => k,
@@ -29,6 +37,12 @@ pub fn demo_key() -> SigningKey {
         Err(_) => SigningKey::from_slice(&[1u8; 32])
             .unwrap_or_else(|_| unreachable!("1 is a valid scalar")),
     }
+}
+
+/// The demo signing key. It is derived from a fixed phrase (not stored anywhere) so every
+/// machine seeds byte-identical evidence; it signs nothing but demo data.
+pub fn demo_key() -> SigningKey {
+    derived_key(b"provost demo landscape signing key v1")
 }
 
 fn minutes_after(ts: &str, m: i64) -> String {
@@ -227,8 +241,12 @@ pub async fn attach(
     subject: &Descriptor,
     digests: &BTreeMap<String, String>,
 ) -> Result<()> {
-    let key = demo_key();
     let repo = service.repository;
+    let key = if UNTRUSTED_SIGNER.contains(&(repo, release.version)) {
+        untrusted_key()
+    } else {
+        demo_key()
+    };
     let name = format!("{}:{}", repo, release.version);
     // The provenance subject: normally this digest; for the mis-bound demo, another release's.
     let named = PROVENANCE_OF_OTHER
@@ -301,6 +319,11 @@ pub async fn attach(
     )
     .await?;
     let cdx_bytes = serde_json::to_vec(&cdx_doc).unwrap_or_default();
+    if !UNSIGNED.contains(&(repo, release.version)) {
+        let docker_reference = format!("registry.acme.example/{repo}");
+        crate::release::sign::sign_image(store, repo, &subject.digest, &docker_reference, &key)
+            .await?;
+    }
     attest::attach_referrer(
         store,
         repo,

@@ -280,13 +280,36 @@ pub async fn seed(store: &impl Store) -> Result<usize> {
     Ok(digests)
 }
 
+/// The name the demo's trusted key goes by.
+pub const DEMO_KEY_NAME: &str = "acme-release (demo)";
+/// A hidden marker in a layout that `provost demo` wrote: its key is trusted for it.
+const DEMO_MARKER: &str = ".provost-demo";
+
+/// True for a layout seeded by `provost demo`.
+pub fn is_demo_layout(source: &crate::oci::Source) -> bool {
+    match source {
+        crate::oci::Source::Layout(l) => l.root().join(DEMO_MARKER).is_file(),
+        _ => false,
+    }
+}
+
+fn mark(dir: &Path) -> Result<()> {
+    let p = dir.join(DEMO_MARKER);
+    std::fs::write(
+        &p,
+        b"seeded by provost demo; its evidence is signed with the demo key\n",
+    )
+    .map_err(|e| OciError::io(&p, e))
+}
+
 /// Creates and seeds the demo layout at `dir` unless one is already there.
 pub async fn ensure(dir: &Path) -> Result<()> {
     if dir.join("oci-layout").is_file() {
         return Ok(());
     }
     let store = LayoutStore::create(crate::config::DEMO_SOURCE, dir)?;
-    seed(&store).await.map(|_| ())
+    seed(&store).await?;
+    mark(dir)
 }
 
 /// Rebuilds the demo layout at `dir` from scratch. Refuses to delete a directory that holds
@@ -322,5 +345,7 @@ pub async fn reset(dir: &Path) -> Result<usize> {
         }
     }
     let store = LayoutStore::create(crate::config::DEMO_SOURCE, dir)?;
-    seed(&store).await
+    let n = seed(&store).await?;
+    mark(dir)?;
+    Ok(n)
 }

@@ -24,6 +24,9 @@ pub struct Jobs {
     tx: UnboundedSender<Action>,
     timeout: Duration,
     running: [Option<AbortHandle>; 4],
+    /// Trust per source name (the demo key applies to demo layouts only).
+    trust: HashMap<String, Arc<Vec<crate::verify::Trust>>>,
+    root: Arc<sigstore_verify::trust_root::TrustedRoot>,
 }
 
 fn describe_error(e: impl std::fmt::Display) -> String {
@@ -55,6 +58,12 @@ impl Jobs {
             tx,
             timeout: settings.timeout,
             running: [None, None, None, None],
+            trust: settings
+                .sources
+                .iter()
+                .map(|s| (s.name.clone(), Arc::new(settings.trust_for(s))))
+                .collect(),
+            root: settings.root.clone(),
         }
     }
 
@@ -69,6 +78,8 @@ impl Jobs {
             | Job::Evidence { source, .. } => source.clone(),
         };
         let store = self.sources.get(&source_name).cloned();
+        let trust = self.trust.get(&source_name).cloned().unwrap_or_default();
+        let root = self.root.clone();
         let (slot, handle) = match job {
             Job::Repos {
                 generation,
@@ -185,11 +196,14 @@ impl Jobs {
                         let cosign_repo = std::env::var("COSIGN_REPOSITORY")
                             .ok()
                             .filter(|s| !s.is_empty());
-                        let d = crate::evidence::discover(
+                        let d = crate::verify::oci::discover_verified(
                             store.as_ref(),
                             &repository,
                             &digest,
                             cosign_repo.as_deref(),
+                            None,
+                            &trust,
+                            &root,
                         )
                         .await;
                         Ok(Box::new(d))

@@ -6,6 +6,7 @@
 //! Every check fails closed: anything that cannot be parsed or proven is a failure, and every
 //! failed check is reported, not only the first.
 
+pub mod keys;
 pub mod oci;
 
 use regex::Regex;

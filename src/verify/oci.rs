@@ -184,7 +184,10 @@ fn check_signature(
                         failures: vec![],
                     }
                 }
-                Err(e) => failures.push(format!("{}: {e}", name.as_deref().unwrap_or("key"))),
+                Err(e) => failures.push(format!(
+                    "not signed by trusted key {} ({e})",
+                    name.as_deref().unwrap_or("key")
+                )),
             },
             Trust::Identity { .. } => {
                 let content = json!({
@@ -280,7 +283,10 @@ fn check_attestation(
                         Err(e) => last = e,
                     }
                 }
-                failures.push(format!("{}: {last}", name.as_deref().unwrap_or("key")));
+                failures.push(format!(
+                    "not signed by trusted key {} ({last})",
+                    name.as_deref().unwrap_or("key")
+                ));
             }
             Trust::Identity { .. } => {
                 let content: Value = serde_json::from_slice(env_bytes).unwrap_or(Value::Null);
@@ -371,4 +377,171 @@ fn suffix_kind(suffix: &str) -> String {
         "attestation"
     }
     .to_string()
+}
+
+/// Verifies every signature and attestation of `digest`: cosign `.sig` and `.att` layers, and
+/// referrers (via the API or its tag fallback) holding DSSE envelopes or Sigstore bundles.
+pub async fn verify_all(
+    store: &impl Store,
+    repo: &str,
+    digest: &str,
+    cosign_repo: Option<&str>,
+    trusts: &[Trust],
+    root: &TrustedRoot,
+) -> (Vec<Check>, Vec<String>) {
+    let crepo = cosign_repo.unwrap_or(repo);
+    let (sig, att, refs) = futures::join!(
+        verify_cosign(store, crepo, digest, "sig", trusts, root),
+        verify_cosign(store, crepo, digest, "att", trusts, root),
+        verify_referrers(store, repo, digest, trusts, root),
+    );
+    let mut checks = vec![];
+    let mut errors = vec![];
+    for r in [sig, att, refs] {
+        match r {
+            Ok(c) => checks.extend(c),
+            Err(e) => errors.push(e),
+        }
+    }
+    (checks, errors)
+}
+
+async fn verify_referrers(
+    store: &impl Store,
+    repo: &str,
+    digest: &str,
+    trusts: &[Trust],
+    root: &TrustedRoot,
+) -> Result<Vec<Check>, String> {
+    use crate::oci::media::Manifest;
+    let descs = match store.referrers(repo, digest, None).await {
+        Ok(Some(d)) => d,
+        Ok(None) => match store
+            .get_manifest(repo, &crate::oci::referrers_tag(digest))
+            .await
+        {
+            Ok(m) => match Manifest::parse(&m.bytes, &m.media_type) {
+                Ok((Manifest::Index(i), _)) => i.manifests,
+                _ => return Err("the referrers tag is not an index".into()),
+            },
+            Err(e) if e.is_not_found() => return Ok(vec![]),
+            Err(e) => return Err(e.to_string()),
+        },
+        Err(e) => return Err(e.to_string()),
+    };
+    let mut out = vec![];
+    for d in descs.iter().take(128) {
+        let Ok(m) = store.get_manifest(repo, &d.digest).await else {
+            continue;
+        };
+        let Ok(manifest) = serde_json::from_slice::<ImageManifest>(&m.bytes) else {
+            continue;
+        };
+        let artifact_type = manifest.artifact_type.clone().unwrap_or_default();
+        for layer in manifest.layers.iter().take(16) {
+            let is_bundle = envelope::is_bundle_media_type(&layer.media_type)
+                || envelope::is_bundle_media_type(&artifact_type);
+            if layer.media_type != crate::evidence::decode::DSSE_MEDIA_TYPE && !is_bundle {
+                continue;
+            }
+            let blob = match store.get_blob(repo, &layer.digest, MAX_EVIDENCE_BLOB).await {
+                Ok(b) => b,
+                Err(e) => {
+                    out.push(Check {
+                        kind: "attestation".into(),
+                        digest: layer.digest.clone(),
+                        predicate_type: None,
+                        outcome: Outcome {
+                            verified: false,
+                            signer: None,
+                            failures: vec![e.to_string()],
+                        },
+                    });
+                    continue;
+                }
+            };
+            if is_bundle {
+                let text = String::from_utf8_lossy(&blob).to_string();
+                let mut failures = vec![];
+                let mut won = None;
+                for t in trusts {
+                    let o = verify_bundle(&text, &Subject::Digest(digest.to_string()), t, root);
+                    if o.verified {
+                        won = Some(o);
+                        break;
+                    }
+                    failures.extend(o.failures);
+                }
+                let outcome = won.unwrap_or(Outcome {
+                    verified: false,
+                    signer: None,
+                    failures,
+                });
+                out.push(Check {
+                    kind: "bundle".into(),
+                    digest: layer.digest.clone(),
+                    predicate_type: None,
+                    outcome,
+                });
+            } else {
+                // Referrer envelopes carry no certificate annotations: keys only.
+                let (predicate_type, outcome) =
+                    check_attestation(&blob, &Default::default(), digest, trusts, root);
+                out.push(Check {
+                    kind: "attestation".into(),
+                    digest: layer.digest.clone(),
+                    predicate_type,
+                    outcome,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Puts verification results on evidence items (matched by blob digest): "✓ signer" or
+/// "✗ first reason".
+pub fn apply(items: &mut [crate::evidence::EvidenceItem], checks: &[Check]) {
+    for item in items.iter_mut() {
+        if let Some(c) = checks.iter().find(|c| c.digest == item.digest) {
+            item.signer = if c.outcome.verified {
+                format!(
+                    "✓ {}",
+                    c.outcome
+                        .signer
+                        .as_ref()
+                        .map(|s| s.sentence())
+                        .unwrap_or_default()
+                )
+            } else {
+                format!(
+                    "✗ {}",
+                    c.outcome
+                        .failures
+                        .first()
+                        .cloned()
+                        .unwrap_or_else(|| "not verified".into())
+                )
+            };
+        }
+    }
+}
+
+/// Discovers the evidence of `digest` and verifies its signatures and attestations in one go;
+/// each item's signer then says who proved it, or why nobody did.
+pub async fn discover_verified(
+    store: &impl Store,
+    repo: &str,
+    digest: &str,
+    cosign_repo: Option<&str>,
+    subject: Option<&crate::oci::FetchedManifest>,
+    trusts: &[Trust],
+    root: &TrustedRoot,
+) -> crate::evidence::Discovery {
+    let (mut d, (checks, _)) = futures::join!(
+        crate::evidence::discover::discover_with(store, repo, digest, cosign_repo, subject),
+        verify_all(store, repo, digest, cosign_repo, trusts, root),
+    );
+    apply(&mut d.items, &checks);
+    d
 }

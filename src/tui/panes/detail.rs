@@ -82,6 +82,54 @@ pub fn lines<'a>(app: &App, theme: &Theme, a: &Artifact, width: usize) -> Vec<Li
                 Span::styled("none for this digest — press 3 to see why", theme.warn),
             ])),
         }
+        let mut signers: Vec<String> = d
+            .items
+            .iter()
+            .filter(|i| i.signer.starts_with('✓'))
+            .map(|i| i.signer.trim_start_matches("✓ ").to_string())
+            .collect();
+        signers.sort();
+        signers.dedup();
+        let image_signed = d
+            .items
+            .iter()
+            .any(|i| i.kind == crate::evidence::Kind::Signature && i.signer.starts_with('✓'));
+        let label = format!("{:<11} ", "Signers");
+        if signers.is_empty() {
+            out.push(Line::from(vec![
+                Span::styled(label, theme.muted),
+                Span::styled(
+                    "✗ nothing verifies against the trusted keys and identities",
+                    theme.block,
+                ),
+            ]));
+        } else {
+            for (n, who) in signers.iter().enumerate() {
+                out.push(Line::from(vec![
+                    Span::styled(
+                        if n == 0 {
+                            label.clone()
+                        } else {
+                            " ".repeat(12)
+                        },
+                        theme.muted,
+                    ),
+                    Span::styled(
+                        truncate(&format!("✓ {}", s(who)), width.saturating_sub(12)),
+                        theme.pass,
+                    ),
+                ]));
+            }
+            if !image_signed {
+                out.push(Line::from(vec![
+                    Span::styled(" ".repeat(12), theme.muted),
+                    Span::styled(
+                        "⚠ the image itself carries no verified signature",
+                        theme.warn,
+                    ),
+                ]));
+            }
+        }
         if let Some(sb) = crate::evidence::sboms_of(&d.items)
             .first()
             .and_then(|i| i.sbom.as_ref())

@@ -1,0 +1,122 @@
+//! `provost sign`, `provost attest`, `provost keygen`: cosign-compatible signing with local keys.
+
+use super::parse_ref;
+use crate::config::Settings;
+use crate::oci::Store;
+use crate::verify::keys;
+use color_eyre::eyre::{eyre, Result, WrapErr};
+use p256::ecdsa::SigningKey;
+
+fn load_key(path: &str) -> Result<SigningKey> {
+    let text = zeroize::Zeroizing::new(
+        std::fs::read_to_string(path).wrap_err_with(|| format!("reading the key {path}"))?,
+    );
+    keys::load_signing_key(&text, || {
+        keys::passphrase(&format!("Passphrase for {path}: "))
+    })
+    .map_err(|e| eyre!("{path}: {e}"))
+}
+
+/// `provost sign REF --key KEY`.
+pub async fn sign_cmd(settings: &Settings, reference: &str, key_path: &str) -> Result<()> {
+    let key = load_key(key_path)?;
+    let r = parse_ref(settings, reference)?;
+    let source = settings.source_for(&r.registry)?;
+    let digest = match &r.digest {
+        Some(d) => d.clone(),
+        None => source
+            .store
+            .resolve(&r.repository, r.reference())
+            .await
+            .wrap_err_with(|| format!("resolving {r}"))?,
+    };
+    let docker_reference = if r.registry.is_empty() {
+        r.repository.clone()
+    } else {
+        format!("{}/{}", r.registry, r.repository)
+    };
+    let m = crate::release::sign::sign_image(
+        source.store.as_ref(),
+        &r.repository,
+        &digest,
+        &docker_reference,
+        &key,
+    )
+    .await
+    .wrap_err_with(|| format!("signing {r}"))?;
+    println!(
+        "signed {}@{digest} ({} at {})",
+        r.repository,
+        crate::oci::digest::short(&m),
+        crate::evidence::discover::cosign_tag(&digest, "sig")
+    );
+    Ok(())
+}
+
+/// `provost attest REF --predicate FILE --type URI --key KEY`.
+pub async fn attest_cmd(
+    settings: &Settings,
+    reference: &str,
+    predicate: &str,
+    predicate_type: &str,
+    key_path: &str,
+) -> Result<()> {
+    let key = load_key(key_path)?;
+    let text =
+        std::fs::read(predicate).wrap_err_with(|| format!("reading the predicate {predicate}"))?;
+    let value: serde_json::Value =
+        serde_json::from_slice(&text).wrap_err_with(|| format!("{predicate} is not JSON"))?;
+    let r = parse_ref(settings, reference)?;
+    let source = settings.source_for(&r.registry)?;
+    let digest = match &r.digest {
+        Some(d) => d.clone(),
+        None => source
+            .store
+            .resolve(&r.repository, r.reference())
+            .await
+            .wrap_err_with(|| format!("resolving {r}"))?,
+    };
+    crate::release::sign::attest_image(
+        source.store.as_ref(),
+        &r.repository,
+        &digest,
+        predicate_type,
+        value,
+        &key,
+    )
+    .await
+    .wrap_err_with(|| format!("attesting {r}"))?;
+    println!("attested {predicate_type} for {}@{digest}", r.repository);
+    Ok(())
+}
+
+/// `provost keygen [--output-key-prefix P]`: `P.key` (cosign's encrypted format) and `P.pub`.
+pub fn keygen_cmd(prefix: &str) -> Result<()> {
+    let (key_path, pub_path) = (format!("{prefix}.key"), format!("{prefix}.pub"));
+    for p in [&key_path, &pub_path] {
+        if std::path::Path::new(p).exists() {
+            return Err(eyre!("{p} already exists; not overwriting it"));
+        }
+    }
+    let pass = keys::passphrase("Passphrase for the new key: ").map_err(|e| eyre!(e))?;
+    let key = keys::generate();
+    let enc = keys::encrypt_cosign(&key, &pass).map_err(|e| eyre!(e))?;
+    let public = keys::public_pem(&key).map_err(|e| eyre!(e))?;
+    write_private(&key_path, enc.as_bytes())?;
+    std::fs::write(&pub_path, public).wrap_err_with(|| format!("writing {pub_path}"))?;
+    println!("Private key written to {key_path}\nPublic key written to {pub_path}");
+    Ok(())
+}
+
+fn write_private(path: &str, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .wrap_err_with(|| format!("creating {path}"))?;
+    f.write_all(bytes)
+        .wrap_err_with(|| format!("writing {path}"))
+}

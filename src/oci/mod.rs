@@ -6,6 +6,7 @@ pub mod auth;
 pub mod copy;
 pub mod digest;
 pub mod error;
+pub mod http;
 pub mod layout;
 pub mod media;
 pub mod reference;

@@ -8,16 +8,14 @@
 use super::auth::{self, Credential};
 use super::digest;
 use super::error::{OciError, Result};
-use super::media::ACCEPTED_MANIFESTS;
+pub(crate) use super::http::read_limited;
+use super::http::{accept_manifests, next_link, urlencode};
 use super::reference::valid_tag;
 use super::{check_manifest, FetchedManifest, Store, MAX_MANIFEST_BYTES};
-use futures::StreamExt;
 use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::errors::OciDistributionError;
 use oci_client::Reference;
-use reqwest::header::{
-    HeaderMap, ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, LINK, WWW_AUTHENTICATE,
-};
+use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, CONTENT_TYPE, LINK, WWW_AUTHENTICATE};
 use reqwest::{Method, StatusCode};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -25,6 +23,8 @@ use std::time::Duration;
 
 /// HTTP requests sent to registries by this process (for benchmarks and `PROVOST_COUNT_REQUESTS`).
 pub static REQUESTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+mod support;
 
 /// Pages followed at most when listing, so a registry cannot keep provost paging forever.
 const MAX_PAGES: usize = 100_000;
@@ -238,56 +238,6 @@ impl RemoteStore {
         }
     }
 
-    /// Follows `Link: <…>; rel="next"` pages of a list endpoint, collecting `field`.
-    async fn list_paged(
-        &self,
-        first: String,
-        scope: &str,
-        field: &str,
-        what: &'static str,
-        name: &str,
-    ) -> Result<Vec<String>> {
-        let mut out = Vec::new();
-        let mut next = Some(first);
-        let mut seen = std::collections::HashSet::new();
-        let mut pages = 0;
-        while let Some(url) = next.take() {
-            pages += 1;
-            if pages > MAX_PAGES || !seen.insert(url.clone()) {
-                return Err(OciError::Malformed {
-                    what,
-                    name: name.into(),
-                    source_name: self.host.clone(),
-                    reason: "the registry's Link paging does not end".into(),
-                });
-            }
-            let res = self
-                .send(Method::GET, &url, scope, HeaderMap::new())
-                .await?;
-            if !res.status().is_success() {
-                return Err(self.error_for(res, what, name).await);
-            }
-            next = res
-                .headers()
-                .get(LINK)
-                .and_then(|h| h.to_str().ok())
-                .and_then(next_link)
-                .map(|l| self.absolute(&l));
-            let body = read_limited(res, MAX_LIST_PAGE_BYTES, &self.host, what).await?;
-            let v: serde_json::Value =
-                serde_json::from_slice(&body).map_err(|e| OciError::Malformed {
-                    what,
-                    name: name.into(),
-                    source_name: self.host.clone(),
-                    reason: e.to_string(),
-                })?;
-            if let Some(items) = v.get(field).and_then(|x| x.as_array()) {
-                out.extend(items.iter().filter_map(|x| x.as_str().map(str::to_string)));
-            }
-        }
-        Ok(out)
-    }
-
     fn absolute(&self, link: &str) -> String {
         if link.starts_with("http://") || link.starts_with("https://") {
             link.to_string()
@@ -301,39 +251,6 @@ impl RemoteStore {
             Reference::with_digest(self.host.clone(), repo.to_string(), reference.to_string())
         } else {
             Reference::with_tag(self.host.clone(), repo.to_string(), reference.to_string())
-        }
-    }
-
-    fn map_oci(&self, e: OciDistributionError, what: &'static str, name: &str) -> OciError {
-        match e {
-            OciDistributionError::DigestError(d) => OciError::DigestMismatch {
-                digest: name.to_string(),
-                actual: d.to_string(),
-                source_name: self.host.clone(),
-            },
-            OciDistributionError::UnauthorizedError { .. }
-            | OciDistributionError::AuthenticationFailure(_) => OciError::Unauthorized {
-                source_name: self.host.clone(),
-                name: name.to_string(),
-                reason: "credentials missing or rejected".into(),
-            },
-            OciDistributionError::ServerError { code: 401, .. } => OciError::Unauthorized {
-                source_name: self.host.clone(),
-                name: name.to_string(),
-                reason: "credentials missing or rejected".into(),
-            },
-            OciDistributionError::ServerError { code: 404, .. } => OciError::NotFound {
-                what,
-                name: name.to_string(),
-                source_name: self.host.clone(),
-            },
-            OciDistributionError::RequestError(r) => self.transport(r),
-            other => OciError::Registry {
-                source_name: self.host.clone(),
-                status: 0,
-                url: name.to_string(),
-                body: other.to_string(),
-            },
         }
     }
 
@@ -351,79 +268,6 @@ impl RemoteStore {
         client.store_auth_if_needed(&self.host, &auth).await;
         Ok(client)
     }
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect()
-}
-
-/// Parses the `next` target out of a `Link` header.
-pub fn next_link(header: &str) -> Option<String> {
-    header.split(',').find_map(|part| {
-        let (target, params) = part.trim().split_once(';')?;
-        let is_next = params.split(';').any(|p| {
-            p.trim()
-                .replace(' ', "")
-                .eq_ignore_ascii_case("rel=\"next\"")
-                || p.trim().eq_ignore_ascii_case("rel=next")
-        });
-        let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
-        is_next.then(|| target.to_string())
-    })
-}
-
-/// Reads a response body, refusing it as soon as it passes `limit` bytes.
-pub(crate) async fn read_limited(
-    res: reqwest::Response,
-    limit: u64,
-    source_name: &str,
-    what: &'static str,
-) -> Result<Vec<u8>> {
-    let too_large = |size: u64| OciError::TooLarge {
-        what,
-        digest: what.to_string(),
-        size,
-        limit,
-        source_name: source_name.to_string(),
-    };
-    if let Some(len) = res
-        .headers()
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok())
-    {
-        if len > limit {
-            return Err(too_large(len));
-        }
-    }
-    let mut out = Vec::new();
-    let mut stream = res.bytes_stream();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| OciError::Transport {
-            source_name: source_name.to_string(),
-            reason: e.to_string(),
-        })?;
-        if (out.len() + chunk.len()) as u64 > limit {
-            return Err(too_large((out.len() + chunk.len()) as u64));
-        }
-        out.extend_from_slice(&chunk);
-    }
-    Ok(out)
-}
-
-fn accept_manifests() -> HeaderMap {
-    let mut h = HeaderMap::new();
-    if let Ok(v) = ACCEPTED_MANIFESTS.join(", ").parse() {
-        h.insert(ACCEPT, v);
-    }
-    h
 }
 
 impl Store for RemoteStore {
@@ -684,20 +528,5 @@ impl Store for RemoteStore {
                 .error_for(res, "manifest", &format!("{repo}@{digest}"))
                 .await)
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::next_link;
-
-    #[test]
-    fn parses_link_headers() {
-        assert_eq!(
-            next_link(r#"</v2/_catalog?last=b&n=100>; rel="next""#).as_deref(),
-            Some("/v2/_catalog?last=b&n=100")
-        );
-        assert_eq!(next_link(r#"<https://r.example/v2/x?y>; rel="prev""#), None);
-        assert_eq!(next_link("garbage"), None);
     }
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs provost's whole test suite on a fresh Debian machine: installs the real components the
 # tests talk to (the CNCF distribution registry, skopeo, htpasswd, tmux) when missing, then
-# checks formatting and lints and runs every test.
+# installs securesystemslib (PyPI) for the DSSE interop test, then checks formatting and lints
+# and runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,12 @@ if ((${#need[@]})); then
   echo "installing: ${need[*]}"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+# An independent DSSE implementation for the interop tests.
+if ! python3 -c 'import securesystemslib, cryptography' >/dev/null 2>&1; then
+  echo "installing: securesystemslib (PyPI)"
+  python3 -m pip install --quiet --disable-pip-version-check 'securesystemslib[crypto]'
 fi
 
 cargo fmt --check

@@ -100,6 +100,29 @@ pub async fn sign_image(
     append_layer(store, repo, &cosign_tag(digest, "sig"), layer).await
 }
 
+/// Adds a DSSE envelope someone else signed (bytes as written) to `digest`'s `.att` tag, as
+/// `cosign attach attestation` does.
+pub async fn attach_envelope(
+    store: &impl Store,
+    repo: &str,
+    digest: &str,
+    envelope: &[u8],
+    predicate_type: &str,
+) -> Result<String> {
+    let d = store.put_blob(repo, envelope).await?;
+    let mut annotations = BTreeMap::new();
+    annotations.insert(SIGNATURE_ANNOTATION.to_string(), String::new());
+    annotations.insert("predicateType".to_string(), predicate_type.to_string());
+    let layer = Descriptor {
+        media_type: DSSE_MEDIA_TYPE.into(),
+        digest: d,
+        size: envelope.len() as u64,
+        annotations,
+        ..Default::default()
+    };
+    append_layer(store, repo, &cosign_tag(digest, "att"), layer).await
+}
+
 /// Attests `predicate` of `predicate_type` about `digest` at the `.att` tag.
 pub async fn attest_image(
     store: &impl Store,

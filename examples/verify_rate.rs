@@ -10,7 +10,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let bundle = std::fs::read_to_string(&a[1])?;
     let artifact = std::fs::read(&a[2])?;
-    let trust = Trust::Identity { identity: Matcher::Exact(a[3].clone()), issuer: Matcher::Exact(a[4].clone()) };
+    let trust = Trust::Identity {
+        identity: Matcher::Exact(a[3].clone()),
+        issuer: Matcher::Exact(a[4].clone()),
+    };
     let n: usize = a.get(5).map(|s| s.parse()).transpose()?.unwrap_or(2000);
     let root = Root::Production.load()?;
     let subject = Subject::Bytes(artifact);
@@ -22,6 +25,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let secs = start.elapsed().as_secs_f64();
-    println!("{n} verifications in {secs:.2} s: {:.0} per second, {:.3} ms each", n as f64 / secs, secs * 1000.0 / n as f64);
+    println!(
+        "{n} verifications in {secs:.2} s: {:.0} per second, {:.3} ms each",
+        n as f64 / secs,
+        secs * 1000.0 / n as f64
+    );
     Ok(())
 }

@@ -8,6 +8,7 @@ pub mod config;
 pub mod demo;
 pub mod evidence;
 pub mod oci;
+pub mod policy;
 pub mod release;
 pub mod text;
 pub mod tui;

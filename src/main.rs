@@ -74,6 +74,19 @@ impl TrustArgs {
 }
 
 #[derive(Subcommand)]
+enum PolicyCmd {
+    /// Validate a policy file
+    Check { file: String },
+    /// Say in plain words what an environment requires
+    Explain {
+        #[arg(long = "env")]
+        environment: String,
+        #[arg(long)]
+        policy: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
 enum Cmd {
     /// List sources, a source's repositories, or a repository's tags with digests
     Ls {
@@ -188,6 +201,29 @@ enum Cmd {
         #[arg(long, default_value = "cosign")]
         output_key_prefix: String,
     },
+    /// The verdict for an artifact (or, with --all, every digest of a repository) in one
+    /// environment; exits 0 for pass or warn, 3 for block, 1 when evaluation failed
+    Gate {
+        target: String,
+        #[arg(long = "env")]
+        environment: String,
+        /// Policy file (default: the demo policy for the demo store, else built-in checks only)
+        #[arg(long)]
+        policy: Option<String>,
+        /// Every digest of the repository
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+        /// Write a Markdown summary (for a CI job summary)
+        #[arg(long)]
+        summary: Option<String>,
+    },
+    /// Check or explain a policy
+    Policy {
+        #[command(subcommand)]
+        action: PolicyCmd,
+    },
     /// Create (or with --reset, rebuild) the demo store at --store DIR
     Demo {
         /// Delete the layout's contents and seed it again
@@ -297,6 +333,9 @@ async fn run(args: Args) -> Result<()> {
             };
         }
         Some(Cmd::Keygen { output_key_prefix }) => return cli::sign::keygen_cmd(output_key_prefix),
+        Some(Cmd::Policy {
+            action: PolicyCmd::Check { file },
+        }) => return cli::gate::policy_check(file),
         Some(Cmd::Provenance { file, json }) => return cli::evidence::provenance_cmd(file, *json),
         Some(Cmd::Sbom { file, json }) => return cli::evidence::sbom_cmd(file, *json),
         _ => {}
@@ -362,6 +401,37 @@ async fn run(args: Args) -> Result<()> {
                 Err(eyre!(cli::exit::Failed("no attestation verified")))
             }
         }
+        Some(Cmd::Gate {
+            target,
+            environment,
+            policy,
+            all,
+            json,
+            summary,
+        }) => {
+            let code = cli::gate::gate_cmd(
+                &settings,
+                &target,
+                &environment,
+                policy.as_deref(),
+                all,
+                json,
+                summary.as_deref(),
+            )
+            .await?;
+            if code == 0 {
+                Ok(())
+            } else {
+                Err(eyre!(cli::exit::Code(code)))
+            }
+        }
+        Some(Cmd::Policy {
+            action:
+                PolicyCmd::Explain {
+                    environment,
+                    policy,
+                },
+        }) => cli::gate::policy_explain(&settings, &environment, policy.as_deref()),
         Some(Cmd::Sign { reference, key }) => {
             cli::sign::sign_cmd(&settings, &reference, &key).await
         }
@@ -376,7 +446,8 @@ async fn run(args: Args) -> Result<()> {
             | Cmd::Provenance { .. }
             | Cmd::Sbom { .. }
             | Cmd::VerifyBundle { .. }
-            | Cmd::Keygen { .. },
+            | Cmd::Keygen { .. }
+            | Cmd::Policy { .. },
         ) => Ok(()),
     }
 }

@@ -24,6 +24,21 @@ impl std::fmt::Display for Failed {
 
 impl std::error::Error for Failed {}
 
+/// A command that finished with a specific exit code (its output already printed).
+#[derive(Debug)]
+pub struct Code(pub i32);
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            3 => f.write_str("blocked by policy"),
+            _ => f.write_str("evaluation failed"),
+        }
+    }
+}
+
+impl std::error::Error for Code {}
+
 /// Content refused: a digest mismatch or an oversized manifest or blob.
 pub const INTEGRITY: i32 = 4;
 /// The repository, tag or digest does not exist.
@@ -34,6 +49,9 @@ pub fn exit_code(report: &color_eyre::eyre::Report) -> i32 {
     for cause in report.chain() {
         if cause.downcast_ref::<Failed>().is_some() {
             return UNVERIFIED;
+        }
+        if let Some(Code(c)) = cause.downcast_ref::<Code>() {
+            return *c;
         }
         if let Some(e) = cause.downcast_ref::<OciError>() {
             return oci_code(e);

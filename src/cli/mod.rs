@@ -2,6 +2,7 @@
 
 pub mod evidence;
 pub mod exit;
+pub mod gate;
 mod inspect;
 mod ls;
 pub mod sign;

@@ -3,7 +3,10 @@
 mod file;
 pub mod paths;
 
-pub use file::{ConfigFile, EnvironmentEntry, RegistryEntry, StoreEntry, Tier};
+pub use file::{
+    ConfigFile, EnvironmentEntry, RegistryEntry, StoreEntry, Tier, TrustEntry, TrustIdentity,
+    TrustKey,
+};
 
 use crate::oci::layout::LayoutStore;
 use crate::oci::remote::RemoteStore;
@@ -302,7 +305,7 @@ fn expand_home(p: &str) -> PathBuf {
 
 /// Builds the trust list: configured keys (revoked and expired ones left out: they verify
 /// nothing) and identities.
-fn load_trust(
+pub fn load_trust(
     t: &file::TrustEntry,
     config_path: Option<&std::path::Path>,
     path_str: &str,

@@ -1,0 +1,351 @@
+//! Tiered verdicts: the demo landscape × tiers, third-party provenance × tiers, fail-closed
+//! paths, and the gate CLI's exit codes against a real registry.
+
+mod common;
+
+use common::*;
+use provost::config::{Environment, Tier};
+use provost::evidence::Discovery;
+use provost::policy::{evaluate, Decision, Facts, Policy, PolicyFile};
+
+fn env(name: &str, tier: Tier) -> Environment {
+    Environment {
+        name: name.into(),
+        tier,
+        source: "store".into(),
+        repository: "*".into(),
+        tag: name.into(),
+    }
+}
+
+fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339("2026-11-22T12:00:00Z")
+        .expect("time")
+        .with_timezone(&chrono::Utc)
+}
+
+#[test]
+fn the_demo_landscape_gives_its_stated_verdicts_per_tier() {
+    use Decision::*;
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = demo_layout(tmp.path());
+    let rt = runtime();
+    let settings = rt
+        .block_on(provost::config::Settings::load(
+            &provost::config::Overrides {
+                config: Some(tmp.path().join("none.toml"))
+                    .filter(|p| std::fs::write(p, "").is_ok()),
+                store: Some(dir),
+                ..Default::default()
+            },
+        ))
+        .expect("settings");
+    let source = settings.sources[0].clone();
+    let trust = settings.trust_for(&source);
+    let policy = Policy::demo();
+    let envs = [
+        env("dev", Tier::Warn),
+        env("staging", Tier::Conditional),
+        env("prod", Tier::Required),
+    ];
+    // (reference, [dev, staging, prod], why)
+    let table: &[(&str, &str, [Decision; 3])] = &[
+        ("acme/api", "prod", [Pass, Pass, Pass]), // passes everywhere
+        ("acme/billing", "3.2.0", [Pass, Warn, Block]), // unofficial pipeline: fine for dev, blocked in prod
+        ("acme/worker", "1.0.0", [Warn, Block, Block]), // provenance describes another digest
+        ("acme/api", "1.5.0-rc.1", [Warn, Warn, Block]), // unsigned
+        ("acme/api", "1.4.2", [Warn, Block, Block]),    // quarantined
+        ("acme/web", "2.0.0", [Warn, Block, Block]),    // signed by an untrusted key
+        ("acme/web", "2.1.0", [Warn, Block, Block]),    // denied package (left-pad), critical
+    ];
+    for (repo, tag, expected) in table {
+        let digest = rt
+            .block_on(provost::oci::Store::resolve(
+                source.store.as_ref(),
+                repo,
+                tag,
+            ))
+            .expect("resolve");
+        let d = rt.block_on(provost::verify::oci::discover_verified(
+            source.store.as_ref(),
+            repo,
+            &digest,
+            None,
+            None,
+            &trust,
+            &settings.root,
+        ));
+        for (e, want) in envs.iter().zip(expected.iter()) {
+            let v = evaluate(
+                &policy.file.rule,
+                e,
+                &Facts {
+                    digest: &digest,
+                    discovery: &d,
+                    created: None,
+                    error: None,
+                },
+                now(),
+            );
+            assert_eq!(
+                v.decision, *want,
+                "{repo}:{tag} in {}: {:#?}",
+                e.name, v.findings
+            );
+        }
+    }
+}
+
+struct Vector {
+    file: &'static str,
+    builder: &'static str,
+    source: &'static str,
+    git_ref: &'static str,
+}
+
+const VECTORS: &[Vector] = &[
+    Vector { file: "gha_generic-v1.10.0-push-v14.intoto.jsonl", builder: "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml@refs/tags/v1.10.0", source: "github.com/slsa-framework/example-package", git_ref: "refs/tags/v14" },
+    Vector { file: "gha_go-v1.10.0-workflow_dispatch.intoto.jsonl", builder: "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/builder_go_slsa3.yml@refs/tags/v1.10.0", source: "github.com/slsa-framework/example-package", git_ref: "refs/heads/main" },
+    Vector { file: "bcr-MODULE.bazel.sigstore.json", builder: "https://github.com/bazel-contrib/publish-to-bcr/.github/workflows/publish.yaml@refs/tags/v0.0.1", source: "github.com/aspect-build/rules_lint", git_ref: "refs/heads/publish-to-bcr" },
+    Vector { file: "gcb/v0.2/gcloud-container-github.json", builder: "https://cloudbuild.googleapis.com/GoogleHostedWorker@v0.2", source: "github.com/laurentsimon/gcb-tests", git_ref: "" },
+];
+
+fn rules(builder: &str, source: &str, git_ref: &str, critical: bool) -> PolicyFile {
+    let mut text = format!(
+        "[[rule]]\nname = \"builder\"\nkind = \"builder\"\nallow = [{builder:?}]\ncritical = {critical}\n\
+         [[rule]]\nname = \"source\"\nkind = \"source\"\nallow = [{source:?}]\ncritical = {critical}\n"
+    );
+    // Cloud Build provenance names no git ref: no ref rule for it.
+    if !git_ref.is_empty() {
+        text.push_str(&format!("[[rule]]\nname = \"ref\"\nkind = \"ref\"\nallow = [{git_ref:?}]\ncritical = {critical}\n"));
+    }
+    PolicyFile::parse(&text, "table").expect("policy")
+}
+
+#[test]
+fn third_party_provenance_against_the_rules_slsa_verifier_applies() {
+    use Decision::*;
+    for v in VECTORS {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/slsa-provenance")
+            .join(v.file);
+        let items = provost::evidence::decode_file(&std::fs::read(&p).expect("fixture"), v.file);
+        let d = Discovery {
+            digest: "sha256:x".into(),
+            items,
+            errors: vec![],
+        };
+        let facts = Facts {
+            digest: "sha256:x",
+            discovery: &d,
+            created: None,
+            error: None,
+        };
+        // The expected builder, source and ref: rules pass; only the unsigned image and the
+        // unverified provenance remain (warn, warn, block).
+        let ok = rules(v.builder, v.source, v.git_ref, true);
+        let got: Vec<Decision> = [Tier::Warn, Tier::Conditional, Tier::Required]
+            .iter()
+            .map(|t| evaluate(&ok.rule, &env("e", *t), &facts, now()).decision)
+            .collect();
+        assert_eq!(got, vec![Warn, Warn, Block], "{}", v.file);
+        let rule_findings = evaluate(&ok.rule, &env("e", Tier::Required), &facts, now());
+        assert!(
+            rule_findings
+                .findings
+                .iter()
+                .filter(|f| ["builder", "source", "ref"].contains(&f.rule.as_str()))
+                .all(|f| f.outcome == provost::policy::Outcome::Pass),
+            "{}: {:#?}",
+            v.file,
+            rule_findings.findings
+        );
+        // Another builder, as slsa-verifier's "untrusted reusable workflow": a critical failure
+        // blocks the conditional tier.
+        let wrong = rules("https://github.com/evil/*", v.source, v.git_ref, true);
+        let got = evaluate(&wrong.rule, &env("e", Tier::Conditional), &facts, now());
+        assert_eq!(got.decision, Block, "{}", v.file);
+        let f = got
+            .findings
+            .iter()
+            .find(|f| f.rule == "builder")
+            .expect("builder finding");
+        assert!(f.message.contains(v.builder) && f.hint.is_some(), "{f:?}");
+    }
+}
+
+#[test]
+fn gate_exit_codes_and_fail_closed_against_a_real_registry() {
+    let mut reg = Registry::start();
+    let rt = runtime();
+    let s = provost::oci::remote::RemoteStore::with_credential(
+        &reg.host,
+        true,
+        std::time::Duration::from_secs(20),
+        Ok(provost::oci::auth::Credential::Anonymous),
+    )
+    .expect("store");
+    rt.block_on(provost::demo::seed(&s)).expect("seed");
+    let home = tempfile::tempdir().expect("home");
+    let h = home.path();
+    // The registry is not a demo layout: trust the demo key and use the demo policy explicitly.
+    let key = provost::verify::keys::public_pem(&provost::demo::evidence::demo_key()).expect("pem");
+    std::fs::write(h.join("demo.pub"), key).expect("pub");
+    std::fs::write(h.join("policy.toml"), provost::policy::DEMO_POLICY).expect("policy");
+    std::fs::write(
+        h.join("provost.toml"),
+        format!(
+            "demo = false\n[[registry]]\nname = \"reg\"\nhost = \"{}\"\ninsecure = true\n[[environment]]\nname = \"dev\"\ntier = \"warn\"\nsource = \"reg\"\n[[environment]]\nname = \"staging\"\ntier = \"conditional\"\nsource = \"reg\"\n[[environment]]\nname = \"prod\"\ntier = \"required\"\nsource = \"reg\"\n[[trust.key]]\nname = \"acme\"\npath = \"demo.pub\"\n",
+            reg.host
+        ),
+    )
+    .expect("config");
+    let host = reg.host.clone();
+    let gate = |r: &str, e: &str| {
+        run_provost(
+            h,
+            &[
+                "--config",
+                h.join("provost.toml").to_str().expect("utf8"),
+                "gate",
+                &format!("{host}/{r}"),
+                "--env",
+                e,
+                "--policy",
+                h.join("policy.toml").to_str().expect("utf8"),
+            ],
+        )
+    };
+    assert_eq!(gate("acme/api:prod", "prod").status.code(), Some(0));
+    let warn = gate("acme/billing:3.2.0", "staging");
+    assert_eq!(warn.status.code(), Some(0), "a warning passes the gate");
+    assert!(
+        stdout(&warn).contains("⚠ warn") && stdout(&warn).contains("release-workflow"),
+        "{}",
+        stdout(&warn)
+    );
+    let block = gate("acme/billing:3.2.0", "prod");
+    assert_eq!(block.status.code(), Some(3));
+    assert!(stdout(&block).contains("✗ block"));
+    // --all with a Markdown summary.
+    let out = run_provost(
+        h,
+        &[
+            "--config",
+            h.join("provost.toml").to_str().expect("utf8"),
+            "gate",
+            &format!("{}/acme/api", reg.host),
+            "--all",
+            "--env",
+            "prod",
+            "--policy",
+            h.join("policy.toml").to_str().expect("utf8"),
+            "--summary",
+            h.join("s.md").to_str().expect("utf8"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3), "1.5.0-rc.1 and 1.4.2 block");
+    let md = std::fs::read_to_string(h.join("s.md")).expect("summary");
+    assert!(
+        md.contains("| `acme/api:1.4.1,prod` | prod (required) | ✓ pass |"),
+        "{md}"
+    );
+
+    // A corrupted attestation: required blocks, warn only warns.
+    let digest = rt
+        .block_on(provost::oci::Store::resolve(&s, "acme/api", "prod"))
+        .expect("d");
+    let att = rt
+        .block_on(provost::oci::Store::get_manifest(
+            &s,
+            "acme/api",
+            &format!("sha256-{}.att", digest.trim_start_matches("sha256:")),
+        ))
+        .expect("att");
+    let m: serde_json::Value = serde_json::from_slice(&att.bytes).expect("json");
+    let p = reg.blob_path(m["layers"][1]["digest"].as_str().expect("layer"));
+    let mut b = std::fs::read(&p).expect("blob");
+    b[3] ^= 1;
+    std::fs::write(&p, b).expect("corrupt");
+    assert_eq!(
+        gate("acme/api:prod", "prod").status.code(),
+        Some(3),
+        "required must block on corrupt evidence"
+    );
+    let dev = gate("acme/api:prod", "dev");
+    assert_eq!(dev.status.code(), Some(0));
+    assert!(
+        stdout(&dev).contains("⚠ warn") && stdout(&dev).contains("evidence-integrity"),
+        "{}",
+        stdout(&dev)
+    );
+
+    // The registry stops: an evaluation error, reported as a block in the required tier.
+    reg.stop();
+    let down = gate("acme/api:prod", "prod");
+    assert_eq!(down.status.code(), Some(1));
+    assert!(
+        stdout(&down).contains("✗ block") && stdout(&down).contains("evaluation"),
+        "{}",
+        stdout(&down)
+    );
+    let down_dev = gate("acme/api:prod", "dev");
+    assert_eq!(down_dev.status.code(), Some(1));
+    assert!(
+        stdout(&down_dev).contains("⚠ warn"),
+        "{}",
+        stdout(&down_dev)
+    );
+}
+
+#[test]
+fn policy_check_and_explain() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    std::fs::write(
+        tmp.path().join("bad.toml"),
+        "[[rule]]\nname = \"w\"\nkind = \"workflow\"\n",
+    )
+    .expect("write");
+    let out = run_provost(
+        tmp.path(),
+        &[
+            "policy",
+            "check",
+            tmp.path().join("bad.toml").to_str().expect("utf8"),
+        ],
+    );
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out).contains("line 2") && stderr(&out).contains("allow"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::write(tmp.path().join("good.toml"), provost::policy::DEMO_POLICY).expect("write");
+    let out = run_provost(
+        tmp.path(),
+        &[
+            "policy",
+            "check",
+            tmp.path().join("good.toml").to_str().expect("utf8"),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let store = demo_layout(tmp.path());
+    let out = run_provost(
+        tmp.path(),
+        &[
+            "--store",
+            store.to_str().expect("utf8"),
+            "policy",
+            "explain",
+            "--env",
+            "prod",
+        ],
+    );
+    assert!(
+        stdout(&out).contains("prod is a required environment")
+            && stdout(&out).contains("release-workflow"),
+        "{}",
+        stdout(&out)
+    );
+}

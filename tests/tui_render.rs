@@ -53,6 +53,11 @@ impl Harness {
         let jobs = Jobs::new(&settings, tx);
         let mut app = App::new(&settings, Keymap::default_keymap());
         app.size = (100, 30);
+        app.clock = Some(
+            chrono::DateTime::parse_from_rfc3339("2026-11-22T12:00:00Z")
+                .expect("time")
+                .with_timezone(&chrono::Utc),
+        );
         Harness {
             app,
             jobs,
@@ -381,4 +386,30 @@ async fn provenance_for_another_digest_is_flagged_not_shown() {
     );
     assert!(!screen.contains("Built by"), "{screen}");
     insta::assert_snapshot!("provenance_misbound", h.draw(100, 30).backend());
+}
+
+#[tokio::test]
+async fn verdict_strip_and_findings_per_environment() {
+    let mut h = Harness::new(&[]).await;
+    open_tag(&mut h, 1, 1).await; // acme/billing:3.2.0, built by an unofficial pipeline
+    let labels: Vec<String> = h
+        .app
+        .verdicts
+        .iter()
+        .map(|v| format!("{} {}", v.environment, v.decision.label()))
+        .collect();
+    assert_eq!(labels, vec!["dev ✓ pass", "staging ⚠ warn", "prod ✗ block"]);
+    let screen = h.draw(100, 30).backend().to_string();
+    assert!(
+        screen.contains("dev ✓ pass · staging ⚠ warn · prod ✗ block"),
+        "{screen}"
+    );
+    h.cmd(Command::ShowVerdicts).await;
+    let screen = h.draw(100, 30).backend().to_string();
+    assert!(screen.contains("prod (required): ✗ block"), "{screen}");
+    assert!(
+        screen.contains("→ rebuild with .github/workflows/release.yml"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("verdicts", h.draw(100, 30).backend());
 }

@@ -27,6 +27,7 @@ pub enum Command {
     ShowEvidence,
     ShowProvenance,
     ShowSbom,
+    ShowVerdicts,
     Raw,
 }
 

@@ -115,14 +115,16 @@ pub enum DetailTab {
     Evidence,
     Provenance,
     Sbom,
+    Verdicts,
 }
 
 impl DetailTab {
-    pub const ALL: [DetailTab; 4] = [
+    pub const ALL: [DetailTab; 5] = [
         DetailTab::Artifact,
         DetailTab::Evidence,
         DetailTab::Provenance,
         DetailTab::Sbom,
+        DetailTab::Verdicts,
     ];
 
     pub fn title(self) -> &'static str {
@@ -131,6 +133,7 @@ impl DetailTab {
             DetailTab::Evidence => "Evidence",
             DetailTab::Provenance => "Provenance",
             DetailTab::Sbom => "SBOM",
+            DetailTab::Verdicts => "Verdicts",
         }
     }
 }
@@ -171,6 +174,13 @@ pub struct App {
     pub clipboard: Option<String>,
     pub size: (u16, u16),
     pub keymap: Keymap,
+    /// Environments and the policy per source, for verdicts (computed without I/O).
+    pub environments: Vec<crate::config::Environment>,
+    pub policies: std::collections::HashMap<String, crate::policy::Policy>,
+    /// Verdicts for the artifact shown, one per environment of its source.
+    pub verdicts: Vec<crate::policy::Verdict>,
+    /// A fixed clock for tests; None means now.
+    pub clock: Option<chrono::DateTime<chrono::Utc>>,
     /// Source name → registry host (remote) or None (layout), for copied references.
     pub hosts: Vec<(String, Option<String>)>,
     pub(super) generations: [u64; 4],
@@ -228,6 +238,24 @@ impl App {
             clipboard: None,
             size: (100, 30),
             keymap,
+            environments: settings.environments.clone(),
+            policies: settings
+                .sources
+                .iter()
+                .map(|s| {
+                    let p = if crate::demo::is_demo_layout(s.store.as_ref()) {
+                        crate::policy::Policy::demo()
+                    } else {
+                        crate::policy::Policy {
+                            origin: "built-in checks".into(),
+                            file: Default::default(),
+                        }
+                    };
+                    (s.name.clone(), p)
+                })
+                .collect(),
+            verdicts: vec![],
+            clock: None,
             hosts,
             generations: [0; 4],
         }
@@ -258,6 +286,32 @@ impl App {
             Slot::Ready(t) => self.tags_view.visible(t.iter().map(|r| r.tag.as_str())),
             _ => vec![],
         }
+    }
+
+    /// Recomputes the verdicts of the shown artifact for every environment of its source.
+    pub fn compute_verdicts(&mut self) {
+        self.verdicts.clear();
+        let (Some(source), Slot::Ready(d), Slot::Ready(a)) =
+            (self.active_source(), &self.evidence, &self.detail)
+        else {
+            return;
+        };
+        let Some(policy) = self.policies.get(&source) else {
+            return;
+        };
+        let now = self.clock.unwrap_or_else(chrono::Utc::now);
+        let facts = crate::policy::Facts {
+            digest: &a.digest,
+            discovery: d,
+            created: a.created.as_deref(),
+            error: None,
+        };
+        self.verdicts = self
+            .environments
+            .iter()
+            .filter(|e| e.source == source && e.tracks_repository(&a.repository))
+            .map(|e| crate::policy::evaluate(&policy.file.rule, e, &facts, now))
+            .collect();
     }
 
     /// The environment the active source item is, if it is one.

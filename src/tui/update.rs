@@ -102,6 +102,7 @@ impl App {
                         Err(e) => Slot::Failed(e),
                     };
                     self.evidence_view = Default::default();
+                    self.compute_verdicts();
                 }
             }
         }
@@ -202,6 +203,7 @@ impl App {
             Command::ShowEvidence => self.show(DetailTab::Evidence),
             Command::ShowProvenance => self.show(DetailTab::Provenance),
             Command::ShowSbom => self.show(DetailTab::Sbom),
+            Command::ShowVerdicts => self.show(DetailTab::Verdicts),
             Command::Raw => {
                 if self.tab == DetailTab::Artifact {
                     self.tab = DetailTab::Evidence;

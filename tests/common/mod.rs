@@ -108,6 +108,7 @@ impl Drop for Registry {
     fn drop(&mut self) {
         let _ = Command::new("kill")
             .args(["-CONT", &self.child.id().to_string()])
+            .stderr(Stdio::null())
             .status();
         self.stop();
     }

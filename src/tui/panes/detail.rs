@@ -67,6 +67,9 @@ pub fn lines<'a>(app: &App, theme: &Theme, a: &Artifact, width: usize) -> Vec<Li
             s(&a.tags.join(", "))
         },
     ));
+    if let Some(strip) = super::verdicts::strip(app, theme) {
+        out.push(strip);
+    }
     if let Slot::Ready(d) = &app.evidence {
         let provs = crate::evidence::provenance_of(&d.items);
         match provs.first().and_then(|i| i.provenance.as_ref()) {
@@ -248,7 +251,7 @@ fn tabs_title(app: &App) -> String {
             }
         })
         .collect::<Vec<_>>()
-        .join(" · ")
+        .join(" ")
 }
 
 pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
@@ -278,6 +281,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
         (DetailTab::Evidence, false) => evidence::list(app, theme, width),
         (DetailTab::Provenance, _) => evidence::provenance(app, theme, width),
         (DetailTab::Sbom, _) => evidence::sbom(app, theme, width),
+        (DetailTab::Verdicts, _) => super::verdicts::tab(app, theme, width),
     };
     let filter = app.detail_view.filter.to_lowercase();
     if !filter.is_empty() {

@@ -7,6 +7,7 @@ mod help;
 mod repositories;
 mod sources;
 mod tags;
+mod verdicts;
 
 use super::app::{App, Slot};
 use super::layout::Pane;

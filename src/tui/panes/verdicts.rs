@@ -1,0 +1,105 @@
+//! Verdicts: the strip of one cell per environment (mark, word and colour — never colour
+//! alone) and the tab listing each environment's findings with what it would take.
+
+use crate::policy::{Decision, Outcome};
+use crate::text::sanitize;
+use crate::tui::app::App;
+use crate::tui::theme::Theme;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+
+fn style(theme: &Theme, d: Decision) -> Style {
+    match d {
+        Decision::Pass => theme.pass,
+        Decision::Warn => theme.warn,
+        Decision::Block => theme.block,
+    }
+}
+
+/// `Verdicts  dev ✓ pass · staging ⚠ warn · prod ✗ block`, or nothing before evidence arrives.
+pub fn strip<'a>(app: &App, theme: &Theme) -> Option<Line<'a>> {
+    if app.verdicts.is_empty() {
+        return None;
+    }
+    let mut spans = vec![Span::styled(format!("{:<11} ", "Verdicts"), theme.muted)];
+    for (i, v) in app.verdicts.iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled(" · ", theme.muted));
+        }
+        spans.push(Span::styled(
+            format!("{} {}", sanitize(&v.environment), v.decision.label()),
+            style(theme, v.decision),
+        ));
+    }
+    Some(Line::from(spans))
+}
+
+fn mark(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Pass => "✓",
+        Outcome::Fail => "✗",
+        Outcome::Missing => "?",
+        Outcome::Skipped => "·",
+        Outcome::Error => "!",
+    }
+}
+
+/// Every environment's verdict with its findings; failures first, each with its hint.
+pub fn tab<'a>(app: &App, theme: &Theme, width: usize) -> Vec<Line<'a>> {
+    if let Some(p) = super::evidence::pending(app, theme) {
+        return p;
+    }
+    if app.verdicts.is_empty() {
+        return vec![Line::styled(
+            "No environment tracks this repository.",
+            theme.muted,
+        )];
+    }
+    let mut out: Vec<Line<'a>> = strip(app, theme).into_iter().collect();
+    out.push(Line::raw(""));
+    // Blocked environments first: that is what a release manager came to read.
+    let mut order: Vec<&crate::policy::Verdict> = app.verdicts.iter().collect();
+    order.sort_by_key(|v| match v.decision {
+        Decision::Block => 0,
+        Decision::Warn => 1,
+        Decision::Pass => 2,
+    });
+    for v in order {
+        out.push(Line::styled(
+            format!(
+                "{} ({}): {}",
+                sanitize(&v.environment),
+                v.tier,
+                v.decision.label()
+            ),
+            style(theme, v.decision),
+        ));
+        let mut findings: Vec<&crate::policy::Finding> = v.findings.iter().collect();
+        findings.sort_by_key(|f| matches!(f.outcome, Outcome::Pass | Outcome::Skipped));
+        for f in findings {
+            let s = match f.outcome {
+                Outcome::Pass => theme.pass,
+                Outcome::Skipped => theme.muted,
+                Outcome::Fail | Outcome::Error if v.decision == Decision::Block => theme.block,
+                _ => theme.warn,
+            };
+            let text = format!(
+                "  {} {:<18} {}",
+                mark(f.outcome),
+                sanitize(&f.rule),
+                sanitize(&f.message)
+            );
+            out.push(Line::styled(super::truncate(&text, width), s));
+            if !matches!(f.outcome, Outcome::Pass | Outcome::Skipped) {
+                if let Some(h) = &f.hint {
+                    out.push(Line::styled(
+                        super::truncate(&format!("      → {}", sanitize(h)), width),
+                        theme.muted,
+                    ));
+                }
+            }
+        }
+        out.push(Line::raw(""));
+    }
+    out
+}

@@ -44,6 +44,8 @@ keys 3
 shot provenance
 keys 4
 shot sbom
+keys 5
+shot verdicts
 keys 1 Escape Escape j j j Enter
 keys j j j j j Enter 3
 shot provenance-misbound

@@ -29,7 +29,11 @@ fn busy(app: &App) -> bool {
         || matches!(app.evidence, Slot::Loading)
         || match &app.tags {
             Slot::Loading => true,
-            Slot::Ready(rows) => rows.iter().any(|r| matches!(r.summary, Slot::Loading)),
+            Slot::Ready(rows) => rows.iter().any(|r| {
+                matches!(r.summary, Slot::Loading)
+                    // Verdicts per tag arrive in the background for sources with environments.
+                    || (matches!(r.summary, Slot::Ready(_)) && r.verdicts.is_empty() && !app.environments.is_empty())
+            }),
             _ => false,
         }
 }
@@ -50,7 +54,12 @@ impl Harness {
         .await
         .expect("settings");
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        let jobs = Jobs::new(&settings, tx);
+        let mut jobs = Jobs::new(&settings, tx);
+        jobs.clock = Some(
+            chrono::DateTime::parse_from_rfc3339("2026-11-22T12:00:00Z")
+                .expect("time")
+                .with_timezone(&chrono::Utc),
+        );
         let mut app = App::new(&settings, Keymap::default_keymap());
         app.size = (100, 30);
         app.clock = Some(
@@ -412,4 +421,30 @@ async fn verdict_strip_and_findings_per_environment() {
         "{screen}"
     );
     insta::assert_snapshot!("verdicts", h.draw(100, 30).backend());
+}
+
+#[tokio::test]
+async fn tags_show_their_environment_verdict_and_the_matrix_shows_all() {
+    let mut h = Harness::new(&[]).await;
+    h.cmd(Command::Open).await;
+    h.down(3).await; // acme/worker
+    h.cmd(Command::Open).await;
+    let rows = h.app.tags.ready().expect("tags").clone();
+    let staging = rows
+        .iter()
+        .find(|r| r.tag == "staging")
+        .expect("staging tag");
+    assert!(
+        staging
+            .verdicts
+            .iter()
+            .any(|(e, d)| e == "staging" && *d == provost::policy::Decision::Block),
+        "{:?}",
+        staging.verdicts
+    );
+    let screen = h.draw(100, 30).backend().to_string();
+    assert!(screen.contains("GATE"), "{screen}");
+    insta::assert_snapshot!("tags_with_gates", h.draw(100, 30).backend());
+    h.cmd(Command::Matrix).await;
+    insta::assert_snapshot!("matrix", h.draw(100, 30).backend());
 }

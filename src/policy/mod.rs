@@ -98,6 +98,19 @@ impl Policy {
     }
 }
 
+/// The policy a source gets without `--policy`: the demo policy for a demo layout, else only the
+/// built-in checks.
+pub fn policy_for_source(source: &crate::config::NamedSource) -> Policy {
+    if crate::demo::is_demo_layout(source.store.as_ref()) {
+        Policy::demo()
+    } else {
+        Policy {
+            origin: "no policy file (built-in checks only)".into(),
+            file: PolicyFile::default(),
+        }
+    }
+}
+
 /// The tier's meaning, for explanations.
 pub fn tier_words(t: Tier) -> &'static str {
     match t {

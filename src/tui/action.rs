@@ -28,6 +28,7 @@ pub enum Command {
     ShowProvenance,
     ShowSbom,
     ShowVerdicts,
+    Matrix,
     Raw,
 }
 
@@ -63,6 +64,11 @@ pub enum Action {
         generation: u64,
         tag: String,
         result: Result<TagSummary, String>,
+    },
+    TagVerdictsLoaded {
+        generation: u64,
+        tag: String,
+        result: Vec<(String, crate::policy::Decision)>,
     },
     EvidenceLoaded {
         generation: u64,

@@ -59,6 +59,8 @@ impl SourceItem {
 pub struct TagRow {
     pub tag: String,
     pub summary: Slot<TagSummary>,
+    /// The tag's verdict per environment, once computed in the background.
+    pub verdicts: Vec<(String, crate::policy::Decision)>,
 }
 
 /// Detail pane state: scroll, the selected platform of an index, and the drill-down stack.
@@ -181,6 +183,8 @@ pub struct App {
     pub verdicts: Vec<crate::policy::Verdict>,
     /// A fixed clock for tests; None means now.
     pub clock: Option<chrono::DateTime<chrono::Utc>>,
+    /// The tags pane shows the repository × environments verdict matrix.
+    pub matrix: bool,
     /// Source name → registry host (remote) or None (layout), for copied references.
     pub hosts: Vec<(String, Option<String>)>,
     pub(super) generations: [u64; 4],
@@ -242,20 +246,11 @@ impl App {
             policies: settings
                 .sources
                 .iter()
-                .map(|s| {
-                    let p = if crate::demo::is_demo_layout(s.store.as_ref()) {
-                        crate::policy::Policy::demo()
-                    } else {
-                        crate::policy::Policy {
-                            origin: "built-in checks".into(),
-                            file: Default::default(),
-                        }
-                    };
-                    (s.name.clone(), p)
-                })
+                .map(|s| (s.name.clone(), crate::policy::policy_for_source(s)))
                 .collect(),
             verdicts: vec![],
             clock: None,
+            matrix: false,
             hosts,
             generations: [0; 4],
         }

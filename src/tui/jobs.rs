@@ -26,6 +26,10 @@ pub struct Jobs {
     running: [Option<AbortHandle>; 4],
     /// Trust per source name (the demo key applies to demo layouts only).
     trust: HashMap<String, Arc<Vec<crate::verify::Trust>>>,
+    policies: HashMap<String, crate::policy::Policy>,
+    environments: Vec<crate::config::Environment>,
+    /// A fixed clock for verdicts in tests; None means now.
+    pub clock: Option<chrono::DateTime<chrono::Utc>>,
     root: Arc<sigstore_verify::trust_root::TrustedRoot>,
 }
 
@@ -64,6 +68,13 @@ impl Jobs {
                 .map(|s| (s.name.clone(), Arc::new(settings.trust_for(s))))
                 .collect(),
             root: settings.root.clone(),
+            policies: settings
+                .sources
+                .iter()
+                .map(|s| (s.name.clone(), crate::policy::policy_for_source(s)))
+                .collect(),
+            environments: settings.environments.clone(),
+            clock: None,
         }
     }
 
@@ -80,6 +91,14 @@ impl Jobs {
         let store = self.sources.get(&source_name).cloned();
         let trust = self.trust.get(&source_name).cloned().unwrap_or_default();
         let root = self.root.clone();
+        let policy = self.policies.get(&source_name).cloned();
+        let clock = self.clock;
+        let envs: Vec<crate::config::Environment> = self
+            .environments
+            .iter()
+            .filter(|e| e.source == source_name)
+            .cloned()
+            .collect();
         let (slot, handle) = match job {
             Job::Repos {
                 generation,
@@ -142,13 +161,72 @@ impl Jobs {
                             (tag, result)
                         })
                         .buffer_unordered(SUMMARY_CONCURRENCY);
+                    let mut digests: Vec<(String, String)> = vec![];
                     while let Some((tag, result)) = summaries.next().await {
+                        if let Ok(s) = &result {
+                            digests.push((tag.clone(), s.digest.clone()));
+                        }
                         let _ = tx.send(Action::TagSummaryLoaded {
                             generation,
                             tag,
                             result,
                         });
                     }
+                    // Verdicts per tag for every environment of the source (background, bounded:
+                    // the first 200 tags), each digest discovered and verified once.
+                    let Some(policy) = policy else { return };
+                    let envs: Vec<crate::config::Environment> = envs
+                        .into_iter()
+                        .filter(|e| e.tracks_repository(repository))
+                        .collect();
+                    if envs.is_empty() {
+                        return;
+                    }
+                    digests.truncate(200);
+                    let mut unique: Vec<String> = digests.iter().map(|(_, d)| d.clone()).collect();
+                    unique.sort();
+                    unique.dedup();
+                    let (trust, root, policy, envs, digests) =
+                        (&trust, &root, &policy, &envs, &digests);
+                    let tx = &tx;
+                    futures::stream::iter(unique)
+                        .for_each_concurrent(4, |digest| async move {
+                            let d = crate::verify::oci::discover_verified(
+                                store.as_ref(),
+                                repository,
+                                &digest,
+                                None,
+                                None,
+                                trust,
+                                root,
+                            )
+                            .await;
+                            let facts = crate::policy::Facts {
+                                digest: &digest,
+                                discovery: &d,
+                                created: None,
+                                error: None,
+                            };
+                            let now = clock.unwrap_or_else(chrono::Utc::now);
+                            let result: Vec<(String, crate::policy::Decision)> = envs
+                                .iter()
+                                .map(|e| {
+                                    (
+                                        e.name.clone(),
+                                        crate::policy::evaluate(&policy.file.rule, e, &facts, now)
+                                            .decision,
+                                    )
+                                })
+                                .collect();
+                            for (tag, _) in digests.iter().filter(|(_, x)| *x == digest) {
+                                let _ = tx.send(Action::TagVerdictsLoaded {
+                                    generation,
+                                    tag: tag.clone(),
+                                    result: result.clone(),
+                                });
+                            }
+                        })
+                        .await;
                 });
                 (1, h)
             }

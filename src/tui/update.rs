@@ -59,6 +59,7 @@ impl App {
                                 .map(|tag| TagRow {
                                     tag,
                                     summary: Slot::Loading,
+                                    verdicts: vec![],
                                 })
                                 .collect(),
                         ),
@@ -93,6 +94,19 @@ impl App {
                     self.detail_view.platform = 0;
                     // Evidence follows the artifact: discovery starts as soon as the digest is known.
                     return self.load_evidence();
+                }
+            }
+            Action::TagVerdictsLoaded {
+                generation,
+                tag,
+                result,
+            } => {
+                if generation == self.generations[1] {
+                    if let Slot::Ready(rows) = &mut self.tags {
+                        if let Some(row) = rows.iter_mut().find(|r| r.tag == tag) {
+                            row.verdicts = result;
+                        }
+                    }
                 }
             }
             Action::EvidenceLoaded { generation, result } => {
@@ -204,6 +218,10 @@ impl App {
             Command::ShowProvenance => self.show(DetailTab::Provenance),
             Command::ShowSbom => self.show(DetailTab::Sbom),
             Command::ShowVerdicts => self.show(DetailTab::Verdicts),
+            Command::Matrix => {
+                self.matrix = !self.matrix;
+                self.focus = Pane::Tags;
+            }
             Command::Raw => {
                 if self.tab == DetailTab::Artifact {
                     self.tab = DetailTab::Evidence;

@@ -51,19 +51,46 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
     let width = area.width.saturating_sub(2) as usize;
     let created_w = if width >= 78 { 16 } else { 10 };
     let (tag_w, digest_w, size_w) = (16usize.min(width / 4).max(8), 12, 9);
-    let fixed = tag_w + digest_w + size_w + created_w + 4;
+    let gate_w = 8;
+    let fixed = tag_w + digest_w + gate_w + size_w + created_w + 5;
     let plat_w = width.saturating_sub(fixed).max(1);
-    let header = Line::styled(
-        format!(
-            "{}{}{}{}{}",
-            pad("TAG", tag_w),
-            pad("DIGEST", digest_w),
-            pad("SIZE", size_w),
-            pad("CREATED", created_w),
-            truncate("PLATFORMS", plat_w)
-        ),
-        theme.muted,
-    );
+    let source = app.active_source();
+    let envs: Vec<&crate::config::Environment> = app
+        .environments
+        .iter()
+        .filter(|e| {
+            Some(&e.source) == source.as_ref()
+                && app
+                    .active_repo
+                    .as_deref()
+                    .is_some_and(|r| e.tracks_repository(r))
+        })
+        .collect();
+    let header = if app.matrix {
+        let mut h = format!("{}{}", pad("TAG", tag_w), pad("DIGEST", digest_w));
+        for e in &envs {
+            h.push_str(&pad(&sanitize(&e.name), 10));
+        }
+        Line::styled(h, theme.muted)
+    } else {
+        Line::styled(
+            format!(
+                "{}{}{}{}{}{}",
+                pad("TAG", tag_w),
+                pad("DIGEST", digest_w),
+                pad("GATE", gate_w),
+                pad("SIZE", size_w),
+                pad("CREATED", created_w),
+                truncate("PLATFORMS", plat_w)
+            ),
+            theme.muted,
+        )
+    };
+    let decision_style = |d: crate::policy::Decision| match d {
+        crate::policy::Decision::Pass => theme.pass,
+        crate::policy::Decision::Warn => theme.warn,
+        crate::policy::Decision::Block => theme.block,
+    };
     let vis = app.visible_tags();
     let height = inner_rows(area, true);
     let offset = window_offset(app.tags_view.selected, height);
@@ -94,6 +121,47 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
                     s.platforms.join(",")
                 };
                 spans.push(Span::styled(pad(&short(&s.digest), digest_w), base));
+                if app.matrix {
+                    for e in &envs {
+                        match r.verdicts.iter().find(|(n, _)| *n == e.name) {
+                            Some((_, d)) => spans.push(Span::styled(
+                                pad(d.label(), 10),
+                                if selected { base } else { decision_style(*d) },
+                            )),
+                            None => spans.push(Span::styled(
+                                pad(&format!("{}", spinner(app)), 10),
+                                if selected { base } else { theme.muted },
+                            )),
+                        }
+                    }
+                    let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+                    if selected && used < width {
+                        spans.push(Span::styled(" ".repeat(width - used), base));
+                    }
+                    lines.push(Line::from(spans));
+                    continue;
+                }
+                // The verdict for the environment this tag belongs to (dev, staging, prod …).
+                let gate = envs
+                    .iter()
+                    .find(|e| e.tracks_tag(&r.tag) && e.tag != "*")
+                    .map(|e| {
+                        r.verdicts
+                            .iter()
+                            .find(|(n, _)| *n == e.name)
+                            .map(|(_, d)| *d)
+                    });
+                match gate {
+                    Some(Some(d)) => spans.push(Span::styled(
+                        pad(d.label(), gate_w),
+                        if selected { base } else { decision_style(d) },
+                    )),
+                    Some(None) => spans.push(Span::styled(
+                        pad(spinner(app), gate_w),
+                        if selected { base } else { theme.muted },
+                    )),
+                    None => spans.push(Span::styled(pad("", gate_w), base)),
+                }
                 spans.push(Span::styled(pad(&human_size(s.size), size_w), base));
                 spans.push(Span::styled(pad(&created, created_w), base));
                 spans.push(Span::styled(truncate(&sanitize(&platforms), plat_w), base));

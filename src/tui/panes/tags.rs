@@ -129,7 +129,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
                                 if selected { base } else { decision_style(*d) },
                             )),
                             None => spans.push(Span::styled(
-                                pad(&format!("{}", spinner(app)), 10),
+                                pad(spinner(app), 10),
                                 if selected { base } else { theme.muted },
                             )),
                         }

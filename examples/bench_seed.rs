@@ -9,10 +9,32 @@ use std::time::Duration;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--print-demo-pub") {
+        print!(
+            "{}",
+            provost::verify::keys::public_pem(&provost::demo::evidence::demo_key())?
+        );
+        return Ok(());
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
+    if let [_, h, mode, n] = args.as_slice() {
+        if mode == "signed" {
+            // N signed images in bench/app, each with SLSA provenance and an SPDX SBOM attached
+            // the cosign way, signed by the demo key.
+            let n: usize = n.parse()?;
+            let store = RemoteStore::with_credential(
+                h,
+                true,
+                Duration::from_secs(30),
+                Ok(Credential::Anonymous),
+            )?;
+            rt.block_on(signed(&store, n))?;
+            return Ok(());
+        }
+    }
     if let [_, h, demo] = args.as_slice() {
         if demo == "demo" {
             // The demo landscape with its evidence (provenance, SBOMs, both attachment forms).
@@ -58,4 +80,53 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         Ok::<_, Box<dyn std::error::Error>>(())
     })
+}
+
+async fn signed(store: &RemoteStore, n: usize) -> Result<(), Box<dyn std::error::Error>> {
+    use futures::StreamExt;
+    let key = provost::demo::evidence::demo_key();
+    let key = &key;
+    let results: Vec<Result<(), provost::oci::OciError>> = futures::stream::iter(0..n)
+        .map(|i| async move {
+            let repo = "bench/app";
+            let config = format!(r#"{{"architecture":"amd64","os":"linux","created":"2026-11-01T00:00:00Z","config":{{"Env":["BUILD={i}"]}},"rootfs":{{"type":"layers","diff_ids":[]}}}}"#);
+            let cd = store.put_blob(repo, config.as_bytes()).await?;
+            let manifest = format!(
+                r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{cd}","size":{}}},"layers":[]}}"#,
+                config.len()
+            );
+            let d = store.put_manifest(repo, Some(&format!("build-{i:04}")), "application/vnd.oci.image.manifest.v1+json", manifest.as_bytes()).await?;
+            // Concurrent first uploads of the same small blob can race in distribution: retry.
+            let mut tries = 0;
+            while let Err(e) = provost::release::sign::sign_image(store, repo, &d, "registry.example/bench/app", key).await {
+                tries += 1;
+                if tries >= 3 {
+                    return Err(e);
+                }
+            }
+            let predicate = serde_json::json!({
+                "buildDefinition": {"buildType": "https://actions.github.io/buildtypes/workflow/v1",
+                    "externalParameters": {"workflow": {"ref": format!("refs/tags/v1.0.{i}"), "repository": "https://github.com/acme/app", "path": ".github/workflows/release.yml"}}},
+                "runDetails": {"builder": {"id": "https://github.com/actions/runner/github-hosted"}, "metadata": {"finishedOn": "2026-11-01T00:00:00Z"}}
+            });
+            let mut tries = 0;
+            while let Err(e) = provost::release::sign::attest_image(store, repo, &d, "https://slsa.dev/provenance/v1", predicate.clone(), key).await {
+                tries += 1;
+                if tries >= 3 {
+                    return Err(e);
+                }
+            }
+            let sbom = serde_json::json!({"spdxVersion": "SPDX-2.3", "SPDXID": "SPDXRef-DOCUMENT", "name": format!("app {i}"),
+                "creationInfo": {"created": "2026-11-01T00:00:00Z", "creators": ["Tool: bench"]},
+                "packages": [{"SPDXID": "SPDXRef-p", "name": "serde", "versionInfo": "1.0.0", "licenseConcluded": "MIT"}]});
+            provost::evidence::attest::attach_cosign_sbom(store, repo, &d, &serde_json::to_vec(&sbom).unwrap_or_default(), "text/spdx+json").await?;
+            Ok(())
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    for r in results {
+        r?;
+    }
+    Ok(())
 }

@@ -204,7 +204,7 @@ pub async fn gate_cmd(
             let v = judge(settings, source_ref, policy_ref, repo_ref, &reference, env).await;
             (name, v)
         })
-        .buffered(8)
+        .buffered(32)
         .collect()
         .await;
     if json {

@@ -538,10 +538,12 @@ pub async fn discover_verified(
     trusts: &[Trust],
     root: &TrustedRoot,
 ) -> crate::evidence::Discovery {
-    let (mut d, (checks, _)) = futures::join!(
-        crate::evidence::discover::discover_with(store, repo, digest, cosign_repo, subject),
-        verify_all(store, repo, digest, cosign_repo, trusts, root),
-    );
+    // Discovery reads every manifest and blob verification needs; through one read cache,
+    // verification then costs no further requests.
+    let cached = crate::oci::cache::ReadCache::new(store);
+    let mut d =
+        crate::evidence::discover::discover_with(&cached, repo, digest, cosign_repo, subject).await;
+    let (checks, _) = verify_all(&cached, repo, digest, cosign_repo, trusts, root).await;
     apply(&mut d.items, &checks);
     d
 }

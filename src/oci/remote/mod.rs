@@ -37,6 +37,8 @@ pub struct RemoteStore {
     base: String,
     http: reqwest::Client,
     timeout: Duration,
+    /// Set once the registry has shown it has no referrers API.
+    no_referrers_api: std::sync::atomic::AtomicBool,
     /// Built on first push: listing and reading never pay for a second HTTP client.
     oci: std::sync::OnceLock<oci_client::Client>,
     oci_config: Mutex<Option<ClientConfig>>,
@@ -93,6 +95,7 @@ impl RemoteStore {
             base: format!("{scheme}://{host}"),
             http,
             timeout,
+            no_referrers_api: std::sync::atomic::AtomicBool::new(false),
             oci: std::sync::OnceLock::new(),
             oci_config: Mutex::new(Some(oci_config)),
             credential,
@@ -463,6 +466,12 @@ impl Store for RemoteStore {
         if !digest::is_valid(digest) {
             return Err(OciError::InvalidDigest(digest.to_string()));
         }
+        if self
+            .no_referrers_api
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            return Ok(None);
+        }
         let mut url = format!("{}/v2/{repo}/referrers/{digest}", self.base);
         if let Some(t) = artifact_type {
             url.push_str(&format!("?artifactType={}", urlencode(t)));
@@ -484,6 +493,18 @@ impl Store for RemoteStore {
             let status = res.status().as_u16();
             // Registries without the API answer 404, and some 400, 405 or 501.
             if pages == 1 && matches!(status, 400 | 404 | 405 | 501) {
+                // A plain (non-JSON) answer means no such route at all: remember it, so later
+                // digests go straight to the tag schema. A JSON error (unknown repository or
+                // manifest) says nothing about the API, so it is not remembered.
+                let json = res
+                    .headers()
+                    .get(CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|c| c.contains("json"));
+                if !json {
+                    self.no_referrers_api
+                        .store(true, std::sync::atomic::Ordering::Relaxed);
+                }
                 return Ok(None);
             }
             if !res.status().is_success() {

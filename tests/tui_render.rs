@@ -413,7 +413,9 @@ async fn verdict_strip_and_findings_per_environment() {
         screen.contains("dev ✓ pass · staging ⚠ warn · prod ✗ block"),
         "{screen}"
     );
-    h.cmd(Command::ShowVerdicts).await;
+    // ⏎ on the artifact opens the verdicts (the strip's findings).
+    h.cmd(Command::Open).await;
+    assert_eq!(h.app.tab, provost::tui::app::DetailTab::Verdicts);
     let screen = h.draw(100, 30).backend().to_string();
     assert!(screen.contains("prod (required): ✗ block"), "{screen}");
     assert!(

@@ -309,6 +309,11 @@ impl App {
                     return vec![];
                 };
                 let Some(p) = art.platforms.get(self.detail_view.platform) else {
+                    // A single image: ⏎ on the artifact opens its verdicts, every finding with
+                    // what it would take.
+                    if !self.verdicts.is_empty() {
+                        self.show(DetailTab::Verdicts);
+                    }
                     return vec![];
                 };
                 let child = p.digest.clone();

@@ -48,7 +48,7 @@ pub fn status(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
         ))
     } else {
         let hint = match app.focus {
-            Pane::Detail => " ↑↓ select/scroll · ⏎ open platform · esc back · y copy · r refresh · ? help · q quit",
+            Pane::Detail => " ↑↓ move · ⏎ open · 1-5 tabs · v raw · esc back · y copy · r refresh · ? help · q quit",
             _ => " ↑↓ move · ⏎ open · esc back · tab pane · / filter · r refresh · y copy · ? help · q quit",
         };
         Line::from(Span::styled(hint, theme.muted))

@@ -35,6 +35,7 @@ keys() { for k in "$@"; do tmux -L shots send-keys -t shots "$k"; sleep 0.15; do
 
 shot repositories
 keys Enter
+sleep 1.5
 shot tags
 keys j j j Enter
 shot detail
@@ -52,6 +53,10 @@ shot provenance-misbound
 keys 1 Escape Escape k Enter
 keys j j Enter
 shot index
+keys Escape m
+sleep 1.5
+shot matrix
+keys m
 keys '?'
 shot help
 keys Escape q

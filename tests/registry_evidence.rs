@@ -5,21 +5,8 @@ mod common;
 
 use common::*;
 use provost::evidence::{discover, Binding, Found, Kind};
-use provost::oci::auth::Credential;
 use provost::oci::layout::LayoutStore;
-use provost::oci::remote::RemoteStore;
 use provost::oci::Store;
-use std::time::Duration;
-
-fn store(reg: &Registry) -> RemoteStore {
-    RemoteStore::with_credential(
-        &reg.host,
-        true,
-        Duration::from_secs(20),
-        Ok(Credential::Anonymous),
-    )
-    .expect("store")
-}
 
 const COSIGN_IMAGE: &str =
     "sha256:234e2c830c2fb31ac5671789d22adfe44d30c3ee831d01beae5e237841a13122";

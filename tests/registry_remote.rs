@@ -3,20 +3,7 @@
 mod common;
 
 use common::*;
-use provost::oci::auth::Credential;
-use provost::oci::remote::RemoteStore;
 use provost::oci::{digest, OciError, Store};
-use std::time::Duration;
-
-fn store(reg: &Registry) -> RemoteStore {
-    RemoteStore::with_credential(
-        &reg.host,
-        true,
-        Duration::from_secs(20),
-        Ok(Credential::Anonymous),
-    )
-    .expect("store")
-}
 
 #[test]
 fn images_provost_pushes_read_back_through_skopeo_with_the_same_digest() {

@@ -1,9 +1,8 @@
 //! `provost evidence REF`, `provost provenance FILE`, `provost sbom FILE`: evidence in words.
 
-use super::{parse_ref, print_json};
+use super::print_json;
 use crate::config::Settings;
 use crate::evidence::{self, Binding, EvidenceItem, Kind, Provenance, SbomSummary};
-use crate::oci::Store;
 use crate::text::sanitize;
 use color_eyre::eyre::{eyre, Result, WrapErr};
 
@@ -22,16 +21,7 @@ pub async fn discover_ref(
     settings: &Settings,
     reference: &str,
 ) -> Result<(String, evidence::Discovery)> {
-    let r = parse_ref(settings, reference)?;
-    let source = settings.source_for(&r.registry)?;
-    let digest = match &r.digest {
-        Some(d) => d.clone(),
-        None => source
-            .store
-            .resolve(&r.repository, r.reference())
-            .await
-            .wrap_err_with(|| format!("resolving {r}"))?,
-    };
+    let (r, source, digest) = super::resolve_ref(settings, reference).await?;
     let cosign_repo = cosign_repository();
     let d = crate::verify::oci::discover_verified(
         source.store.as_ref(),

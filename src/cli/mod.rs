@@ -22,6 +22,26 @@ pub fn parse_ref(settings: &Settings, input: &str) -> Result<ArtifactRef> {
         .wrap_err_with(|| format!("reading the reference {:?}", crate::text::sanitize(input)))
 }
 
+/// Parses a reference, finds its source and resolves it to a digest (a digest reference is
+/// taken as it is).
+pub async fn resolve_ref(
+    settings: &Settings,
+    input: &str,
+) -> Result<(ArtifactRef, crate::config::NamedSource, String)> {
+    use crate::oci::Store;
+    let r = parse_ref(settings, input)?;
+    let source = settings.source_for(&r.registry)?;
+    let digest = match &r.digest {
+        Some(d) => d.clone(),
+        None => source
+            .store
+            .resolve(&r.repository, r.reference())
+            .await
+            .wrap_err_with(|| format!("resolving {r}"))?,
+    };
+    Ok((r, source, digest))
+}
+
 /// Prints JSON to stdout.
 pub(crate) fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
     let s = serde_json::to_string_pretty(value).wrap_err("encoding JSON output")?;

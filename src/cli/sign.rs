@@ -1,8 +1,6 @@
 //! `provost sign`, `provost attest`, `provost keygen`: cosign-compatible signing with local keys.
 
-use super::parse_ref;
 use crate::config::Settings;
-use crate::oci::Store;
 use crate::verify::keys;
 use color_eyre::eyre::{eyre, Result, WrapErr};
 use p256::ecdsa::SigningKey;
@@ -20,16 +18,7 @@ fn load_key(path: &str) -> Result<SigningKey> {
 /// `provost sign REF --key KEY`.
 pub async fn sign_cmd(settings: &Settings, reference: &str, key_path: &str) -> Result<()> {
     let key = load_key(key_path)?;
-    let r = parse_ref(settings, reference)?;
-    let source = settings.source_for(&r.registry)?;
-    let digest = match &r.digest {
-        Some(d) => d.clone(),
-        None => source
-            .store
-            .resolve(&r.repository, r.reference())
-            .await
-            .wrap_err_with(|| format!("resolving {r}"))?,
-    };
+    let (r, source, digest) = super::resolve_ref(settings, reference).await?;
     let docker_reference = if r.registry.is_empty() {
         r.repository.clone()
     } else {
@@ -66,16 +55,7 @@ pub async fn attest_cmd(
         std::fs::read(predicate).wrap_err_with(|| format!("reading the predicate {predicate}"))?;
     let value: serde_json::Value =
         serde_json::from_slice(&text).wrap_err_with(|| format!("{predicate} is not JSON"))?;
-    let r = parse_ref(settings, reference)?;
-    let source = settings.source_for(&r.registry)?;
-    let digest = match &r.digest {
-        Some(d) => d.clone(),
-        None => source
-            .store
-            .resolve(&r.repository, r.reference())
-            .await
-            .wrap_err_with(|| format!("resolving {r}"))?,
-    };
+    let (r, source, digest) = super::resolve_ref(settings, reference).await?;
     crate::release::sign::attest_image(
         source.store.as_ref(),
         &r.repository,

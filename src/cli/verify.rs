@@ -109,17 +109,7 @@ pub async fn verify_image_cmd(
     trusted_root: Option<&str>,
     json: bool,
 ) -> Result<bool> {
-    use crate::oci::Store;
-    let r = super::parse_ref(settings, reference)?;
-    let source = settings.source_for(&r.registry)?;
-    let digest = match &r.digest {
-        Some(d) => d.clone(),
-        None => source
-            .store
-            .resolve(&r.repository, r.reference())
-            .await
-            .wrap_err_with(|| format!("resolving {r}"))?,
-    };
+    let (r, source, digest) = super::resolve_ref(settings, reference).await?;
     let trusts = match trust {
         Some(t) => vec![t],
         None => settings.trust_for(&source),

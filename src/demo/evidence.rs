@@ -274,16 +274,14 @@ pub async fn attach(
         &key,
     );
     // cosign: .att with the provenance and the CycloneDX attestation, .sbom with the SPDX document.
-    attest::attach_cosign_att(
-        store,
-        repo,
-        &subject.digest,
-        &[
-            (prov_env.clone(), SLSA_V1.to_string()),
-            (cdx_env, "https://cyclonedx.org/bom".to_string()),
-        ],
-    )
-    .await?;
+    for (env, predicate_type) in [
+        (&prov_env, SLSA_V1),
+        (&cdx_env, "https://cyclonedx.org/bom"),
+    ] {
+        let bytes = serde_json::to_vec(env).unwrap_or_default();
+        crate::release::sign::attach_envelope(store, repo, &subject.digest, &bytes, predicate_type)
+            .await?;
+    }
     let spdx_bytes = serde_json::to_vec(&spdx_doc).unwrap_or_default();
     attest::attach_cosign_sbom(store, repo, &subject.digest, &spdx_bytes, "text/spdx+json").await?;
     // OCI 1.1 referrers: the signed provenance, and both SBOM documents.

@@ -3,7 +3,6 @@
 //! `sha256-<hex>` fallback index kept up to date, read-modify-write, for registries without
 //! the referrers API).
 
-use super::decode::DSSE_MEDIA_TYPE;
 use super::discover::cosign_tag;
 use super::envelope::{pae, Envelope, EnvelopeSignature, Statement, Subject, INTOTO_PAYLOAD_TYPE};
 use crate::oci::media::{self, Descriptor, ImageIndex, ImageManifest, Manifest};
@@ -63,59 +62,6 @@ pub fn sign_statement(st: &Statement, key: &SigningKey) -> Envelope {
 
 fn json<T: serde::Serialize>(v: &T) -> Vec<u8> {
     serde_json::to_vec(v).unwrap_or_default()
-}
-
-/// Attaches DSSE envelopes at cosign's `.att` tag (replacing what was there), one layer each,
-/// annotated with their predicate type as cosign does.
-pub async fn attach_cosign_att(
-    store: &impl Store,
-    repo: &str,
-    subject: &str,
-    envelopes: &[(Envelope, String)],
-) -> Result<String> {
-    let config =
-        br#"{"architecture":"","os":"","config":{},"rootfs":{"type":"layers","diff_ids":[]}}"#;
-    let config_digest = store.put_blob(repo, config).await?;
-    let mut layers = vec![];
-    for (env, predicate_type) in envelopes {
-        let bytes = json(env);
-        let d = store.put_blob(repo, &bytes).await?;
-        let mut annotations = BTreeMap::new();
-        annotations.insert(
-            "dev.cosignproject.cosign/signature".to_string(),
-            String::new(),
-        );
-        annotations.insert("predicateType".to_string(), predicate_type.clone());
-        layers.push(Descriptor {
-            media_type: DSSE_MEDIA_TYPE.into(),
-            digest: d,
-            size: bytes.len() as u64,
-            annotations,
-            ..Default::default()
-        });
-    }
-    let manifest = ImageManifest {
-        schema_version: 2,
-        media_type: Some(media::OCI_MANIFEST.into()),
-        artifact_type: None,
-        config: Descriptor {
-            media_type: media::OCI_CONFIG.into(),
-            digest: config_digest,
-            size: config.len() as u64,
-            ..Default::default()
-        },
-        layers,
-        subject: None,
-        annotations: BTreeMap::new(),
-    };
-    store
-        .put_manifest(
-            repo,
-            Some(&cosign_tag(subject, "att")),
-            media::OCI_MANIFEST,
-            &json(&manifest),
-        )
-        .await
 }
 
 /// Attaches a raw SBOM document at cosign's `.sbom` tag.

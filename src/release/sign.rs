@@ -135,16 +135,5 @@ pub async fn attest_image(
     let st = attest::statement(repo, digest, predicate_type, predicate);
     let env = attest::sign_statement(&st, key);
     let bytes = serde_json::to_vec(&env).unwrap_or_default();
-    let d = store.put_blob(repo, &bytes).await?;
-    let mut annotations = BTreeMap::new();
-    annotations.insert(SIGNATURE_ANNOTATION.to_string(), String::new());
-    annotations.insert("predicateType".to_string(), predicate_type.to_string());
-    let layer = Descriptor {
-        media_type: DSSE_MEDIA_TYPE.into(),
-        digest: d,
-        size: bytes.len() as u64,
-        annotations,
-        ..Default::default()
-    };
-    append_layer(store, repo, &cosign_tag(digest, "att"), layer).await
+    attach_envelope(store, repo, digest, &bytes, predicate_type).await
 }

@@ -171,6 +171,17 @@ pub fn demo_layout(tmp: &Path) -> PathBuf {
     dir
 }
 
+/// A RemoteStore on the test registry: plain HTTP, anonymous.
+pub fn store(reg: &Registry) -> provost::oci::remote::RemoteStore {
+    provost::oci::remote::RemoteStore::with_credential(
+        &reg.host,
+        true,
+        Duration::from_secs(20),
+        Ok(provost::oci::auth::Credential::Anonymous),
+    )
+    .expect("store")
+}
+
 pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

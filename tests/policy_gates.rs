@@ -73,7 +73,7 @@ fn the_demo_landscape_gives_its_stated_verdicts_per_tier() {
             None,
             None,
             &trust,
-            &settings.root,
+            settings.root.get().expect("root"),
         ));
         for (e, want) in envs.iter().zip(expected.iter()) {
             let v = evaluate(

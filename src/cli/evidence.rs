@@ -30,7 +30,7 @@ pub async fn discover_ref(
         cosign_repo.as_deref(),
         None,
         &settings.trust_for(&source),
-        &settings.root,
+        settings.root.get().map_err(|e| eyre!(e))?,
     )
     .await;
     Ok((source.name.clone(), d))

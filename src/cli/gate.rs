@@ -72,19 +72,24 @@ pub async fn judge(
             Err(e) => (String::new(), Some(e.to_string())),
         }
     };
-    let discovery = if error.is_none() {
-        crate::verify::oci::discover_verified(
-            store,
-            repo,
-            &digest,
-            super::evidence::cosign_repository().as_deref(),
-            None,
-            &trust,
-            &settings.root,
-        )
-        .await
-    } else {
-        Default::default()
+    let (root, error) = match (settings.root.get(), error) {
+        (Ok(r), e) => (Some(r), e),
+        (Err(re), e) => (None, e.or(Some(re))),
+    };
+    let discovery = match (root, &error) {
+        (Some(root), None) => {
+            crate::verify::oci::discover_verified(
+                store,
+                repo,
+                &digest,
+                super::evidence::cosign_repository().as_deref(),
+                None,
+                &trust,
+                root,
+            )
+            .await
+        }
+        _ => Default::default(),
     };
     let facts = Facts {
         digest: &digest,

@@ -22,6 +22,10 @@ pub async fn inspect(settings: &Settings, reference: &str, json: bool) -> Result
     let pinned = r.pinned(&digest);
     let cosign_repo = super::evidence::cosign_repository();
     let trust = settings.trust_for(&source);
+    let root = settings
+        .root
+        .get()
+        .map_err(|e| color_eyre::eyre::eyre!(e))?;
     let (art, found) = futures::join!(
         describe_fetched(store, &pinned, fetched.clone(), None),
         crate::verify::oci::discover_verified(
@@ -31,7 +35,7 @@ pub async fn inspect(settings: &Settings, reference: &str, json: bool) -> Result
             cosign_repo.as_deref(),
             Some(&fetched),
             &trust,
-            &settings.root
+            root
         )
     );
     let mut art = art.wrap_err_with(|| format!("inspecting {r} in {}", source.name))?;

@@ -114,9 +114,13 @@ pub async fn verify_image_cmd(
         Some(t) => vec![t],
         None => settings.trust_for(&source),
     };
+    let file_root;
     let root = match trusted_root {
-        Some(p) => std::sync::Arc::new(Root::File(p.into()).load().map_err(|e| eyre!(e))?),
-        None => settings.root.clone(),
+        Some(p) => {
+            file_root = Root::File(p.into()).load().map_err(|e| eyre!(e))?;
+            &file_root
+        }
+        None => settings.root.get().map_err(|e| eyre!(e))?,
     };
     let cosign_repo = super::evidence::cosign_repository();
     let (checks, errors) = verify::oci::verify_all(
@@ -125,7 +129,7 @@ pub async fn verify_image_cmd(
         &digest,
         cosign_repo.as_deref(),
         &trusts,
-        &root,
+        root,
     )
     .await;
     let wanted: Vec<&verify::oci::Check> = checks

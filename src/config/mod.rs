@@ -85,7 +85,7 @@ pub struct Settings {
     /// Keys and identities that may vouch, already filtered for revocation and expiry.
     pub trust: Vec<crate::verify::Trust>,
     /// The trusted root for keyless verification, loaded.
-    pub root: std::sync::Arc<sigstore_verify::trust_root::TrustedRoot>,
+    pub root: std::sync::Arc<crate::verify::LazyRoot>,
 }
 
 /// What the command line adds to the file.
@@ -225,12 +225,17 @@ impl Settings {
             .or(file.theme.clone())
             .unwrap_or_else(|| "default".into());
         let (trust, root_spec) = load_trust(&file.trust, path.as_deref(), &path_str, &sources)?;
-        let root = std::sync::Arc::new(root_spec.load().map_err(|e| ConfigError::Invalid {
-            path: path_str.clone(),
-            key: "trust.trusted_root".into(),
-            value: file.trust.trusted_root.clone().unwrap_or_default(),
-            reason: e,
-        })?);
+        if let crate::verify::Root::File(p) = &root_spec {
+            if !p.is_file() {
+                return Err(ConfigError::Invalid {
+                    path: path_str.clone(),
+                    key: "trust.trusted_root".into(),
+                    value: file.trust.trusted_root.clone().unwrap_or_default(),
+                    reason: format!("{} is not a file", p.display()),
+                });
+            }
+        }
+        let root = std::sync::Arc::new(crate::verify::LazyRoot::new(root_spec));
         Ok(Settings {
             path,
             theme,

@@ -96,25 +96,29 @@ async fn referrer_items(
     digest: &str,
     blobs: &BlobCache,
 ) -> Result<Vec<EvidenceItem>, String> {
-    let (descs, found, location) = match store.referrers(repo, digest, None).await {
+    // The API and its tag fallback are asked at once: one round trip instead of two on
+    // registries without the API, one spare request on registries with it.
+    let tag = referrers_tag(digest);
+    let (api, fallback) = futures::join!(
+        store.referrers(repo, digest, None),
+        store.get_manifest(repo, &tag)
+    );
+    let (descs, found, location) = match api {
         Ok(Some(d)) => (
             d,
             Found::ReferrersApi,
             format!("referrers of {}", crate::oci::digest::short(digest)),
         ),
-        Ok(None) => {
-            let tag = referrers_tag(digest);
-            match store.get_manifest(repo, &tag).await {
-                Ok(m) => match Manifest::parse(&m.bytes, &m.media_type) {
-                    Ok((Manifest::Index(idx), _)) => {
-                        (idx.manifests, Found::ReferrersTag, format!("{repo}:{tag}"))
-                    }
-                    _ => return Err(format!("{repo}:{tag} is not a referrers index")),
-                },
-                Err(e) if e.is_not_found() => return Ok(vec![]),
-                Err(e) => return Err(format!("referrers tag {tag}: {e}")),
-            }
-        }
+        Ok(None) => match fallback {
+            Ok(m) => match Manifest::parse(&m.bytes, &m.media_type) {
+                Ok((Manifest::Index(idx), _)) => {
+                    (idx.manifests, Found::ReferrersTag, format!("{repo}:{tag}"))
+                }
+                _ => return Err(format!("{repo}:{tag} is not a referrers index")),
+            },
+            Err(e) if e.is_not_found() => return Ok(vec![]),
+            Err(e) => return Err(format!("referrers tag {tag}: {e}")),
+        },
         Err(e) => return Err(format!("referrers API: {e}")),
     };
     let location = &location;

@@ -30,7 +30,7 @@ pub struct Jobs {
     environments: Vec<crate::config::Environment>,
     /// A fixed clock for verdicts in tests; None means now.
     pub clock: Option<chrono::DateTime<chrono::Utc>>,
-    root: Arc<sigstore_verify::trust_root::TrustedRoot>,
+    root: Arc<crate::verify::LazyRoot>,
 }
 
 fn describe_error(e: impl std::fmt::Display) -> String {
@@ -186,8 +186,8 @@ impl Jobs {
                     let mut unique: Vec<String> = digests.iter().map(|(_, d)| d.clone()).collect();
                     unique.sort();
                     unique.dedup();
-                    let (trust, root, policy, envs, digests) =
-                        (&trust, &root, &policy, &envs, &digests);
+                    let Ok(root) = root.get() else { return };
+                    let (trust, policy, envs, digests) = (&trust, &policy, &envs, &digests);
                     let tx = &tx;
                     futures::stream::iter(unique)
                         .for_each_concurrent(4, |digest| async move {
@@ -274,6 +274,7 @@ impl Jobs {
                         let cosign_repo = std::env::var("COSIGN_REPOSITORY")
                             .ok()
                             .filter(|s| !s.is_empty());
+                        let root = root.get().map_err(|e| format!("trusted root: {e}"))?;
                         let d = crate::verify::oci::discover_verified(
                             store.as_ref(),
                             &repository,
@@ -281,7 +282,7 @@ impl Jobs {
                             cosign_repo.as_deref(),
                             None,
                             &trust,
-                            &root,
+                            root,
                         )
                         .await;
                         Ok(Box::new(d))

@@ -97,6 +97,31 @@ impl Root {
     }
 }
 
+/// A trusted root loaded on first use, so commands that never verify keyless signatures do not
+/// pay for parsing it.
+#[derive(Debug)]
+pub struct LazyRoot {
+    spec: Root,
+    cell: std::sync::OnceLock<Result<TrustedRoot, String>>,
+}
+
+impl LazyRoot {
+    pub fn new(spec: Root) -> LazyRoot {
+        LazyRoot {
+            spec,
+            cell: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The root, loading it the first time.
+    pub fn get(&self) -> Result<&TrustedRoot, String> {
+        self.cell
+            .get_or_init(|| self.spec.load())
+            .as_ref()
+            .map_err(|e| e.clone())
+    }
+}
+
 /// Workflow claims a Fulcio certificate carries (OIDs 1.3.6.1.4.1.57264.1.*).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Claims {

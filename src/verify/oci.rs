@@ -335,8 +335,13 @@ pub async fn verify_cosign(
     let manifest: ImageManifest =
         serde_json::from_slice(&m.bytes).map_err(|e| format!("{repo}:{tag}: {e}"))?;
     let mut out = vec![];
+    let mut pending = vec![];
     for layer in manifest.layers.iter().take(64) {
-        let blob = match store.get_blob(repo, &layer.digest, MAX_EVIDENCE_BLOB).await {
+        pending.push(store.get_blob(repo, &layer.digest, MAX_EVIDENCE_BLOB));
+    }
+    let blobs = futures::future::join_all(pending).await;
+    for (layer, blob) in manifest.layers.iter().take(64).zip(blobs) {
+        let blob = match blob {
             Ok(b) => b,
             Err(e) => {
                 out.push(Check {
@@ -429,73 +434,16 @@ async fn verify_referrers(
         },
         Err(e) => return Err(e.to_string()),
     };
-    let mut out = vec![];
+    // Every referrer at once: its manifest, then its layers, then the checks.
+    let mut pending = vec![];
     for d in descs.iter().take(128) {
-        let Ok(m) = store.get_manifest(repo, &d.digest).await else {
-            continue;
-        };
-        let Ok(manifest) = serde_json::from_slice::<ImageManifest>(&m.bytes) else {
-            continue;
-        };
-        let artifact_type = manifest.artifact_type.clone().unwrap_or_default();
-        for layer in manifest.layers.iter().take(16) {
-            let is_bundle = envelope::is_bundle_media_type(&layer.media_type)
-                || envelope::is_bundle_media_type(&artifact_type);
-            if layer.media_type != crate::evidence::decode::DSSE_MEDIA_TYPE && !is_bundle {
-                continue;
-            }
-            let blob = match store.get_blob(repo, &layer.digest, MAX_EVIDENCE_BLOB).await {
-                Ok(b) => b,
-                Err(e) => {
-                    out.push(Check {
-                        kind: "attestation".into(),
-                        digest: layer.digest.clone(),
-                        predicate_type: None,
-                        outcome: Outcome {
-                            verified: false,
-                            signer: None,
-                            failures: vec![e.to_string()],
-                        },
-                    });
-                    continue;
-                }
-            };
-            if is_bundle {
-                let text = String::from_utf8_lossy(&blob).to_string();
-                let mut failures = vec![];
-                let mut won = None;
-                for t in trusts {
-                    let o = verify_bundle(&text, &Subject::Digest(digest.to_string()), t, root);
-                    if o.verified {
-                        won = Some(o);
-                        break;
-                    }
-                    failures.extend(o.failures);
-                }
-                let outcome = won.unwrap_or(Outcome {
-                    verified: false,
-                    signer: None,
-                    failures,
-                });
-                out.push(Check {
-                    kind: "bundle".into(),
-                    digest: layer.digest.clone(),
-                    predicate_type: None,
-                    outcome,
-                });
-            } else {
-                // Referrer envelopes carry no certificate annotations: keys only.
-                let (predicate_type, outcome) =
-                    check_attestation(&blob, &Default::default(), digest, trusts, root);
-                out.push(Check {
-                    kind: "attestation".into(),
-                    digest: layer.digest.clone(),
-                    predicate_type,
-                    outcome,
-                });
-            }
-        }
+        pending.push(check_referrer(store, repo, &d.digest, digest, trusts, root));
     }
+    let out: Vec<Check> = futures::future::join_all(pending)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
     Ok(out)
 }
 
@@ -538,12 +486,101 @@ pub async fn discover_verified(
     trusts: &[Trust],
     root: &TrustedRoot,
 ) -> crate::evidence::Discovery {
-    // Discovery reads every manifest and blob verification needs; through one read cache,
-    // verification then costs no further requests.
+    // One read cache under both: whatever discovery and verification both need (cosign tags,
+    // referrers, blobs) is fetched once, and both run at the same time.
     let cached = crate::oci::cache::ReadCache::new(store);
-    let mut d =
-        crate::evidence::discover::discover_with(&cached, repo, digest, cosign_repo, subject).await;
-    let (checks, _) = verify_all(&cached, repo, digest, cosign_repo, trusts, root).await;
+    let (mut d, (checks, _)) = futures::join!(
+        crate::evidence::discover::discover_with(&cached, repo, digest, cosign_repo, subject),
+        verify_all(&cached, repo, digest, cosign_repo, trusts, root),
+    );
     apply(&mut d.items, &checks);
     d
+}
+
+async fn check_referrer(
+    store: &impl Store,
+    repo: &str,
+    manifest_digest: &str,
+    digest: &str,
+    trusts: &[Trust],
+    root: &TrustedRoot,
+) -> Vec<Check> {
+    let Ok(m) = store.get_manifest(repo, manifest_digest).await else {
+        return vec![];
+    };
+    let Ok(manifest) = serde_json::from_slice::<ImageManifest>(&m.bytes) else {
+        return vec![];
+    };
+    let artifact_type = manifest.artifact_type.clone().unwrap_or_default();
+    let layers: Vec<&crate::oci::media::Descriptor> = manifest
+        .layers
+        .iter()
+        .take(16)
+        .filter(|l| {
+            l.media_type == crate::evidence::decode::DSSE_MEDIA_TYPE
+                || envelope::is_bundle_media_type(&l.media_type)
+                || envelope::is_bundle_media_type(&artifact_type)
+        })
+        .collect();
+    let mut pending = vec![];
+    for l in &layers {
+        pending.push(store.get_blob(repo, &l.digest, MAX_EVIDENCE_BLOB));
+    }
+    let blobs = futures::future::join_all(pending).await;
+    let mut out = vec![];
+    for (layer, blob) in layers.into_iter().zip(blobs) {
+        let is_bundle = envelope::is_bundle_media_type(&layer.media_type)
+            || envelope::is_bundle_media_type(&artifact_type);
+        let blob = match blob {
+            Ok(b) => b,
+            Err(e) => {
+                out.push(Check {
+                    kind: "attestation".into(),
+                    digest: layer.digest.clone(),
+                    predicate_type: None,
+                    outcome: Outcome {
+                        verified: false,
+                        signer: None,
+                        failures: vec![e.to_string()],
+                    },
+                });
+                continue;
+            }
+        };
+        if is_bundle {
+            let text = String::from_utf8_lossy(&blob).to_string();
+            let mut failures = vec![];
+            let mut won = None;
+            for t in trusts {
+                let o = verify_bundle(&text, &Subject::Digest(digest.to_string()), t, root);
+                if o.verified {
+                    won = Some(o);
+                    break;
+                }
+                failures.extend(o.failures);
+            }
+            let outcome = won.unwrap_or(Outcome {
+                verified: false,
+                signer: None,
+                failures,
+            });
+            out.push(Check {
+                kind: "bundle".into(),
+                digest: layer.digest.clone(),
+                predicate_type: None,
+                outcome,
+            });
+        } else {
+            // Referrer envelopes carry no certificate annotations: keys only.
+            let (predicate_type, outcome) =
+                check_attestation(&blob, &Default::default(), digest, trusts, root);
+            out.push(Check {
+                kind: "attestation".into(),
+                digest: layer.digest.clone(),
+                predicate_type,
+                outcome,
+            });
+        }
+    }
+    out
 }

@@ -178,13 +178,7 @@ fn third_party_provenance_against_the_rules_slsa_verifier_applies() {
 fn gate_exit_codes_and_fail_closed_against_a_real_registry() {
     let mut reg = Registry::start();
     let rt = runtime();
-    let s = provost::oci::remote::RemoteStore::with_credential(
-        &reg.host,
-        true,
-        std::time::Duration::from_secs(20),
-        Ok(provost::oci::auth::Credential::Anonymous),
-    )
-    .expect("store");
+    let s = store(&reg);
     rt.block_on(provost::demo::seed(&s)).expect("seed");
     let home = tempfile::tempdir().expect("home");
     let h = home.path();

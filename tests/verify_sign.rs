@@ -22,13 +22,7 @@ fn provost_in(home: &Path, args: &[&str]) -> Output {
 
 fn seed(reg: &Registry) {
     let rt = runtime();
-    let s = provost::oci::remote::RemoteStore::with_credential(
-        &reg.host,
-        true,
-        std::time::Duration::from_secs(20),
-        Ok(provost::oci::auth::Credential::Anonymous),
-    )
-    .expect("store");
+    let s = store(reg);
     rt.block_on(provost::demo::seed(&s)).expect("seed");
 }
 
@@ -115,13 +109,7 @@ fn keygen_sign_verify_copy_and_every_negative() {
 
     // Replayed onto another digest: the .sig of 0.9.0 put at 0.9.1's .sig tag.
     let rt = runtime();
-    let s = provost::oci::remote::RemoteStore::with_credential(
-        &reg.host,
-        true,
-        std::time::Duration::from_secs(20),
-        Ok(provost::oci::auth::Credential::Anonymous),
-    )
-    .expect("store");
+    let s = store(&reg);
     use provost::oci::Store;
     let d090 = rt.block_on(s.resolve("acme/worker", "0.9.0")).expect("d");
     let d100 = rt.block_on(s.resolve("acme/worker", "1.0.0")).expect("d");

@@ -97,8 +97,8 @@ pub fn verify_bundle_cmd(a: &VerifyBundleArgs) -> Result<bool> {
 }
 
 /// `provost verify REF` / `provost verify-attestation REF`: cosign's commands, offline.
-/// Exit 0 only when at least one signature (attestation) verifies against the key or identity
-/// given, or the configured trust when none is given.
+/// Succeeds only when at least one signature (attestation) verifies against the key or identity
+/// given, or the configured trust when none is given; otherwise fails with exit code 6.
 #[allow(clippy::too_many_arguments)]
 pub async fn verify_image_cmd(
     settings: &crate::config::Settings,
@@ -108,7 +108,7 @@ pub async fn verify_image_cmd(
     trust: Option<Trust>,
     trusted_root: Option<&str>,
     json: bool,
-) -> Result<bool> {
+) -> Result<()> {
     let (r, source, digest) = super::resolve_ref(settings, reference).await?;
     let trusts = match trust {
         Some(t) => vec![t],
@@ -204,5 +204,11 @@ pub async fn verify_image_cmd(
     for e in &errors {
         eprintln!("✗ {}", crate::text::sanitize(e));
     }
-    Ok(ok)
+    if ok {
+        Ok(())
+    } else if attestations {
+        Err(eyre!(super::exit::Failed("no attestation verified")))
+    } else {
+        Err(eyre!(super::exit::Failed("no signature verified")))
+    }
 }

@@ -227,7 +227,8 @@ pub async fn respond(
                 token: Option<String>,
                 access_token: Option<String>,
             }
-            let body = super::remote::read_limited(res, 64 * 1024, registry, "token").await?;
+            let body =
+                super::remote::read_limited(res, 64 * 1024, registry, "token", realm).await?;
             let t: TokenResponse =
                 serde_json::from_slice(&body).map_err(|e| OciError::Malformed {
                     what: "token response",

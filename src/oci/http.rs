@@ -30,16 +30,18 @@ pub fn next_link(header: &str) -> Option<String> {
     })
 }
 
-/// Reads a response body, refusing it as soon as it passes `limit` bytes.
+/// Reads a response body, refusing it as soon as it passes `limit` bytes; `name` (a digest or
+/// reference) is what the refusal names.
 pub(crate) async fn read_limited(
     res: reqwest::Response,
     limit: u64,
     source_name: &str,
     what: &'static str,
+    name: &str,
 ) -> Result<Vec<u8>> {
     let too_large = |size: u64| OciError::TooLarge {
         what,
-        digest: what.to_string(),
+        digest: name.to_string(),
         size,
         limit,
         source_name: source_name.to_string(),

@@ -18,6 +18,15 @@ pub enum Slot<T> {
     Failed(String),
 }
 
+impl<T> From<Result<T, String>> for Slot<T> {
+    fn from(r: Result<T, String>) -> Self {
+        match r {
+            Ok(t) => Slot::Ready(t),
+            Err(e) => Slot::Failed(e),
+        }
+    }
+}
+
 impl<T> Slot<T> {
     pub fn ready(&self) -> Option<&T> {
         match self {

@@ -44,10 +44,7 @@ impl App {
             Action::ClickAt { column, row } => return self.click(column, row),
             Action::ReposLoaded { generation, result } => {
                 if generation == self.generations[0] {
-                    self.repos = match result {
-                        Ok(r) => Slot::Ready(r),
-                        Err(e) => Slot::Failed(e),
-                    };
+                    self.repos = result.into();
                     self.repos_view.clamp(self.visible_repos().len());
                 }
             }
@@ -73,23 +70,13 @@ impl App {
                 tag,
                 result,
             } => {
-                if generation == self.generations[1] {
-                    if let Slot::Ready(rows) = &mut self.tags {
-                        if let Some(row) = rows.iter_mut().find(|r| r.tag == tag) {
-                            row.summary = match result {
-                                Ok(s) => Slot::Ready(s),
-                                Err(e) => Slot::Failed(e),
-                            };
-                        }
-                    }
+                if let Some(row) = self.tag_row(generation, &tag) {
+                    row.summary = result.into();
                 }
             }
             Action::DetailLoaded { generation, result } => {
                 if generation == self.generations[2] {
-                    self.detail = match result {
-                        Ok(a) => Slot::Ready(a),
-                        Err(e) => Slot::Failed(e),
-                    };
+                    self.detail = result.into();
                     self.detail_view.scroll = 0;
                     self.detail_view.platform = 0;
                     // Evidence follows the artifact: discovery starts as soon as the digest is known.
@@ -101,26 +88,30 @@ impl App {
                 tag,
                 result,
             } => {
-                if generation == self.generations[1] {
-                    if let Slot::Ready(rows) = &mut self.tags {
-                        if let Some(row) = rows.iter_mut().find(|r| r.tag == tag) {
-                            row.verdicts = result;
-                        }
-                    }
+                if let Some(row) = self.tag_row(generation, &tag) {
+                    row.verdicts = result;
                 }
             }
             Action::EvidenceLoaded { generation, result } => {
                 if generation == self.generations[3] {
-                    self.evidence = match result {
-                        Ok(d) => Slot::Ready(d),
-                        Err(e) => Slot::Failed(e),
-                    };
+                    self.evidence = result.into();
                     self.evidence_view = Default::default();
                     self.compute_verdicts();
                 }
             }
         }
         vec![]
+    }
+
+    /// The row of `tag` when `generation` is the current tag listing's.
+    fn tag_row(&mut self, generation: u64, tag: &str) -> Option<&mut TagRow> {
+        if generation != self.generations[1] {
+            return None;
+        }
+        match &mut self.tags {
+            Slot::Ready(rows) => rows.iter_mut().find(|r| r.tag == tag),
+            _ => None,
+        }
     }
 
     fn filter_mut(&mut self) -> &mut String {

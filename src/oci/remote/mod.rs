@@ -224,7 +224,7 @@ impl RemoteStore {
                 source_name: self.host.clone(),
             };
         }
-        let body = read_limited(res, 4096, &self.host, "error body")
+        let body = read_limited(res, 4096, &self.host, "error body", name)
             .await
             .map(|b| {
                 String::from_utf8_lossy(&b)
@@ -351,23 +351,7 @@ impl Store for RemoteStore {
             .get("docker-content-digest")
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let bytes = read_limited(res, MAX_MANIFEST_BYTES, &self.host, "manifest")
-            .await
-            .map_err(|e| match e {
-                OciError::TooLarge {
-                    size,
-                    limit,
-                    source_name,
-                    ..
-                } => OciError::TooLarge {
-                    what: "manifest",
-                    digest: name.clone(),
-                    size,
-                    limit,
-                    source_name,
-                },
-                other => other,
-            })?;
+        let bytes = read_limited(res, MAX_MANIFEST_BYTES, &self.host, "manifest", &name).await?;
         let digest = check_manifest(&self.host, reference, &bytes, claimed.as_deref())?;
         let media_type = match super::media::Manifest::parse(&bytes, &media_type) {
             Ok((_, mt)) => mt,
@@ -394,23 +378,7 @@ impl Store for RemoteStore {
         if !res.status().is_success() {
             return Err(self.error_for(res, "blob", digest).await);
         }
-        let out = read_limited(res, limit, &self.host, "blob")
-            .await
-            .map_err(|e| match e {
-                OciError::TooLarge {
-                    size,
-                    limit,
-                    source_name,
-                    ..
-                } => OciError::TooLarge {
-                    what: "blob",
-                    digest: digest.to_string(),
-                    size,
-                    limit,
-                    source_name,
-                },
-                other => other,
-            })?;
+        let out = read_limited(res, limit, &self.host, "blob", digest).await?;
         let actual = digest::sha256(&out);
         if actual != digest {
             return Err(OciError::DigestMismatch {
@@ -516,7 +484,8 @@ impl Store for RemoteStore {
                 .and_then(|h| h.to_str().ok())
                 .and_then(next_link)
                 .map(|l| self.absolute(&l));
-            let body = read_limited(res, MAX_MANIFEST_BYTES, &self.host, "referrers").await?;
+            let body =
+                read_limited(res, MAX_MANIFEST_BYTES, &self.host, "referrers", digest).await?;
             let index: super::media::ImageIndex =
                 serde_json::from_slice(&body).map_err(|e| OciError::Malformed {
                     what: "referrers index",

@@ -38,7 +38,7 @@ impl RemoteStore {
                 .and_then(|h| h.to_str().ok())
                 .and_then(next_link)
                 .map(|l| self.absolute(&l));
-            let body = read_limited(res, MAX_LIST_PAGE_BYTES, &self.host, what).await?;
+            let body = read_limited(res, MAX_LIST_PAGE_BYTES, &self.host, what, name).await?;
             let v: serde_json::Value =
                 serde_json::from_slice(&body).map_err(|e| OciError::Malformed {
                     what,

@@ -46,23 +46,35 @@ fn environment<'a>(settings: &'a Settings, name: &str) -> Result<&'a Environment
         })
 }
 
+/// The trust a gate applies: the configuration's (with the demo key for the demo layout) plus
+/// the policy's own `[trust]`, whose paths are relative to the policy file. A broken policy
+/// trust entry is an error, not a silently smaller trust list.
+pub fn gate_trust(
+    settings: &Settings,
+    source: &NamedSource,
+    policy: &Policy,
+) -> Result<Vec<crate::verify::Trust>> {
+    let mut trust = settings.trust_for(source);
+    let (extra, _) = crate::config::load_trust(
+        &policy.file.trust,
+        Some(std::path::Path::new(&policy.origin)),
+        &policy.origin,
+        &[],
+    )?;
+    trust.extend(extra);
+    Ok(trust)
+}
+
 /// Judges one digest: discovery, verification, evaluation. Errors become findings.
 pub async fn judge(
     settings: &Settings,
     source: &NamedSource,
     policy: &Policy,
+    trust: &[crate::verify::Trust],
     repo: &str,
     reference: &str,
     env: &Environment,
 ) -> Verdict {
-    let mut trust = settings.trust_for(source);
-    // The policy's own [trust] adds to the configuration's; paths are relative to the policy.
-    let policy_path = std::path::Path::new(&policy.origin);
-    let extra =
-        crate::config::load_trust(&policy.file.trust, Some(policy_path), &policy.origin, &[])
-            .map(|(t, _)| t)
-            .unwrap_or_default();
-    trust.extend(extra);
     let store = source.store.as_ref();
     let (digest, error) = if reference.starts_with("sha256:") {
         (reference.to_string(), None)
@@ -84,7 +96,7 @@ pub async fn judge(
                 &digest,
                 super::evidence::cosign_repository().as_deref(),
                 None,
-                &trust,
+                trust,
                 root,
             )
             .await
@@ -203,10 +215,14 @@ pub async fn gate_cmd(
         vec![(r.to_string(), r.reference().to_string())]
     };
     let repo = r.repository.clone();
-    let (source_ref, policy_ref, repo_ref) = (&source, &policy, &repo);
+    let trust = gate_trust(settings, &source, &policy)?;
+    let (source_ref, policy_ref, repo_ref, trust_ref) = (&source, &policy, &repo, &trust);
     let rows: Vec<(String, Verdict)> = stream::iter(targets)
         .map(|(name, reference)| async move {
-            let v = judge(settings, source_ref, policy_ref, repo_ref, &reference, env).await;
+            let v = judge(
+                settings, source_ref, policy_ref, trust_ref, repo_ref, &reference, env,
+            )
+            .await;
             (name, v)
         })
         .buffered(32)

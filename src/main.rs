@@ -218,6 +218,13 @@ enum Cmd {
         /// Write a Markdown summary (for a CI job summary)
         #[arg(long)]
         summary: Option<String>,
+        /// Reuse tag lookups cached on disk when younger than this many seconds (manifests and
+        /// blobs are cached by digest and checked on every read)
+        #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+        cache_ttl: u64,
+        /// Ask the registry for everything; read and write no on-disk cache
+        #[arg(long)]
+        no_cache: bool,
     },
     /// Check or explain a policy
     Policy {
@@ -232,6 +239,18 @@ enum Cmd {
     },
 }
 
+/// A headless command piped into `head` ends quietly when the reader goes away, as other Unix
+/// tools do, instead of panicking on the failed write. Sockets are unaffected (the standard
+/// library sends with MSG_NOSIGNAL). The TUI keeps Rust's default.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called once at startup on the main thread before any other thread exists;
+    // `signal` with SIG_DFL installs no handler code.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
     // Plain panic messages for users; the TUI installs its own hook that restores the terminal.
     if color_eyre::config::HookBuilder::default()
@@ -242,6 +261,9 @@ fn main() -> ExitCode {
         eprintln!("provost: could not install the error reporter");
     }
     let args = Args::parse();
+    if args.command.is_some() {
+        restore_sigpipe();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -398,17 +420,17 @@ async fn run(args: Args) -> Result<()> {
             all,
             json,
             summary,
+            cache_ttl,
+            no_cache,
         }) => {
-            let code = cli::gate::gate_cmd(
-                &settings,
-                &target,
-                &environment,
-                policy.as_deref(),
+            let opts = cli::gate::GateOptions {
+                policy,
                 all,
                 json,
-                summary.as_deref(),
-            )
-            .await?;
+                summary,
+                cache_ttl: (!no_cache).then(|| std::time::Duration::from_secs(cache_ttl)),
+            };
+            let code = cli::gate::gate_cmd(&settings, &target, &environment, &opts).await?;
             if code == 0 {
                 Ok(())
             } else {

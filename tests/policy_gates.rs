@@ -195,21 +195,23 @@ fn gate_exit_codes_and_fail_closed_against_a_real_registry() {
     )
     .expect("config");
     let host = reg.host.clone();
-    let gate = |r: &str, e: &str| {
-        run_provost(
-            h,
-            &[
-                "--config",
-                h.join("provost.toml").to_str().expect("utf8"),
-                "gate",
-                &format!("{host}/{r}"),
-                "--env",
-                e,
-                "--policy",
-                h.join("policy.toml").to_str().expect("utf8"),
-            ],
-        )
+    let gate_with = |r: &str, e: &str, extra: &[&str]| {
+        let target = format!("{host}/{r}");
+        let (config, policy) = (h.join("provost.toml"), h.join("policy.toml"));
+        let mut args = vec![
+            "--config",
+            config.to_str().expect("utf8"),
+            "gate",
+            &target,
+            "--env",
+            e,
+            "--policy",
+            policy.to_str().expect("utf8"),
+        ];
+        args.extend_from_slice(extra);
+        run_provost(h, &args)
     };
+    let gate = |r: &str, e: &str| gate_with(r, e, &[]);
     assert_eq!(gate("acme/api:prod", "prod").status.code(), Some(0));
     let warn = gate("acme/billing:3.2.0", "staging");
     assert_eq!(warn.status.code(), Some(0), "a warning passes the gate");
@@ -261,12 +263,16 @@ fn gate_exit_codes_and_fail_closed_against_a_real_registry() {
     let mut b = std::fs::read(&p).expect("blob");
     b[3] ^= 1;
     std::fs::write(&p, b).expect("corrupt");
+    // Without the on-disk cache: the earlier runs cached the intact blob by its digest, and a
+    // cached copy whose digest checks out is the same evidence (tests/gate_cache.rs).
     assert_eq!(
-        gate("acme/api:prod", "prod").status.code(),
+        gate_with("acme/api:prod", "prod", &["--no-cache"])
+            .status
+            .code(),
         Some(3),
         "required must block on corrupt evidence"
     );
-    let dev = gate("acme/api:prod", "dev");
+    let dev = gate_with("acme/api:prod", "dev", &["--no-cache"]);
     assert_eq!(dev.status.code(), Some(0));
     assert!(
         stdout(&dev).contains("⚠ warn") && stdout(&dev).contains("evidence-integrity"),
@@ -274,7 +280,8 @@ fn gate_exit_codes_and_fail_closed_against_a_real_registry() {
         stdout(&dev)
     );
 
-    // The registry stops: an evaluation error, reported as a block in the required tier.
+    // The registry stops: an evaluation error, reported as a block in the required tier — with
+    // the on-disk cache on (the default), which must not answer for a registry that is down.
     reg.stop();
     let down = gate("acme/api:prod", "prod");
     assert_eq!(down.status.code(), Some(1));

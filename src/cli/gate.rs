@@ -3,6 +3,7 @@
 use super::parse_ref;
 use crate::config::{Environment, NamedSource, Settings};
 use crate::oci::artifact::tags_with_digests;
+use crate::oci::disk::{CacheUse, DiskCache};
 use crate::oci::Store;
 use crate::policy::{evaluate, Decision, Facts, Outcome, Policy, PolicyFile, Verdict};
 use crate::text::sanitize;
@@ -68,14 +69,13 @@ pub fn gate_trust(
 /// Judges one digest: discovery, verification, evaluation. Errors become findings.
 pub async fn judge(
     settings: &Settings,
-    source: &NamedSource,
+    store: &impl Store,
     policy: &Policy,
     trust: &[crate::verify::Trust],
     repo: &str,
     reference: &str,
     env: &Environment,
 ) -> Verdict {
-    let store = source.store.as_ref();
     let (digest, error) = if reference.starts_with("sha256:") {
         (reference.to_string(), None)
     } else {
@@ -181,25 +181,65 @@ fn summary_markdown(rows: &[(String, Verdict)]) -> String {
     out
 }
 
+/// How `provost gate` runs, beyond its target and environment.
+#[derive(Debug, Clone, Default)]
+pub struct GateOptions {
+    pub policy: Option<String>,
+    pub all: bool,
+    pub json: bool,
+    pub summary: Option<String>,
+    /// Reuse on-disk tag pointers younger than this (`None`: no on-disk cache at all).
+    pub cache_ttl: Option<std::time::Duration>,
+}
+
 /// `provost gate`. Returns the exit code: 0 pass or warn, 3 block, 1 when evaluation failed.
-#[allow(clippy::too_many_arguments)]
 pub async fn gate_cmd(
     settings: &Settings,
     target: &str,
     env_name: &str,
-    policy_path: Option<&str>,
-    all: bool,
-    json: bool,
-    summary: Option<&str>,
+    opts: &GateOptions,
 ) -> Result<i32> {
-    let env = environment(settings, env_name)?;
     let r = parse_ref(settings, target)?;
     let source = settings.source_for(&r.registry)?;
-    let policy = policy_for(settings, &source, policy_path)?;
-    let targets: Vec<(String, String)> = if all {
-        let tags = tags_with_digests(source.store.as_ref(), &r.repository)
+    let dir = crate::config::paths::cache_dir();
+    match (&*source.store, opts.cache_ttl, dir) {
+        (crate::oci::Source::Remote(_), Some(ttl), Some(dir)) => {
+            let cache = DiskCache::new(source.store.as_ref(), &dir, ttl);
+            let code = gate_on(settings, &source, &cache, &r, env_name, opts).await;
+            cache.flush();
+            let used = cache.used();
+            if used != CacheUse::default() && !opts.json {
+                eprintln!(
+                    "cache: {} tag lookup(s) reused (younger than {}s), {} absent by the tag list, \
+                     {} manifest(s)/blob(s) from disk — --no-cache to ask the registry for everything",
+                    used.pointers,
+                    ttl.as_secs(),
+                    used.absent,
+                    used.content
+                );
+            }
+            code
+        }
+        _ => gate_on(settings, &source, source.store.as_ref(), &r, env_name, opts).await,
+    }
+}
+
+async fn gate_on(
+    settings: &Settings,
+    source: &NamedSource,
+    store: &impl Store,
+    r: &crate::oci::ArtifactRef,
+    env_name: &str,
+    opts: &GateOptions,
+) -> Result<i32> {
+    let env = environment(settings, env_name)?;
+    let policy = policy_for(settings, source, opts.policy.as_deref())?;
+    let trust = gate_trust(settings, source, &policy)?;
+    let repo = r.repository.as_str();
+    let rows: Vec<(String, Verdict)> = if opts.all {
+        let tags = tags_with_digests(store, repo)
             .await
-            .wrap_err_with(|| format!("listing {}", r.repository))?;
+            .wrap_err_with(|| format!("listing {repo}"))?;
         let mut by_digest: Vec<(String, Vec<String>)> = vec![];
         for (t, d) in tags {
             match by_digest.iter_mut().find(|(x, _)| *x == d) {
@@ -207,28 +247,27 @@ pub async fn gate_cmd(
                 None => by_digest.push((d, vec![t])),
             }
         }
-        by_digest
-            .into_iter()
-            .map(|(d, tags)| (format!("{}:{}", r.repository, tags.join(",")), d))
+        let (policy, trust) = (&policy, &trust);
+        stream::iter(by_digest)
+            .map(|(digest, tags)| async move {
+                let v = judge(settings, store, policy, trust, repo, &digest, env).await;
+                (format!("{repo}:{}", tags.join(",")), v)
+            })
+            .buffered(32)
             .collect()
+            .await
     } else {
-        vec![(r.to_string(), r.reference().to_string())]
+        // The named tag is always resolved by the registry itself (never from a cached
+        // pointer), and when that fails the failure is the verdict's: the gate is for what the
+        // tag names now.
+        let raw = source.store.as_ref();
+        let v = match raw.resolve(repo, r.reference()).await {
+            Ok(d) => judge(settings, store, &policy, &trust, repo, &d, env).await,
+            Err(_) => judge(settings, raw, &policy, &trust, repo, r.reference(), env).await,
+        };
+        vec![(r.to_string(), v)]
     };
-    let repo = r.repository.clone();
-    let trust = gate_trust(settings, &source, &policy)?;
-    let (source_ref, policy_ref, repo_ref, trust_ref) = (&source, &policy, &repo, &trust);
-    let rows: Vec<(String, Verdict)> = stream::iter(targets)
-        .map(|(name, reference)| async move {
-            let v = judge(
-                settings, source_ref, policy_ref, trust_ref, repo_ref, &reference, env,
-            )
-            .await;
-            (name, v)
-        })
-        .buffered(32)
-        .collect()
-        .await;
-    if json {
+    if opts.json {
         let verdicts: Vec<serde_json::Value> = rows
             .iter()
             .map(|(n, v)| {
@@ -246,7 +285,7 @@ pub async fn gate_cmd(
             );
         }
     }
-    if let Some(path) = summary {
+    if let Some(path) = &opts.summary {
         std::fs::write(path, summary_markdown(&rows))
             .wrap_err_with(|| format!("writing the summary {path}"))?;
     }

@@ -20,3 +20,11 @@ pub fn demo_store() -> Option<PathBuf> {
 pub fn user_themes() -> Option<PathBuf> {
     dirs().map(|d| d.config_dir().join("themes"))
 }
+
+/// The on-disk cache of registry content (`PROVOST_CACHE_DIR` overrides it).
+pub fn cache_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("PROVOST_CACHE_DIR").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(d));
+    }
+    dirs().map(|d| d.cache_dir().join("oci"))
+}

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod cache;
 pub mod copy;
 pub mod digest;
+pub mod disk;
 pub mod error;
 pub mod http;
 pub mod layout;

@@ -1,0 +1,382 @@
+//! An on-disk cache under any store, shared by successive runs.
+//!
+//! Two kinds of entries, with different rules:
+//! - **Content** (manifests and blobs, by digest) never goes stale: it is kept forever and its
+//!   digest is checked again on every read, so a damaged or tampered cache file is a miss, never
+//!   an answer.
+//! - **Pointers** (tag → digest) do go stale: one is reused only while it is younger than the
+//!   cache's time-to-live. When the run has listed the repository's tags, the live list also
+//!   settles which tags exist: a tag that is not in it is "not found" without a request, and a
+//!   tag that is in it but not in the cache is fetched. So an added or deleted evidence tag is
+//!   seen at once; only a tag moved to other content inside the time-to-live is not.
+//!
+//! Referrers API answers are not cached (a registry without the API costs one request a run).
+
+use super::media::Descriptor;
+use super::{FetchedManifest, OciError, Result, Store};
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Blobs larger than this are not kept on disk (evidence blobs are far smaller).
+const MAX_CACHED_BLOB: u64 = 16 * 1024 * 1024;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Pointer {
+    digest: String,
+    /// Unix seconds when the registry last answered for this tag.
+    at: i64,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct PointerFile {
+    source: String,
+    repository: String,
+    tags: HashMap<String, Pointer>,
+}
+
+#[derive(Default)]
+struct Repo {
+    file: PointerFile,
+    loaded: bool,
+    dirty: bool,
+    /// The tags the registry listed during this run, when it was asked.
+    live: Option<HashSet<String>>,
+}
+
+/// The background writer: where to send content, and the thread to wait for.
+type Writer = (
+    std::sync::mpsc::Sender<(PathBuf, Vec<u8>)>,
+    std::thread::JoinHandle<()>,
+);
+
+/// How much a run took from the cache, for the user and the benchmark.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct CacheUse {
+    /// Tag lookups answered by a pointer younger than the time-to-live.
+    pub pointers: usize,
+    /// Tag lookups answered "not found" by the live tag list.
+    pub absent: usize,
+    /// Manifests and blobs read from disk.
+    pub content: usize,
+}
+
+/// The on-disk cache wrapped around `inner`. Call [`DiskCache::flush`] to keep the pointers.
+pub struct DiskCache<'a, S: Store> {
+    inner: &'a S,
+    /// Content writes go to one background thread, off the path of the registry requests.
+    writer: Mutex<Option<Writer>>,
+    dir: PathBuf,
+    ttl: Duration,
+    repos: Mutex<HashMap<String, Repo>>,
+    pointers: AtomicUsize,
+    absent: AtomicUsize,
+    content: AtomicUsize,
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+fn is_digest(reference: &str) -> bool {
+    reference.contains(':') && super::digest::is_valid(reference)
+}
+
+impl<'a, S: Store> DiskCache<'a, S> {
+    /// A cache in `dir` (created on first write) reusing pointers younger than `ttl`.
+    pub fn new(inner: &'a S, dir: &Path, ttl: Duration) -> Self {
+        let (tx, rx) = std::sync::mpsc::channel::<(PathBuf, Vec<u8>)>();
+        let handle = std::thread::spawn(move || {
+            for (path, bytes) in rx {
+                if !path.exists() {
+                    // A failed write only costs the cache.
+                    let _ = write_atomic(&path, &bytes);
+                }
+            }
+        });
+        DiskCache {
+            inner,
+            writer: Mutex::new(Some((tx, handle))),
+            dir: dir.to_path_buf(),
+            ttl,
+            repos: Mutex::new(HashMap::new()),
+            pointers: AtomicUsize::new(0),
+            absent: AtomicUsize::new(0),
+            content: AtomicUsize::new(0),
+        }
+    }
+
+    pub fn used(&self) -> CacheUse {
+        CacheUse {
+            pointers: self.pointers.load(Ordering::Relaxed),
+            absent: self.absent.load(Ordering::Relaxed),
+            content: self.content.load(Ordering::Relaxed),
+        }
+    }
+
+    fn content_path(&self, kind: &str, digest: &str) -> Option<PathBuf> {
+        let hex = super::digest::hex_part(digest)?;
+        let algo = digest.split(':').next()?;
+        Some(self.dir.join(kind).join(algo).join(hex))
+    }
+
+    fn pointer_path(&self, repo: &str) -> PathBuf {
+        let key = super::digest::sha256(format!("{}\n{repo}", self.inner.name()).as_bytes());
+        let hex = super::digest::hex_part(&key)
+            .unwrap_or("invalid")
+            .to_string();
+        self.dir.join("tags").join(format!("{hex}.json"))
+    }
+
+    /// Reads cached content, checking its digest; a mismatch removes the file.
+    fn read_content(&self, kind: &str, digest: &str) -> Option<Vec<u8>> {
+        let path = self.content_path(kind, digest)?;
+        let bytes = std::fs::read(&path).ok()?;
+        let body = if kind == "manifests" {
+            let nl = bytes.iter().position(|b| *b == b'\n')?;
+            &bytes[nl + 1..]
+        } else {
+            &bytes[..]
+        };
+        if !super::digest::matches(body, digest) {
+            let _ = std::fs::remove_file(&path);
+            return None;
+        }
+        self.content.fetch_add(1, Ordering::Relaxed);
+        Some(bytes)
+    }
+
+    fn read_manifest(&self, digest: &str) -> Option<FetchedManifest> {
+        let bytes = self.read_content("manifests", digest)?;
+        let nl = bytes.iter().position(|b| *b == b'\n')?;
+        let media_type = std::str::from_utf8(&bytes[..nl]).ok()?.to_string();
+        Some(FetchedManifest {
+            digest: digest.to_string(),
+            media_type,
+            bytes: bytes[nl + 1..].to_vec(),
+        })
+    }
+
+    /// Writes content already checked by the inner store. A failed write only costs the cache.
+    fn write_content(&self, kind: &str, digest: &str, parts: &[&[u8]]) {
+        let Some(path) = self.content_path(kind, digest) else {
+            return;
+        };
+        if let Ok(w) = self.writer.lock() {
+            if let Some((tx, _)) = w.as_ref() {
+                let _ = tx.send((path, parts.concat()));
+            }
+        }
+    }
+
+    fn with_repo<T>(&self, repo: &str, f: impl FnOnce(&mut Repo) -> T) -> Option<T> {
+        let mut repos = self.repos.lock().ok()?;
+        let r = repos.entry(repo.to_string()).or_default();
+        if !r.loaded {
+            r.loaded = true;
+            if let Ok(bytes) = std::fs::read(self.pointer_path(repo)) {
+                if let Ok(file) = serde_json::from_slice::<PointerFile>(&bytes) {
+                    // A file for another source or repository (a hash collision or a copied
+                    // cache) is ignored.
+                    if file.source == self.inner.name() && file.repository == repo {
+                        r.file = file;
+                    }
+                }
+            }
+            r.file.source = self.inner.name().to_string();
+            r.file.repository = repo.to_string();
+        }
+        Some(f(r))
+    }
+
+    /// What the cache knows about a tag: `Some(None)` when the live list says it does not exist,
+    /// `Some(Some(digest))` for a fresh pointer, `None` when the registry must be asked.
+    fn lookup(&self, repo: &str, tag: &str) -> Option<Option<String>> {
+        let ttl = self.ttl.as_secs() as i64;
+        self.with_repo(repo, |r| {
+            if let Some(live) = &r.live {
+                if !live.contains(tag) {
+                    return Some(None);
+                }
+            }
+            let p = r.file.tags.get(tag)?;
+            let age = now() - p.at;
+            (0..ttl).contains(&age).then(|| Some(p.digest.clone()))
+        })
+        .flatten()
+    }
+
+    fn remember(&self, repo: &str, tag: &str, digest: &str) {
+        self.with_repo(repo, |r| {
+            r.file.tags.insert(
+                tag.to_string(),
+                Pointer {
+                    digest: digest.to_string(),
+                    at: now(),
+                },
+            );
+            if let Some(live) = &mut r.live {
+                live.insert(tag.to_string());
+            }
+            r.dirty = true;
+        });
+    }
+
+    fn not_found(&self, repo: &str, tag: &str) -> OciError {
+        self.absent.fetch_add(1, Ordering::Relaxed);
+        OciError::NotFound {
+            what: "manifest",
+            name: format!("{repo}:{tag}"),
+            source_name: self.inner.name().to_string(),
+        }
+    }
+
+    /// Writes the pointers this run learned. Entries for tags the live list no longer holds are
+    /// dropped.
+    pub fn flush(&self) {
+        if let Some((tx, handle)) = self.writer.lock().ok().and_then(|mut w| w.take()) {
+            drop(tx);
+            let _ = handle.join();
+        }
+        let Ok(mut repos) = self.repos.lock() else {
+            return;
+        };
+        for (repo, r) in repos.iter_mut() {
+            if let Some(live) = &r.live {
+                let before = r.file.tags.len();
+                r.file.tags.retain(|t, _| live.contains(t));
+                r.dirty |= r.file.tags.len() != before;
+            }
+            if !r.dirty {
+                continue;
+            }
+            if let Ok(bytes) = serde_json::to_vec(&r.file) {
+                if write_atomic(&self.pointer_path(repo), &bytes).is_ok() {
+                    r.dirty = false;
+                }
+            }
+        }
+    }
+}
+
+impl<S: Store> Drop for DiskCache<'_, S> {
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
+
+/// Writes through a temporary file and a rename, so a reader never sees half a file.
+fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let parent = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent)?;
+    let tmp = parent.join(format!(
+        ".{}.{}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("entry"),
+        std::process::id()
+    ));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
+impl<S: Store> Store for DiskCache<'_, S> {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    async fn list_repositories(&self) -> Result<Vec<String>> {
+        self.inner.list_repositories().await
+    }
+    async fn list_tags(&self, repo: &str) -> Result<Vec<String>> {
+        let tags = self.inner.list_tags(repo).await?;
+        self.with_repo(repo, |r| r.live = Some(tags.iter().cloned().collect()));
+        Ok(tags)
+    }
+    async fn resolve(&self, repo: &str, tag: &str) -> Result<String> {
+        if is_digest(tag) {
+            return self.inner.resolve(repo, tag).await;
+        }
+        match self.lookup(repo, tag) {
+            Some(Some(d)) => {
+                self.pointers.fetch_add(1, Ordering::Relaxed);
+                Ok(d)
+            }
+            Some(None) => Err(self.not_found(repo, tag)),
+            // A GET instead of a HEAD: the same one request, and the manifest it brings is the
+            // one the caller reads next.
+            None => Ok(self.get_manifest(repo, tag).await?.digest),
+        }
+    }
+    async fn get_manifest(&self, repo: &str, reference: &str) -> Result<FetchedManifest> {
+        let digest = if is_digest(reference) {
+            Some(reference.to_string())
+        } else {
+            match self.lookup(repo, reference) {
+                Some(Some(d)) => Some(d),
+                Some(None) => return Err(self.not_found(repo, reference)),
+                None => None,
+            }
+        };
+        if let Some(d) = &digest {
+            if let Some(m) = self.read_manifest(d) {
+                if !is_digest(reference) {
+                    self.pointers.fetch_add(1, Ordering::Relaxed);
+                }
+                return Ok(m);
+            }
+        }
+        let m = self.inner.get_manifest(repo, reference).await?;
+        self.write_content(
+            "manifests",
+            &m.digest,
+            &[m.media_type.as_bytes(), b"\n", &m.bytes],
+        );
+        if !is_digest(reference) {
+            self.remember(repo, reference, &m.digest);
+        }
+        Ok(m)
+    }
+    async fn get_blob(&self, repo: &str, digest: &str, limit: u64) -> Result<Vec<u8>> {
+        if let Some(b) = self.read_content("blobs", digest) {
+            if b.len() as u64 <= limit {
+                return Ok(b);
+            }
+        }
+        let b = self.inner.get_blob(repo, digest, limit).await?;
+        if (b.len() as u64) <= MAX_CACHED_BLOB {
+            self.write_content("blobs", digest, &[&b]);
+        }
+        Ok(b)
+    }
+    async fn put_blob(&self, repo: &str, bytes: &[u8]) -> Result<String> {
+        self.inner.put_blob(repo, bytes).await
+    }
+    async fn put_manifest(
+        &self,
+        repo: &str,
+        tag: Option<&str>,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Result<String> {
+        let d = self
+            .inner
+            .put_manifest(repo, tag, media_type, bytes)
+            .await?;
+        if let Some(t) = tag {
+            self.remember(repo, t, &d);
+        }
+        Ok(d)
+    }
+    async fn referrers(
+        &self,
+        repo: &str,
+        digest: &str,
+        artifact_type: Option<&str>,
+    ) -> Result<Option<Vec<Descriptor>>> {
+        self.inner.referrers(repo, digest, artifact_type).await
+    }
+    async fn delete_manifest(&self, repo: &str, digest: &str) -> Result<()> {
+        self.inner.delete_manifest(repo, digest).await
+    }
+}

@@ -1,0 +1,237 @@
+//! The on-disk cache behind `provost gate`, against the real registry: a warm run asks the
+//! registry almost nothing and gives the same verdicts; evidence added or removed since the
+//! last run is seen at once; damaged cache files are never believed; `--no-cache` and
+//! `--cache-ttl 0` see a moved tag immediately.
+
+mod common;
+
+use common::{provost, runtime, store, Registry};
+use provost::oci::Store;
+use std::path::Path;
+
+struct Gate<'a> {
+    home: &'a Path,
+    host: String,
+}
+
+impl Gate<'_> {
+    /// Runs `gate REPO --all --env prod --json` with extra args; returns (exit code, verdicts as
+    /// (digest, decision, signature outcome) sorted, registry requests).
+    fn all(&self, repo: &str, extra: &[&str]) -> (i32, Vec<(String, String, String)>, usize) {
+        let h = self.home;
+        let out = provost()
+            .args([
+                "--config",
+                h.join("provost.toml").to_str().expect("utf8"),
+                "gate",
+                &format!("{}/{repo}", self.host),
+                "--all",
+                "--env",
+                "prod",
+                "--policy",
+                h.join("policy.toml").to_str().expect("utf8"),
+                "--json",
+            ])
+            .args(extra)
+            .env("HOME", h)
+            .env("PROVOST_CACHE_DIR", h.join("cache"))
+            .env("PROVOST_COUNT_REQUESTS", "1")
+            .env("PROVOST_PASSWORD", "")
+            .env_remove("XDG_CACHE_HOME")
+            .env_remove("XDG_CONFIG_HOME")
+            .env_remove("XDG_DATA_HOME")
+            .output()
+            .expect("run provost");
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        let requests: usize = err
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("provost: ")?
+                    .strip_suffix(" registry requests")
+            })
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no request count in {err}"));
+        let j: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+        let mut rows: Vec<(String, String, String)> = j["verdicts"]
+            .as_array()
+            .expect("verdicts")
+            .iter()
+            .map(|v| {
+                let sig = v["findings"]
+                    .as_array()
+                    .and_then(|f| f.iter().find(|f| f["rule"] == "signature"))
+                    .map(|f| f["outcome"].as_str().unwrap_or("").to_string())
+                    .unwrap_or_default();
+                (
+                    v["digest"].as_str().expect("digest").to_string(),
+                    v["decision"].as_str().expect("decision").to_string(),
+                    sig,
+                )
+            })
+            .collect();
+        rows.sort();
+        (out.status.code().expect("exit"), rows, requests)
+    }
+}
+
+fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = vec![];
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(files_under(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_warm_gate_reuses_the_disk_cache_and_still_sees_changed_evidence() {
+    let reg = Registry::start();
+    let rt = runtime();
+    let s = store(&reg);
+    rt.block_on(provost::demo::seed(&s)).expect("seed");
+    let home = tempfile::tempdir().expect("home");
+    let h = home.path();
+    let demo_key = provost::demo::evidence::demo_key();
+    let key = provost::verify::keys::public_pem(&demo_key).expect("pem");
+    std::fs::write(h.join("demo.pub"), key).expect("pub");
+    std::fs::write(h.join("policy.toml"), provost::policy::DEMO_POLICY).expect("policy");
+    std::fs::write(
+        h.join("provost.toml"),
+        format!(
+            "demo = false\n[[registry]]\nname = \"reg\"\nhost = \"{}\"\ninsecure = true\n[[environment]]\nname = \"prod\"\ntier = \"required\"\nsource = \"reg\"\n[[trust.key]]\nname = \"acme\"\npath = \"demo.pub\"\n",
+            reg.host
+        ),
+    )
+    .expect("config");
+    let g = Gate {
+        home: h,
+        host: reg.host.clone(),
+    };
+
+    // Cold, then warm: the same verdicts for far fewer requests.
+    let (code, cold, cold_requests) = g.all("acme/api", &[]);
+    assert_eq!(code, 3, "1.5.0-rc.1 and 1.4.2 block in prod");
+    assert!(cold.len() >= 3, "{cold:?}");
+    let (code, warm, warm_requests) = g.all("acme/api", &[]);
+    assert_eq!(code, 3);
+    assert_eq!(warm, cold, "a warm run judges exactly as a cold one");
+    assert!(
+        warm_requests * 4 < cold_requests,
+        "warm {warm_requests} requests vs cold {cold_requests}"
+    );
+    let uncached = g.all("acme/api", &["--no-cache"]);
+    assert_eq!(uncached.1, cold);
+    assert!(
+        uncached.2 >= cold_requests,
+        "--no-cache asks for everything"
+    );
+
+    // Evidence added since the last run (the unsigned release candidate gets signed) is seen at
+    // once, inside the time-to-live: the live tag list names the new .sig tag.
+    let rc = rt
+        .block_on(s.resolve("acme/api", "1.5.0-rc.1"))
+        .expect("rc");
+    let unsigned = cold.iter().find(|r| r.0 == rc).expect("rc row");
+    assert_eq!(unsigned.2, "missing", "{unsigned:?}");
+    rt.block_on(provost::release::sign::sign_image(
+        &s,
+        "acme/api",
+        &rc,
+        &format!("{}/acme/api", reg.host),
+        &demo_key,
+    ))
+    .expect("sign");
+    let (_, after, _) = g.all("acme/api", &[]);
+    let signed = after.iter().find(|r| r.0 == rc).expect("rc row");
+    assert_eq!(signed.2, "pass", "the new signature is seen: {signed:?}");
+
+    // And removed evidence too: delete the signature manifest of another digest.
+    let victim = cold
+        .iter()
+        .find(|r| r.2 == "pass" && r.0 != rc)
+        .expect("a signed digest")
+        .0
+        .clone();
+    let sig = rt
+        .block_on(s.get_manifest(
+            "acme/api",
+            &format!("sha256-{}.sig", victim.trim_start_matches("sha256:")),
+        ))
+        .expect("sig");
+    rt.block_on(s.delete_manifest("acme/api", &sig.digest))
+        .expect("delete");
+    let (_, after, _) = g.all("acme/api", &[]);
+    let gone = after.iter().find(|r| r.0 == victim).expect("row");
+    assert_eq!(gone.2, "missing", "a deleted signature is seen: {gone:?}");
+    assert_eq!(gone.1, "block");
+
+    // Damaged cache files are never believed: flip a byte in every cached manifest and blob; the
+    // next run fetches again and judges the same.
+    let cached = files_under(&h.join("cache"));
+    let mut damaged = 0;
+    for p in cached
+        .iter()
+        .filter(|p| !p.to_string_lossy().contains("/tags/"))
+    {
+        let mut b = std::fs::read(p).expect("read");
+        if let Some(last) = b.last_mut() {
+            *last ^= 0x20;
+            damaged += 1;
+        }
+        std::fs::write(p, b).expect("write");
+    }
+    assert!(damaged > 10, "the cache holds content ({damaged} files)");
+    let (_, repaired, requests) = g.all("acme/api", &[]);
+    assert_eq!(repaired, after, "damaged cache content changed a verdict");
+    assert!(
+        requests > warm_requests,
+        "damaged entries were fetched again"
+    );
+
+    // A tag moved to other content: `--cache-ttl 0` (like --no-cache) sees it at once.
+    let other = rt.block_on(s.resolve("acme/api", "1.4.2")).expect("1.4.2");
+    let m = rt.block_on(s.get_manifest("acme/api", &other)).expect("m");
+    rt.block_on(s.put_manifest("acme/api", Some("prod"), &m.media_type, &m.bytes))
+        .expect("move prod");
+    let (_, moved, _) = g.all("acme/api", &["--cache-ttl", "0"]);
+    // (the same run again, for the artifact names)
+    let out = provost()
+        .args([
+            "--config",
+            h.join("provost.toml").to_str().expect("utf8"),
+            "gate",
+            &format!("{}/acme/api", reg.host),
+            "--all",
+            "--env",
+            "prod",
+            "--policy",
+            h.join("policy.toml").to_str().expect("utf8"),
+            "--json",
+            "--cache-ttl",
+            "0",
+        ])
+        .env("HOME", h)
+        .env("PROVOST_CACHE_DIR", h.join("cache"))
+        .output()
+        .expect("run");
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let prod_row = j["verdicts"]
+        .as_array()
+        .expect("verdicts")
+        .iter()
+        .find(|v| {
+            v["artifact"]
+                .as_str()
+                .is_some_and(|a| a.split([':', ',']).any(|t| t == "prod"))
+        })
+        .expect("a row for the prod tag");
+    assert_eq!(prod_row["digest"], other.as_str(), "prod now names 1.4.2");
+    assert_eq!(moved.len(), after.len(), "the same digests, one tag moved");
+}

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs provost's whole test suite on a fresh Debian machine: installs the real components the
-# tests talk to (the CNCF distribution registry, skopeo, htpasswd, tmux) when missing, then
-# installs securesystemslib (PyPI) for the DSSE interop test, then checks formatting and lints
-# and runs every test.
+# tests talk to (the CNCF distribution registry, skopeo, htpasswd, tmux, node) when missing,
+# then securesystemslib and sigstore (PyPI) and the node Sigstore packages for the interop tests,
+# then checks formatting and lints and runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +11,8 @@ command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
 command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
 command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+command -v npm >/dev/null 2>&1 || need+=(npm)
 if ((${#need[@]})); then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
@@ -19,11 +21,25 @@ if ((${#need[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
+# pip into the python3 on PATH; a Debian system Python (PEP 668) gets a user install.
+pip_install() {
+  python3 -m pip install --quiet --disable-pip-version-check "$@" 2>/dev/null ||
+    python3 -m pip install --quiet --disable-pip-version-check --user --break-system-packages "$@"
+}
+
 # An independent DSSE implementation for the interop tests.
 if ! python3 -c 'import securesystemslib, cryptography' >/dev/null 2>&1; then
   echo "installing: securesystemslib (PyPI)"
-  python3 -m pip install --quiet --disable-pip-version-check 'securesystemslib[crypto]'
+  pip_install 'securesystemslib[crypto]'
 fi
+
+# Independent Sigstore implementations for the interop tests: sigstore-python (signs against the
+# loopback instance) and, under node, @sigstore/mock (Fulcio, Rekor, TSA) and @sigstore/verify.
+if ! python3 -c 'import sigstore, jwt' >/dev/null 2>&1; then
+  echo "installing: sigstore (PyPI)"
+  pip_install 'sigstore>=4,<5'
+fi
+(cd tests/interop/sigstore && npm ci --silent --no-audit --no-fund >/dev/null)
 
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings

@@ -183,6 +183,14 @@ enum Cmd {
         /// COSIGN_PASSWORD or a prompt)
         #[arg(long)]
         key: String,
+        /// Also store a Sigstore bundle (v0.3, message signature over the manifest) as an OCI
+        /// referrer of the image. Needs --timestamp-server-url: a key-signed bundle is only
+        /// valid with proof of when it was signed
+        #[arg(long, requires = "timestamp_server_url")]
+        bundle: bool,
+        /// The RFC 3161 timestamp authority that countersigns the bundle's signature
+        #[arg(long, value_name = "URL", requires = "bundle")]
+        timestamp_server_url: Option<String>,
     },
     /// Attest a predicate about an image (DSSE envelope at the .att tag)
     Attest {
@@ -444,8 +452,14 @@ async fn run(args: Args) -> Result<()> {
                     policy,
                 },
         }) => cli::gate::policy_explain(&settings, &environment, policy.as_deref()),
-        Some(Cmd::Sign { reference, key }) => {
-            cli::sign::sign_cmd(&settings, &reference, &key).await
+        Some(Cmd::Sign {
+            reference,
+            key,
+            bundle,
+            timestamp_server_url,
+        }) => {
+            let tsa = timestamp_server_url.filter(|_| bundle);
+            cli::sign::sign_cmd(&settings, &reference, &key, tsa.as_deref()).await
         }
         Some(Cmd::Attest {
             reference,

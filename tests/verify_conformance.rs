@@ -38,7 +38,11 @@ fn run_case(name: &str) -> Outcome {
     let trust = match read_trimmed(&dir.join("key.pub"))
         .map(|_| std::fs::read_to_string(dir.join("key.pub")).expect("key"))
     {
-        Some(pem) => Trust::Key { pem, name: None },
+        Some(pem) => Trust::Key {
+            pem,
+            name: None,
+            window: Default::default(),
+        },
         None => Trust::Identity {
             identity: Matcher::Exact(
                 read_trimmed(&dir.join("identity")).unwrap_or_else(|| DEFAULT_IDENTITY.into()),

@@ -16,9 +16,24 @@ fn load_key(path: &str) -> Result<SigningKey> {
 }
 
 /// `provost sign REF --key KEY`.
-pub async fn sign_cmd(settings: &Settings, reference: &str, key_path: &str) -> Result<()> {
+pub async fn sign_cmd(
+    settings: &Settings,
+    reference: &str,
+    key_path: &str,
+    bundle_timestamp_url: Option<&str>,
+) -> Result<()> {
     let key = load_key(key_path)?;
     let (r, source, digest) = super::resolve_ref(settings, reference).await?;
+    // The bundle (and its timestamp, the only network call to another service) comes first,
+    // so a failing timestamp authority leaves the image as it was.
+    let bundle = match bundle_timestamp_url {
+        Some(url) => Some(
+            crate::release::sign::key_signed_bundle(&digest, &key, Some(url))
+                .await
+                .map_err(|e| eyre!("making the Sigstore bundle for {r}: {e}"))?,
+        ),
+        None => None,
+    };
     let docker_reference = if r.registry.is_empty() {
         r.repository.clone()
     } else {
@@ -39,6 +54,21 @@ pub async fn sign_cmd(settings: &Settings, reference: &str, key_path: &str) -> R
         crate::oci::digest::short(&m),
         crate::evidence::discover::cosign_tag(&digest, "sig")
     );
+    if let Some(bundle) = bundle {
+        let b = crate::release::sign::attach_bundle(
+            source.store.as_ref(),
+            &r.repository,
+            &digest,
+            &bundle,
+        )
+        .await
+        .wrap_err_with(|| format!("storing the Sigstore bundle for {r}"))?;
+        println!(
+            "stored a Sigstore bundle (timestamped) as a referrer of {}@{digest} ({})",
+            r.repository,
+            crate::oci::digest::short(&b)
+        );
+    }
     Ok(())
 }
 

@@ -31,6 +31,7 @@ pub fn trust_from(
         return Ok(Trust::Key {
             pem,
             name: Some(k.to_string()),
+            window: Default::default(),
         });
     }
     let identity = match (identity, identity_regexp) {

@@ -56,13 +56,15 @@ pub struct TrustEntry {
     pub identity: Vec<TrustIdentity>,
 }
 
-/// `[[trust.key]]`: a named public key with an optional end of validity, or revoked.
+/// `[[trust.key]]`: a named public key with an optional validity window, or revoked.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrustKey {
     pub name: String,
     pub path: String,
-    /// RFC 3339; signatures are only accepted while the key is valid.
+    /// RFC 3339. With `not_after`: signatures count when a trusted timestamp proves they were
+    /// made inside the window; without a timestamp, only while the key is valid now.
+    pub not_before: Option<String>,
     pub not_after: Option<String>,
     #[serde(default)]
     pub revoked: bool,

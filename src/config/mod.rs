@@ -257,6 +257,7 @@ impl Settings {
                 t.push(crate::verify::Trust::Key {
                     pem,
                     name: Some(crate::demo::DEMO_KEY_NAME.to_string()),
+                    window: Default::default(),
                 });
             }
         }
@@ -308,8 +309,8 @@ fn expand_home(p: &str) -> PathBuf {
     }
 }
 
-/// Builds the trust list: configured keys (revoked and expired ones left out: they verify
-/// nothing) and identities.
+/// Builds the trust list: configured keys (revoked ones left out: they verify nothing; the
+/// others with their validity windows) and identities.
 pub fn load_trust(
     t: &file::TrustEntry,
     config_path: Option<&std::path::Path>,
@@ -332,20 +333,19 @@ pub fn load_trust(
         if k.revoked {
             continue;
         }
-        if let Some(na) = &k.not_after {
-            let end = chrono::DateTime::parse_from_rfc3339(na).map_err(|e| {
-                invalid(
-                    "trust.key.not_after",
-                    na,
-                    format!("not an RFC 3339 time: {e}"),
-                )
-            })?;
-            // Fail closed: keyed cosign signatures carry no trusted timestamp, so a key past
-            // its window cannot prove a signature was made inside it.
-            if end < chrono::Utc::now() {
-                continue;
-            }
-        }
+        let time = |key: &str, v: &Option<String>| {
+            v.as_deref()
+                .map(|s| {
+                    chrono::DateTime::parse_from_rfc3339(s)
+                        .map(|t| t.with_timezone(&chrono::Utc))
+                        .map_err(|e| invalid(key, s, format!("not an RFC 3339 time: {e}")))
+                })
+                .transpose()
+        };
+        let window = crate::verify::KeyWindow {
+            not_before: time("trust.key.not_before", &k.not_before)?,
+            not_after: time("trust.key.not_after", &k.not_after)?,
+        };
         let p = base.join(expand_home(&k.path));
         let pem = std::fs::read_to_string(&p).map_err(|e| {
             invalid(
@@ -364,6 +364,7 @@ pub fn load_trust(
         out.push(Trust::Key {
             pem,
             name: Some(k.name.clone()),
+            window,
         });
     }
     for i in &t.identity {

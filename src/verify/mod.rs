@@ -17,6 +17,64 @@ use sigstore_verify::trust_root::{
 use sigstore_verify::types::{Artifact, ArtifactDigest, Bundle, DerPublicKey, HashAlgorithm};
 use sigstore_verify::{PublicKeyVerificationPolicy, VerificationPolicy, Verifier};
 
+/// When a key's signatures count: signatures made (by a trusted timestamp) between `not_before`
+/// and `not_after`. A signature with no trusted timestamp counts only while the key is valid
+/// now, since nothing proves when it was made.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyWindow {
+    pub not_before: Option<chrono::DateTime<chrono::Utc>>,
+    pub not_after: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl KeyWindow {
+    fn contains(&self, t: chrono::DateTime<chrono::Utc>) -> bool {
+        self.not_before.is_none_or(|b| t >= b) && self.not_after.is_none_or(|a| t <= a)
+    }
+
+    fn describe(&self) -> String {
+        let f = |t: &chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M:%S UTC").to_string();
+        match (&self.not_before, &self.not_after) {
+            (Some(b), Some(a)) => format!("{} to {}", f(b), f(a)),
+            (Some(b), None) => format!("from {}", f(b)),
+            (None, Some(a)) => format!("until {}", f(a)),
+            (None, None) => "always".into(),
+        }
+    }
+
+    /// Whether a signature verified with this key counts, given the trusted times at which it
+    /// was proven to exist (RFC 3161 timestamps, Rekor integrated times); every such time must
+    /// fall inside the window, and without one the key must be valid now.
+    pub fn admits(
+        &self,
+        name: &str,
+        times: &[chrono::DateTime<chrono::Utc>],
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), String> {
+        if *self == KeyWindow::default() {
+            return Ok(());
+        }
+        if times.is_empty() {
+            return if self.contains(now) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "key {name} is valid {} and this signature carries no trusted timestamp \
+                     proving it was made inside that window",
+                    self.describe()
+                ))
+            };
+        }
+        match times.iter().find(|t| !self.contains(**t)) {
+            None => Ok(()),
+            Some(t) => Err(format!(
+                "signed at {} (trusted timestamp), outside key {name}'s validity window ({})",
+                t.format("%Y-%m-%d %H:%M:%S UTC"),
+                self.describe()
+            )),
+        }
+    }
+}
+
 /// How an identity or issuer is matched.
 #[derive(Debug, Clone)]
 pub enum Matcher {
@@ -56,8 +114,13 @@ impl std::fmt::Display for Matcher {
 /// What a signature must be traced to.
 #[derive(Debug, Clone)]
 pub enum Trust {
-    /// A public key (PEM SPKI, as `cosign.pub`), with an optional configured name.
-    Key { pem: String, name: Option<String> },
+    /// A public key (PEM SPKI, as `cosign.pub`), with an optional configured name and the
+    /// window in which its signatures count.
+    Key {
+        pem: String,
+        name: Option<String>,
+        window: KeyWindow,
+    },
     /// A keyless identity: certificate SAN and OIDC issuer.
     Identity { identity: Matcher, issuer: Matcher },
 }
@@ -253,21 +316,52 @@ pub fn verify_parsed(
         Err(e) => return Outcome::failed(vec![format!("unusable trusted root: {e}")]),
     };
     match trust {
-        Trust::Key { pem, name } => {
+        Trust::Key { pem, name, window } => {
             let key = match DerPublicKey::from_pem(pem) {
                 Ok(k) => k,
                 Err(e) => return Outcome::failed(vec![format!("unusable public key: {e}")]),
             };
             let fingerprint = key_fingerprint(key.as_bytes());
-            match verifier.verify(artifact, bundle, &PublicKeyVerificationPolicy::new(key)) {
-                Ok(_) => Outcome {
-                    verified: true,
-                    signer: Some(Signer::Key {
+            // A managed key is its own trust anchor: a key-signed bundle with no log entries
+            // (what `provost sign --bundle` writes, and cosign with --tlog-upload=false) is
+            // accepted as a keyed cosign signature is; log entries that are present must verify.
+            let policy = if bundle.verification_material.tlog_entries.is_empty() {
+                PublicKeyVerificationPolicy::new(key).skip_tlog_unsafe()
+            } else {
+                PublicKeyVerificationPolicy::new(key)
+            };
+            match verifier.verify(artifact, bundle, &policy) {
+                Ok(result) => {
+                    let times: Vec<_> = result
+                        .verified_timestamps()
+                        .iter()
+                        .filter_map(|t| {
+                            chrono::DateTime::from_timestamp(
+                                t.as_second(),
+                                t.subsec_nanosecond().max(0) as u32,
+                            )
+                        })
+                        .collect();
+                    let label = name
+                        .clone()
+                        .unwrap_or_else(|| fingerprint[..16].to_string());
+                    let signer = Some(Signer::Key {
                         fingerprint,
                         name: name.clone(),
-                    }),
-                    failures: vec![],
-                },
+                    });
+                    match window.admits(&label, &times, chrono::Utc::now()) {
+                        Ok(()) => Outcome {
+                            verified: true,
+                            signer,
+                            failures: vec![],
+                        },
+                        Err(e) => Outcome {
+                            verified: false,
+                            signer,
+                            failures: vec![e],
+                        },
+                    }
+                }
                 Err(e) => Outcome::failed(vec![e.to_string()]),
             }
         }

@@ -173,15 +173,24 @@ fn check_signature(
     };
     for t in trusts {
         match t {
-            Trust::Key { pem, name } => match verify_with_key(pem, payload, sig) {
+            Trust::Key { pem, name, window } => match verify_with_key(pem, payload, sig) {
                 Ok(fingerprint) => {
-                    return Outcome {
-                        verified: true,
-                        signer: Some(Signer::Key {
-                            fingerprint,
-                            name: name.clone(),
-                        }),
-                        failures: vec![],
+                    // A keyed cosign signature carries no trusted timestamp provost checks.
+                    let label = name
+                        .clone()
+                        .unwrap_or_else(|| fingerprint[..16].to_string());
+                    match window.admits(&label, &[], chrono::Utc::now()) {
+                        Ok(()) => {
+                            return Outcome {
+                                verified: true,
+                                signer: Some(Signer::Key {
+                                    fingerprint,
+                                    name: name.clone(),
+                                }),
+                                failures: vec![],
+                            }
+                        }
+                        Err(e) => failures.push(e),
                     }
                 }
                 Err(e) => failures.push(format!(
@@ -263,11 +272,18 @@ fn check_attestation(
     let pae = envelope::pae(&env.payload_type, &payload);
     for t in trusts {
         match t {
-            Trust::Key { pem, name } => {
+            Trust::Key { pem, name, window } => {
                 let mut last = "the envelope has no signature".to_string();
                 for s in &env.signatures {
                     match verify_with_key(pem, &pae, &s.sig) {
                         Ok(fingerprint) => {
+                            let label = name
+                                .clone()
+                                .unwrap_or_else(|| fingerprint[..16].to_string());
+                            if let Err(e) = window.admits(&label, &[], chrono::Utc::now()) {
+                                last = e;
+                                continue;
+                            }
                             return (
                                 predicate_type,
                                 Outcome {
@@ -278,7 +294,7 @@ fn check_attestation(
                                     }),
                                     failures: vec![],
                                 },
-                            )
+                            );
                         }
                         Err(e) => last = e,
                     }

@@ -1,0 +1,422 @@
+//! Interop with independent Sigstore implementations on a loopback Sigstore instance
+//! (`tests/interop/sigstore/server.js`: Fulcio, CT log, Rekor v1 and a timestamp authority from
+//! npm `@sigstore/mock`, served over HTTP on 127.0.0.1 with the trusted root it generates):
+//! - bundles sigstore-python signs there verify in provost with the right identity only;
+//! - key-signed, timestamped bundles provost stores as referrers verify with `@sigstore/verify`;
+//! - a key's validity window is judged by the trusted timestamp, and a revoked key verifies
+//!   nothing.
+//!
+//! `scripts/test.sh` installs the node packages (`npm ci`) and sigstore-python (PyPI).
+
+mod common;
+
+use common::{provost, runtime, store, Registry};
+use provost::oci::Store;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+const ISSUER: &str = "https://token.actions.githubusercontent.com";
+const IDENTITY: &str = "https://github.com/acme/api/.github/workflows/release.yml@refs/tags/v1.4.2";
+
+fn interop_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/sigstore")
+}
+
+/// The loopback Sigstore instance; killed on drop.
+struct Sigstore {
+    child: Child,
+    url: String,
+    dir: tempfile::TempDir,
+}
+
+impl Sigstore {
+    fn start() -> Sigstore {
+        let modules = interop_dir().join("node_modules/@sigstore/mock");
+        assert!(
+            modules.exists(),
+            "{} is missing: run scripts/test.sh (it runs npm ci in tests/interop/sigstore)",
+            modules.display()
+        );
+        let dir = tempfile::tempdir().expect("dir");
+        let mut child = Command::new("node")
+            .arg(interop_dir().join("server.js"))
+            .arg(dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("node is installed");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("read");
+        let url = line
+            .trim()
+            .strip_prefix("READY ")
+            .unwrap_or_else(|| panic!("the mock did not start: {line:?}"))
+            .to_string();
+        Sigstore { child, url, dir }
+    }
+
+    fn file(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+impl Drop for Sigstore {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An OIDC identity token for the mock (it reads the claims; it does not check the signature).
+fn identity_token(sub: &str) -> String {
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import jwt, sys, time; n = int(time.time()); print(jwt.encode({'iss': sys.argv[2], \
+             'sub': sys.argv[1], 'aud': 'sigstore', 'iat': n, 'nbf': n, 'exp': n + 600}, \
+             'unchecked-by-the-mock', algorithm='HS256'))",
+            sub,
+            ISSUER,
+        ])
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn run(cmd: &mut Command) -> (i32, String) {
+    let out = cmd.output().expect("run");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn bundles_sigstore_python_signs_verify_in_provost_with_the_right_identity_only() {
+    let s = Sigstore::start();
+    let work = tempfile::tempdir().expect("work");
+    let artifact = work.path().join("release.tar");
+    std::fs::write(&artifact, b"acme api 1.4.2 release artifact\n").expect("artifact");
+    let bundle = work.path().join("release.tar.sigstore.json");
+    let (code, text) = run(Command::new("python3").args([
+        "-m",
+        "sigstore",
+        "--trust-config",
+        s.file("trust_config.json").to_str().expect("utf8"),
+        "sign",
+        "--identity-token",
+        &identity_token(IDENTITY),
+        "--bundle",
+        bundle.to_str().expect("utf8"),
+        artifact.to_str().expect("utf8"),
+    ]));
+    assert_eq!(code, 0, "sigstore-python sign: {text}");
+
+    let root = s.file("trusted_root.json");
+    let verify = |identity: &str, issuer: &str, root: Option<&Path>, file: &Path| {
+        let mut c = provost();
+        c.args(["verify-bundle", "--bundle", bundle.to_str().expect("utf8")])
+            .args(["--certificate-identity", identity])
+            .args(["--certificate-oidc-issuer", issuer]);
+        if let Some(r) = root {
+            c.args(["--trusted-root", r.to_str().expect("utf8")]);
+        }
+        c.arg(file);
+        run(&mut c)
+    };
+    let (code, text) = verify(IDENTITY, ISSUER, Some(&root), &artifact);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("Rekor entry")
+            && text.contains("acme/api/.github/workflows/release.yml@refs/tags/v1.4.2"),
+        "{text}"
+    );
+    // The same bundle by digest.
+    let digest = provost::oci::digest::sha256(&std::fs::read(&artifact).expect("read"));
+    let mut c = provost();
+    c.args(["verify-bundle", "--bundle", bundle.to_str().expect("utf8")])
+        .args(["--certificate-identity", IDENTITY])
+        .args(["--certificate-oidc-issuer", ISSUER])
+        .args(["--trusted-root", root.to_str().expect("utf8"), &digest]);
+    assert_eq!(run(&mut c).0, 0);
+
+    let (code, text) = verify(
+        "https://github.com/mallory/api/.github/workflows/release.yml@refs/heads/main",
+        ISSUER,
+        Some(&root),
+        &artifact,
+    );
+    assert_eq!(code, 6, "a wrong identity must fail: {text}");
+    assert!(text.contains("does not match"), "{text}");
+    let (code, text) = verify(
+        IDENTITY,
+        "https://accounts.example.com",
+        Some(&root),
+        &artifact,
+    );
+    assert_eq!(code, 6, "a wrong issuer must fail: {text}");
+    let (code, text) = verify(IDENTITY, ISSUER, None, &artifact);
+    assert_eq!(
+        code, 6,
+        "the public-good root does not trust the loopback CA: {text}"
+    );
+    let other = work.path().join("other.tar");
+    std::fs::write(&other, b"acme api 1.4.2 release artifact, altered\n").expect("other");
+    let (code, text) = verify(IDENTITY, ISSUER, Some(&root), &other);
+    assert_eq!(code, 6, "another artifact must fail: {text}");
+}
+
+struct Signed {
+    reg: Registry,
+    home: tempfile::TempDir,
+    digest: String,
+    tsa: Sigstore,
+    before: chrono::DateTime<chrono::Utc>,
+    after: chrono::DateTime<chrono::Utc>,
+}
+
+/// The demo landscape on the registry; `acme/api:1.5.0-rc.1` (unsigned in the demo) signed by
+/// `provost sign --bundle` with a fresh key and the loopback timestamp authority.
+fn signed_with_a_timestamp() -> Signed {
+    let reg = Registry::start();
+    let rt = runtime();
+    rt.block_on(provost::demo::seed(&store(&reg)))
+        .expect("seed");
+    let tsa = Sigstore::start();
+    let home = tempfile::tempdir().expect("home");
+    let h = home.path();
+    let keygen = provost()
+        .args(["keygen", "--output-key-prefix"])
+        .arg(h.join("team"))
+        .env("PROVOST_PASSWORD", "pw")
+        .output()
+        .expect("keygen");
+    assert!(keygen.status.success());
+    let before = chrono::Utc::now() - chrono::Duration::seconds(1);
+    let (code, text) = run(provost()
+        .args([
+            "--insecure-registry",
+            &reg.host,
+            "sign",
+            &format!("{}/acme/api:1.5.0-rc.1", reg.host),
+            "--key",
+        ])
+        .arg(h.join("team.key"))
+        .args([
+            "--bundle",
+            "--timestamp-server-url",
+            &format!("{}/api/v1/timestamp", tsa.url),
+        ])
+        .env("HOME", h)
+        .env("PROVOST_PASSWORD", "pw"));
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("stored a Sigstore bundle"), "{text}");
+    let after = chrono::Utc::now() + chrono::Duration::seconds(1);
+    let digest = rt
+        .block_on(store(&reg).resolve("acme/api", "1.5.0-rc.1"))
+        .expect("digest");
+    Signed {
+        reg,
+        home,
+        digest,
+        tsa,
+        before,
+        after,
+    }
+}
+
+#[test]
+fn key_signed_bundles_provost_stores_verify_with_sigstore_js() {
+    let s = signed_with_a_timestamp();
+    let rt = runtime();
+    let st = store(&s.reg);
+    // The bundle, found as the referrers tag fallback index names it (the registry has no
+    // referrers API), and the manifest it signs.
+    let index = rt
+        .block_on(st.get_manifest(
+            "acme/api",
+            &format!("sha256-{}", s.digest.trim_start_matches("sha256:")),
+        ))
+        .expect("referrers index");
+    let index: serde_json::Value = serde_json::from_slice(&index.bytes).expect("json");
+    let entry = index["manifests"]
+        .as_array()
+        .expect("manifests")
+        .iter()
+        .find(|m| m["artifactType"] == "application/vnd.dev.sigstore.bundle.v0.3+json")
+        .expect("a bundle referrer");
+    let referrer = rt
+        .block_on(st.get_manifest("acme/api", entry["digest"].as_str().expect("digest")))
+        .expect("referrer");
+    let referrer: serde_json::Value = serde_json::from_slice(&referrer.bytes).expect("json");
+    assert_eq!(referrer["subject"]["digest"], s.digest.as_str());
+    let bundle = rt
+        .block_on(st.get_blob(
+            "acme/api",
+            referrer["layers"][0]["digest"].as_str().expect("layer"),
+            1 << 20,
+        ))
+        .expect("bundle");
+    let manifest = rt
+        .block_on(st.get_manifest("acme/api", &s.digest))
+        .expect("manifest");
+    let w = s.home.path();
+    std::fs::write(w.join("bundle.json"), &bundle).expect("write");
+    std::fs::write(w.join("manifest.json"), &manifest.bytes).expect("write");
+    let node = |bundle: &str, key: &str| {
+        run(Command::new("node")
+            .arg(interop_dir().join("verify-key.js"))
+            .arg(w.join(bundle))
+            .arg(w.join(key))
+            .arg(w.join("manifest.json"))
+            .arg(s.tsa.file("trusted_root.json")))
+    };
+    let (code, text) = node("bundle.json", "team.pub");
+    assert_eq!(code, 0, "@sigstore/verify: {text}");
+
+    // The independent verifier rejects another key, and a bundle whose timestamp was swapped
+    // for a genuine one over a different signature (the same key signing another digest).
+    let other = provost::verify::keys::public_pem(&provost::verify::keys::generate()).expect("pem");
+    std::fs::write(w.join("other.pub"), other).expect("write");
+    assert_eq!(node("bundle.json", "other.pub").0, 1);
+    let mut b: serde_json::Value = serde_json::from_slice(&bundle).expect("json");
+    let team = std::fs::read_to_string(w.join("team.key")).expect("key");
+    let key = provost::verify::keys::load_signing_key(&team, || {
+        Ok(zeroize::Zeroizing::new("pw".to_string()))
+    })
+    .expect("key");
+    let other_digest = rt.block_on(st.resolve("acme/api", "1.4.2")).expect("1.4.2");
+    let stamped_elsewhere: serde_json::Value = serde_json::from_slice(
+        &rt.block_on(provost::release::sign::key_signed_bundle(
+            &other_digest,
+            &key,
+            Some(&format!("{}/api/v1/timestamp", s.tsa.url)),
+        ))
+        .expect("bundle"),
+    )
+    .expect("json");
+    let path = "/verificationMaterial/timestampVerificationData";
+    assert_ne!(b.pointer(path), stamped_elsewhere.pointer(path));
+    *b.pointer_mut(path).expect("timestamps") =
+        stamped_elsewhere.pointer(path).expect("timestamps").clone();
+    std::fs::write(
+        w.join("swapped.json"),
+        serde_json::to_vec(&b).expect("json"),
+    )
+    .expect("w");
+    assert_eq!(node("swapped.json", "team.pub").0, 1);
+    // provost agrees on both.
+    let root = s.tsa.file("trusted_root.json");
+    let pv = |bundle: &str, key: &str| {
+        run(provost()
+            .args(["verify-bundle", "--bundle"])
+            .arg(w.join(bundle))
+            .arg("--key")
+            .arg(w.join(key))
+            .arg("--trusted-root")
+            .arg(&root)
+            .arg(&s.digest))
+    };
+    assert_eq!(pv("bundle.json", "team.pub").0, 0);
+    assert_eq!(pv("bundle.json", "other.pub").0, 6);
+    assert_eq!(pv("swapped.json", "team.pub").0, 6);
+}
+
+#[test]
+fn a_key_window_is_judged_by_the_trusted_timestamp_and_a_revoked_key_verifies_nothing() {
+    let s = signed_with_a_timestamp();
+    let h = s.home.path();
+    let verify = |key_line: &str| {
+        std::fs::write(
+            h.join("provost.toml"),
+            format!(
+                "demo = false\n[[registry]]\nname = \"reg\"\nhost = \"{}\"\ninsecure = true\n\
+                 [trust]\ntrusted_root = \"{}\"\n[[trust.key]]\nname = \"team\"\npath = \"team.pub\"\n{key_line}\n",
+                s.reg.host,
+                s.tsa.file("trusted_root.json").display()
+            ),
+        )
+        .expect("config");
+        let out = provost()
+            .arg("--config")
+            .arg(h.join("provost.toml"))
+            .args([
+                "verify",
+                &format!("{}/acme/api@{}", s.reg.host, s.digest),
+                "--json",
+            ])
+            .env("HOME", h)
+            .output()
+            .expect("run");
+        let j: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        let outcome = |kind: &str| {
+            j["checks"]
+                .as_array()
+                .expect("checks")
+                .iter()
+                .find(|c| c["kind"] == kind)
+                .map(|c| {
+                    (
+                        c["outcome"]["verified"].as_bool().expect("bool"),
+                        c["outcome"]["failures"].to_string(),
+                    )
+                })
+                .unwrap_or_else(|| panic!("no {kind} check in {j}"))
+        };
+        (out.status.code(), outcome("signature"), outcome("bundle"))
+    };
+    let rfc =
+        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+
+    // Valid now and at signing: both the plain signature and the timestamped bundle verify.
+    let (code, sig, bundle) = verify("");
+    assert_eq!(code, Some(0));
+    assert!(sig.0 && bundle.0, "{sig:?} {bundle:?}");
+
+    // A key rotated out after the signature was made: the timestamp proves the bundle was
+    // signed inside the window; the plain cosign signature has no such proof.
+    let end = s.after + chrono::Duration::seconds(1);
+    while chrono::Utc::now() <= end {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let window = format!(
+        "not_before = \"{}\"\nnot_after = \"{}\"",
+        rfc(s.before - chrono::Duration::hours(1)),
+        rfc(end)
+    );
+    let (code, sig, bundle) = verify(&window);
+    assert_eq!(code, Some(0), "the bundle still verifies: {bundle:?}");
+    assert!(bundle.0, "{bundle:?}");
+    assert!(!sig.0, "no timestamp, key no longer valid: {sig:?}");
+    assert!(sig.1.contains("no trusted timestamp"), "{}", sig.1);
+
+    // A key whose window starts after the signature: the timestamp proves it was made before.
+    let (code, sig, bundle) = verify(&format!("not_before = \"{}\"", rfc(s.after)));
+    assert!(!bundle.0, "{bundle:?}");
+    assert!(
+        bundle.1.contains("outside key team's validity window"),
+        "{}",
+        bundle.1
+    );
+    assert!(
+        sig.0,
+        "a signature without a timestamp counts while the key is valid now"
+    );
+    assert_eq!(code, Some(0));
+
+    // Revoked: nothing verifies, whatever the timestamps say.
+    let (code, sig, bundle) = verify("revoked = true");
+    assert_eq!(code, Some(6));
+    assert!(!sig.0 && !bundle.0);
+}

@@ -188,8 +188,10 @@ enum Cmd {
         /// valid with proof of when it was signed
         #[arg(long, requires = "timestamp_server_url")]
         bundle: bool,
-        /// The RFC 3161 timestamp authority that countersigns the bundle's signature
-        #[arg(long, value_name = "URL", requires = "bundle")]
+        /// An RFC 3161 timestamp authority that countersigns the signatures (cosign's
+        /// rfc3161timestamp annotation on the .sig layer, and the bundle's timestamp): proof of
+        /// when they were made, which a key's validity window is checked against
+        #[arg(long, value_name = "URL")]
         timestamp_server_url: Option<String>,
     },
     /// Attest a predicate about an image (DSSE envelope at the .att tag)
@@ -458,8 +460,8 @@ async fn run(args: Args) -> Result<()> {
             bundle,
             timestamp_server_url,
         }) => {
-            let tsa = timestamp_server_url.filter(|_| bundle);
-            cli::sign::sign_cmd(&settings, &reference, &key, tsa.as_deref()).await
+            let tsa = timestamp_server_url.as_deref();
+            cli::sign::sign_cmd(&settings, &reference, &key, bundle, tsa).await
         }
         Some(Cmd::Attest {
             reference,

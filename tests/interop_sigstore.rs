@@ -186,7 +186,8 @@ struct Signed {
 }
 
 /// The demo landscape on the registry; `acme/api:1.5.0-rc.1` (unsigned in the demo) signed by
-/// `provost sign --bundle` with a fresh key and the loopback timestamp authority.
+/// `provost sign --bundle` with a fresh key and the loopback timestamp authority (a timestamped
+/// `.sig` layer and a timestamped bundle), then signed again without a timestamp.
 fn signed_with_a_timestamp() -> Signed {
     let reg = Registry::start();
     let rt = runtime();
@@ -220,8 +221,24 @@ fn signed_with_a_timestamp() -> Signed {
         .env("HOME", h)
         .env("PROVOST_PASSWORD", "pw"));
     assert_eq!(code, 0, "{text}");
-    assert!(text.contains("stored a Sigstore bundle"), "{text}");
+    assert!(
+        text.contains("timestamped") && text.contains("stored a Sigstore bundle"),
+        "{text}"
+    );
     let after = chrono::Utc::now() + chrono::Duration::seconds(1);
+    // And a second, plain signature with no timestamp (cosign's default).
+    let (code, text) = run(provost()
+        .args([
+            "--insecure-registry",
+            &reg.host,
+            "sign",
+            &format!("{}/acme/api:1.5.0-rc.1", reg.host),
+            "--key",
+        ])
+        .arg(h.join("team.key"))
+        .env("HOME", h)
+        .env("PROVOST_PASSWORD", "pw"));
+    assert_eq!(code, 0, "{text}");
     let digest = rt
         .block_on(store(&reg).resolve("acme/api", "1.5.0-rc.1"))
         .expect("digest");
@@ -360,32 +377,42 @@ fn a_key_window_is_judged_by_the_trusted_timestamp_and_a_revoked_key_verifies_no
             .expect("run");
         let j: serde_json::Value = serde_json::from_slice(&out.stdout)
             .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
-        let outcome = |kind: &str| {
-            j["checks"]
-                .as_array()
-                .expect("checks")
+        let checks = j["checks"].as_array().expect("checks");
+        let of = |kind: &str| -> Vec<(bool, String)> {
+            checks
                 .iter()
-                .find(|c| c["kind"] == kind)
+                .filter(|c| c["kind"] == kind)
                 .map(|c| {
                     (
                         c["outcome"]["verified"].as_bool().expect("bool"),
                         c["outcome"]["failures"].to_string(),
                     )
                 })
-                .unwrap_or_else(|| panic!("no {kind} check in {j}"))
+                .collect()
         };
-        (out.status.code(), outcome("signature"), outcome("bundle"))
+        let (sigs, bundles) = (of("signature"), of("bundle"));
+        assert_eq!(sigs.len(), 2, "timestamped and plain .sig layers: {j}");
+        assert_eq!(bundles.len(), 1, "{j}");
+        (
+            out.status.code(),
+            sigs[0].clone(),
+            sigs[1].clone(),
+            bundles[0].clone(),
+        )
     };
     let rfc =
         |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
 
-    // Valid now and at signing: both the plain signature and the timestamped bundle verify.
-    let (code, sig, bundle) = verify("");
+    // Valid now and at signing: everything verifies.
+    let (code, stamped, plain, bundle) = verify("");
     assert_eq!(code, Some(0));
-    assert!(sig.0 && bundle.0, "{sig:?} {bundle:?}");
+    assert!(
+        stamped.0 && plain.0 && bundle.0,
+        "{stamped:?} {plain:?} {bundle:?}"
+    );
 
-    // A key rotated out after the signature was made: the timestamp proves the bundle was
-    // signed inside the window; the plain cosign signature has no such proof.
+    // A key rotated out after the signatures were made: the timestamps prove the timestamped
+    // signature and the bundle were made inside the window; the plain one has no such proof.
     let end = s.after + chrono::Duration::seconds(1);
     while chrono::Utc::now() <= end {
         std::thread::sleep(std::time::Duration::from_millis(200));
@@ -395,28 +422,35 @@ fn a_key_window_is_judged_by_the_trusted_timestamp_and_a_revoked_key_verifies_no
         rfc(s.before - chrono::Duration::hours(1)),
         rfc(end)
     );
-    let (code, sig, bundle) = verify(&window);
-    assert_eq!(code, Some(0), "the bundle still verifies: {bundle:?}");
+    let (code, stamped, plain, bundle) = verify(&window);
+    assert_eq!(code, Some(0));
+    assert!(stamped.0, "{stamped:?}");
     assert!(bundle.0, "{bundle:?}");
-    assert!(!sig.0, "no timestamp, key no longer valid: {sig:?}");
-    assert!(sig.1.contains("no trusted timestamp"), "{}", sig.1);
+    assert!(!plain.0, "no timestamp, key no longer valid: {plain:?}");
+    assert!(plain.1.contains("no trusted timestamp"), "{}", plain.1);
 
-    // A key whose window starts after the signature: the timestamp proves it was made before.
-    let (code, sig, bundle) = verify(&format!("not_before = \"{}\"", rfc(s.after)));
+    // A key whose window starts after the signatures: the timestamps prove they came before.
+    let (code, stamped, plain, bundle) = verify(&format!("not_before = \"{}\"", rfc(s.after)));
     assert!(!bundle.0, "{bundle:?}");
     assert!(
         bundle.1.contains("outside key team's validity window"),
         "{}",
         bundle.1
     );
+    assert!(!stamped.0, "{stamped:?}");
     assert!(
-        sig.0,
+        stamped.1.contains("outside key team's validity window"),
+        "{}",
+        stamped.1
+    );
+    assert!(
+        plain.0,
         "a signature without a timestamp counts while the key is valid now"
     );
     assert_eq!(code, Some(0));
 
     // Revoked: nothing verifies, whatever the timestamps say.
-    let (code, sig, bundle) = verify("revoked = true");
+    let (code, stamped, plain, bundle) = verify("revoked = true");
     assert_eq!(code, Some(6));
-    assert!(!sig.0 && !bundle.0);
+    assert!(!stamped.0 && !plain.0 && !bundle.0);
 }

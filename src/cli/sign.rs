@@ -20,39 +20,51 @@ pub async fn sign_cmd(
     settings: &Settings,
     reference: &str,
     key_path: &str,
-    bundle_timestamp_url: Option<&str>,
+    bundle: bool,
+    timestamp_url: Option<&str>,
 ) -> Result<()> {
     let key = load_key(key_path)?;
     let (r, source, digest) = super::resolve_ref(settings, reference).await?;
-    // The bundle (and its timestamp, the only network call to another service) comes first,
-    // so a failing timestamp authority leaves the image as it was.
-    let bundle = match bundle_timestamp_url {
-        Some(url) => Some(
-            crate::release::sign::key_signed_bundle(&digest, &key, Some(url))
-                .await
-                .map_err(|e| eyre!("making the Sigstore bundle for {r}: {e}"))?,
-        ),
-        None => None,
-    };
     let docker_reference = if r.registry.is_empty() {
         r.repository.clone()
     } else {
         format!("{}/{}", r.registry, r.repository)
     };
-    let m = crate::release::sign::sign_image(
+    let (payload, sig) = crate::release::sign::simple_signature(&docker_reference, &digest, &key);
+    // Timestamps and the bundle (the only calls to another service) come first, so a failing
+    // timestamp authority leaves the image as it was.
+    let stamp = match timestamp_url {
+        Some(url) => Some(
+            crate::release::sign::timestamp(url, &sig)
+                .await
+                .map_err(|e| eyre!("timestamping the signature of {r}: {e}"))?,
+        ),
+        None => None,
+    };
+    let bundle = match (bundle, timestamp_url) {
+        (true, Some(url)) => Some(
+            crate::release::sign::key_signed_bundle(&digest, &key, Some(url))
+                .await
+                .map_err(|e| eyre!("making the Sigstore bundle for {r}: {e}"))?,
+        ),
+        _ => None,
+    };
+    let m = crate::release::sign::write_signature(
         source.store.as_ref(),
         &r.repository,
         &digest,
-        &docker_reference,
-        &key,
+        &payload,
+        &sig,
+        stamp.as_deref(),
     )
     .await
     .wrap_err_with(|| format!("signing {r}"))?;
     println!(
-        "signed {}@{digest} ({} at {})",
+        "signed {}@{digest} ({} at {}{})",
         r.repository,
         crate::oci::digest::short(&m),
-        crate::evidence::discover::cosign_tag(&digest, "sig")
+        crate::evidence::discover::cosign_tag(&digest, "sig"),
+        if stamp.is_some() { ", timestamped" } else { "" }
     );
     if let Some(bundle) = bundle {
         let b = crate::release::sign::attach_bundle(

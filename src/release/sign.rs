@@ -74,6 +74,35 @@ async fn append_layer(
         .await
 }
 
+/// cosign's annotation for an RFC 3161 timestamp over a `.sig` layer's signature.
+pub const TIMESTAMP_ANNOTATION: &str = "dev.sigstore.cosign/rfc3161timestamp";
+
+/// A simple-signing payload for `digest` and `key`'s signature over it (DER).
+pub fn simple_signature(
+    docker_reference: &str,
+    digest: &str,
+    key: &SigningKey,
+) -> (Vec<u8>, Vec<u8>) {
+    let payload = simple_signing_payload(docker_reference, digest);
+    let sig: Signature = key.sign(&payload);
+    (payload, sig.to_der().as_bytes().to_vec())
+}
+
+/// Asks the RFC 3161 timestamp authority at `url` to countersign `signature` (the SHA-256 of
+/// the signature bytes is stamped, as Sigstore bundles and cosign expect). Returns the DER
+/// response, already checked against the request.
+pub async fn timestamp(url: &str, signature: &[u8]) -> std::result::Result<Vec<u8>, String> {
+    let client = sigstore_tsa::TimestampClient::new(url)
+        .map_err(|e| format!("timestamp authority {url}: {e}"))?;
+    let token = client
+        .timestamp_signature(&sigstore_verify::types::SignatureBytes::new(
+            signature.to_vec(),
+        ))
+        .await
+        .map_err(|e| format!("timestamp authority {url}: {e}"))?;
+    Ok(token.as_bytes().to_vec())
+}
+
 /// Signs `digest` (its image in `repo`, named `docker_reference`) at the `.sig` tag.
 pub async fn sign_image(
     store: &impl Store,
@@ -82,14 +111,30 @@ pub async fn sign_image(
     docker_reference: &str,
     key: &SigningKey,
 ) -> Result<String> {
-    let payload = simple_signing_payload(docker_reference, digest);
-    let sig: Signature = key.sign(&payload);
-    let d = store.put_blob(repo, &payload).await?;
+    let (payload, sig) = simple_signature(docker_reference, digest, key);
+    write_signature(store, repo, digest, &payload, &sig, None).await
+}
+
+/// Adds a signed simple-signing payload (and its RFC 3161 timestamp, when there is one) to
+/// `digest`'s `.sig` tag.
+pub async fn write_signature(
+    store: &impl Store,
+    repo: &str,
+    digest: &str,
+    payload: &[u8],
+    signature: &[u8],
+    timestamp: Option<&[u8]>,
+) -> Result<String> {
+    let d = store.put_blob(repo, payload).await?;
+    let b64 = base64::engine::general_purpose::STANDARD;
     let mut annotations = BTreeMap::new();
-    annotations.insert(
-        SIGNATURE_ANNOTATION.to_string(),
-        base64::engine::general_purpose::STANDARD.encode(sig.to_der().as_bytes()),
-    );
+    annotations.insert(SIGNATURE_ANNOTATION.to_string(), b64.encode(signature));
+    if let Some(ts) = timestamp {
+        annotations.insert(
+            TIMESTAMP_ANNOTATION.to_string(),
+            serde_json::json!({"SignedRFC3161Timestamp": b64.encode(ts)}).to_string(),
+        );
+    }
     let layer = Descriptor {
         media_type: SIMPLE_SIGNING.into(),
         digest: d,
@@ -170,16 +215,9 @@ pub async fn key_signed_bundle(
         "tlogEntries": [],
     });
     if let Some(url) = timestamp_url {
-        let client = sigstore_tsa::TimestampClient::new(url)
-            .map_err(|e| format!("timestamp authority {url}: {e}"))?;
-        let token = client
-            .timestamp_signature(&sigstore_verify::types::SignatureBytes::new(
-                sig_der.clone(),
-            ))
-            .await
-            .map_err(|e| format!("timestamp authority {url}: {e}"))?;
+        let token = timestamp(url, &sig_der).await?;
         material["timestampVerificationData"] = serde_json::json!({
-            "rfc3161Timestamps": [{"signedTimestamp": b64.encode(token.as_bytes())}]
+            "rfc3161Timestamps": [{"signedTimestamp": b64.encode(token)}]
         });
     }
     let bundle = serde_json::json!({

@@ -20,6 +20,25 @@ pub const SIGNATURE_ANNOTATION: &str = "dev.cosignproject.cosign/signature";
 pub const CERT_ANNOTATION: &str = "dev.sigstore.cosign/certificate";
 pub const CHAIN_ANNOTATION: &str = "dev.sigstore.cosign/chain";
 pub const BUNDLE_ANNOTATION: &str = "dev.sigstore.cosign/bundle";
+pub const TIMESTAMP_ANNOTATION: &str = crate::release::sign::TIMESTAMP_ANNOTATION;
+
+/// The RFC 3161 timestamps cosign put in a layer's `rfc3161timestamp` annotation, as bundle
+/// `timestampVerificationData` (empty when there is none).
+fn timestamp_data(
+    annotations: &std::collections::BTreeMap<String, String>,
+) -> Result<Option<Value>, String> {
+    let Some(a) = annotations.get(TIMESTAMP_ANNOTATION) else {
+        return Ok(None);
+    };
+    let v: Value =
+        serde_json::from_str(a).map_err(|e| format!("rfc3161timestamp annotation: {e}"))?;
+    let ts = v["SignedRFC3161Timestamp"]
+        .as_str()
+        .ok_or("rfc3161timestamp annotation has no SignedRFC3161Timestamp")?;
+    Ok(Some(
+        json!({"rfc3161Timestamps": [{"signedTimestamp": ts}]}),
+    ))
+}
 
 /// One signature or attestation layer and what checking it gave.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -107,6 +126,9 @@ pub fn legacy_to_bundle(
             "tlogEntries": [entry],
         },
     });
+    if let Some(ts) = timestamp_data(annotations)? {
+        bundle["verificationMaterial"]["timestampVerificationData"] = ts;
+    }
     match content {
         Value::Object(mut m) if m.contains_key("payloadType") => {
             // Bundles spell the envelope's keyid optional; keep what cosign wrote.
@@ -171,8 +193,39 @@ fn check_signature(
             failures: vec!["the layer carries no signature annotation".into()],
         };
     };
+    let message = json!({
+        "messageDigest": {"algorithm": "SHA2_256", "digest": b64().encode(hex::decode(crate::oci::digest::sha256(payload).trim_start_matches("sha256:")).unwrap_or_default())},
+        "signature": sig,
+    });
     for t in trusts {
         match t {
+            // With a timestamp annotation, the signature goes through the bundle verifier as a
+            // key-signed bundle, so the timestamp is proven and the key's window is judged by it.
+            Trust::Key { name, .. } if annotations.contains_key(TIMESTAMP_ANNOTATION) => {
+                let bundle = timestamp_data(annotations).map(|ts| {
+                    json!({
+                        "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+                        "verificationMaterial": {"publicKey": {"hint": ""}, "tlogEntries": [], "timestampVerificationData": ts},
+                        "messageSignature": message,
+                    })
+                    .to_string()
+                });
+                match bundle {
+                    Ok(b) => {
+                        let o = verify_bundle(&b, &Subject::Bytes(payload.to_vec()), t, root);
+                        if o.verified {
+                            return o;
+                        }
+                        failures.extend(o.failures.into_iter().map(|f| {
+                            format!(
+                                "not signed by trusted key {} ({f})",
+                                name.as_deref().unwrap_or("key")
+                            )
+                        }));
+                    }
+                    Err(e) => failures.push(e),
+                }
+            }
             Trust::Key { pem, name, window } => match verify_with_key(pem, payload, sig) {
                 Ok(fingerprint) => {
                     // A keyed cosign signature carries no trusted timestamp provost checks.
@@ -198,22 +251,16 @@ fn check_signature(
                     name.as_deref().unwrap_or("key")
                 )),
             },
-            Trust::Identity { .. } => {
-                let content = json!({
-                    "messageDigest": {"algorithm": "SHA2_256", "digest": b64().encode(hex::decode(crate::oci::digest::sha256(payload).trim_start_matches("sha256:")).unwrap_or_default())},
-                    "signature": sig,
-                });
-                match legacy_to_bundle(annotations, content) {
-                    Ok(bundle) => {
-                        let o = verify_bundle(&bundle, &Subject::Bytes(payload.to_vec()), t, root);
-                        if o.verified {
-                            return o;
-                        }
-                        failures.extend(o.failures);
+            Trust::Identity { .. } => match legacy_to_bundle(annotations, message.clone()) {
+                Ok(bundle) => {
+                    let o = verify_bundle(&bundle, &Subject::Bytes(payload.to_vec()), t, root);
+                    if o.verified {
+                        return o;
                     }
-                    Err(e) => failures.push(format!("keyless: {e}")),
+                    failures.extend(o.failures);
                 }
-            }
+                Err(e) => failures.push(format!("keyless: {e}")),
+            },
         }
     }
     if trusts.is_empty() {

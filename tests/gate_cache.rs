@@ -172,22 +172,29 @@ fn a_warm_gate_reuses_the_disk_cache_and_still_sees_changed_evidence() {
     assert_eq!(gone.2, "missing", "a deleted signature is seen: {gone:?}");
     assert_eq!(gone.1, "block");
 
-    // Damaged cache files are never believed: flip a byte in every cached manifest and blob; the
-    // next run fetches again and judges the same.
+    // Damaged cache files are never believed: change every quote in the cached JSON manifests
+    // and blobs (the pack headers hold none); the next run fetches again and judges the same.
     let cached = files_under(&h.join("cache"));
     let mut damaged = 0;
     for p in cached
         .iter()
-        .filter(|p| !p.to_string_lossy().contains("/tags/"))
+        .filter(|p| p.to_string_lossy().ends_with(".pack"))
     {
-        let mut b = std::fs::read(p).expect("read");
-        if let Some(last) = b.last_mut() {
-            *last ^= 0x20;
-            damaged += 1;
-        }
+        let b: Vec<u8> = std::fs::read(p)
+            .expect("read")
+            .into_iter()
+            .map(|c| {
+                if c == b'"' {
+                    damaged += 1;
+                    b'\''
+                } else {
+                    c
+                }
+            })
+            .collect();
         std::fs::write(p, b).expect("write");
     }
-    assert!(damaged > 10, "the cache holds content ({damaged} files)");
+    assert!(damaged > 100, "the cache holds content ({damaged} quotes)");
     let (_, repaired, requests) = g.all("acme/api", &[]);
     assert_eq!(repaired, after, "damaged cache content changed a verdict");
     assert!(

@@ -1,9 +1,9 @@
 //! An on-disk cache under any store, shared by successive runs.
 //!
 //! Two kinds of entries, with different rules:
-//! - **Content** (manifests and blobs, by digest) never goes stale: it is kept forever and its
-//!   digest is checked again on every read, so a damaged or tampered cache file is a miss, never
-//!   an answer.
+//! - **Content** (manifests and blobs, by digest) never goes stale: it is kept in pack files
+//!   (`pack.rs`; up to 512 MiB) and its digest is checked again on every read, so a damaged or
+//!   tampered cache file is a miss, never an answer.
 //! - **Pointers** (tag → digest) do go stale: one is reused only while it is younger than the
 //!   cache's time-to-live. When the run has listed the repository's tags, the live list also
 //!   settles which tags exist: a tag that is not in it is "not found" without a request, and a
@@ -13,6 +13,7 @@
 //! Referrers API answers are not cached (a registry without the API costs one request a run).
 
 use super::media::Descriptor;
+use super::pack::{Kind, Packs};
 use super::{FetchedManifest, OciError, Result, Store};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -47,12 +48,6 @@ struct Repo {
     live: Option<HashSet<String>>,
 }
 
-/// The background writer: where to send content, and the thread to wait for.
-type Writer = (
-    std::sync::mpsc::Sender<(PathBuf, Vec<u8>)>,
-    std::thread::JoinHandle<()>,
-);
-
 /// How much a run took from the cache, for the user and the benchmark.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct CacheUse {
@@ -67,8 +62,8 @@ pub struct CacheUse {
 /// The on-disk cache wrapped around `inner`. Call [`DiskCache::flush`] to keep the pointers.
 pub struct DiskCache<'a, S: Store> {
     inner: &'a S,
-    /// Content writes go to one background thread, off the path of the registry requests.
-    writer: Mutex<Option<Writer>>,
+    /// Manifests and blobs by digest.
+    packs: Packs,
     dir: PathBuf,
     ttl: Duration,
     repos: Mutex<HashMap<String, Repo>>,
@@ -88,18 +83,9 @@ fn is_digest(reference: &str) -> bool {
 impl<'a, S: Store> DiskCache<'a, S> {
     /// A cache in `dir` (created on first write) reusing pointers younger than `ttl`.
     pub fn new(inner: &'a S, dir: &Path, ttl: Duration) -> Self {
-        let (tx, rx) = std::sync::mpsc::channel::<(PathBuf, Vec<u8>)>();
-        let handle = std::thread::spawn(move || {
-            for (path, bytes) in rx {
-                if !path.exists() {
-                    // A failed write only costs the cache.
-                    let _ = write_atomic(&path, &bytes);
-                }
-            }
-        });
         DiskCache {
             inner,
-            writer: Mutex::new(Some((tx, handle))),
+            packs: Packs::new(dir),
             dir: dir.to_path_buf(),
             ttl,
             repos: Mutex::new(HashMap::new()),
@@ -117,12 +103,6 @@ impl<'a, S: Store> DiskCache<'a, S> {
         }
     }
 
-    fn content_path(&self, kind: &str, digest: &str) -> Option<PathBuf> {
-        let hex = super::digest::hex_part(digest)?;
-        let algo = digest.split(':').next()?;
-        Some(self.dir.join(kind).join(algo).join(hex))
-    }
-
     fn pointer_path(&self, repo: &str) -> PathBuf {
         let key = super::digest::sha256(format!("{}\n{repo}", self.inner.name()).as_bytes());
         let hex = super::digest::hex_part(&key)
@@ -131,45 +111,14 @@ impl<'a, S: Store> DiskCache<'a, S> {
         self.dir.join("tags").join(format!("{hex}.json"))
     }
 
-    /// Reads cached content, checking its digest; a mismatch removes the file.
-    fn read_content(&self, kind: &str, digest: &str) -> Option<Vec<u8>> {
-        let path = self.content_path(kind, digest)?;
-        let bytes = std::fs::read(&path).ok()?;
-        let body = if kind == "manifests" {
-            let nl = bytes.iter().position(|b| *b == b'\n')?;
-            &bytes[nl + 1..]
-        } else {
-            &bytes[..]
-        };
-        if !super::digest::matches(body, digest) {
-            let _ = std::fs::remove_file(&path);
-            return None;
-        }
-        self.content.fetch_add(1, Ordering::Relaxed);
-        Some(bytes)
-    }
-
     fn read_manifest(&self, digest: &str) -> Option<FetchedManifest> {
-        let bytes = self.read_content("manifests", digest)?;
-        let nl = bytes.iter().position(|b| *b == b'\n')?;
-        let media_type = std::str::from_utf8(&bytes[..nl]).ok()?.to_string();
+        let (media_type, bytes) = self.packs.get(Kind::Manifest, digest)?;
+        self.content.fetch_add(1, Ordering::Relaxed);
         Some(FetchedManifest {
             digest: digest.to_string(),
             media_type,
-            bytes: bytes[nl + 1..].to_vec(),
+            bytes,
         })
-    }
-
-    /// Writes content already checked by the inner store. A failed write only costs the cache.
-    fn write_content(&self, kind: &str, digest: &str, parts: &[&[u8]]) {
-        let Some(path) = self.content_path(kind, digest) else {
-            return;
-        };
-        if let Ok(w) = self.writer.lock() {
-            if let Some((tx, _)) = w.as_ref() {
-                let _ = tx.send((path, parts.concat()));
-            }
-        }
     }
 
     fn with_repo<T>(&self, repo: &str, f: impl FnOnce(&mut Repo) -> T) -> Option<T> {
@@ -237,10 +186,7 @@ impl<'a, S: Store> DiskCache<'a, S> {
     /// Writes the pointers this run learned. Entries for tags the live list no longer holds are
     /// dropped.
     pub fn flush(&self) {
-        if let Some((tx, handle)) = self.writer.lock().ok().and_then(|mut w| w.take()) {
-            drop(tx);
-            let _ = handle.join();
-        }
+        self.packs.flush();
         let Ok(mut repos) = self.repos.lock() else {
             return;
         };
@@ -269,7 +215,7 @@ impl<S: Store> Drop for DiskCache<'_, S> {
 }
 
 /// Writes through a temporary file and a rename, so a reader never sees half a file.
-fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let parent = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent)?;
     let tmp = parent.join(format!(
@@ -327,25 +273,23 @@ impl<S: Store> Store for DiskCache<'_, S> {
             }
         }
         let m = self.inner.get_manifest(repo, reference).await?;
-        self.write_content(
-            "manifests",
-            &m.digest,
-            &[m.media_type.as_bytes(), b"\n", &m.bytes],
-        );
+        self.packs
+            .put(Kind::Manifest, &m.digest, &m.media_type, &m.bytes);
         if !is_digest(reference) {
             self.remember(repo, reference, &m.digest);
         }
         Ok(m)
     }
     async fn get_blob(&self, repo: &str, digest: &str, limit: u64) -> Result<Vec<u8>> {
-        if let Some(b) = self.read_content("blobs", digest) {
+        if let Some((_, b)) = self.packs.get(Kind::Blob, digest) {
             if b.len() as u64 <= limit {
+                self.content.fetch_add(1, Ordering::Relaxed);
                 return Ok(b);
             }
         }
         let b = self.inner.get_blob(repo, digest, limit).await?;
         if (b.len() as u64) <= MAX_CACHED_BLOB {
-            self.write_content("blobs", digest, &[&b]);
+            self.packs.put(Kind::Blob, digest, "-", &b);
         }
         Ok(b)
     }

@@ -11,6 +11,7 @@ pub mod error;
 pub mod http;
 pub mod layout;
 pub mod media;
+pub mod pack;
 pub mod reference;
 pub mod remote;
 pub mod source;

@@ -19,7 +19,7 @@ use thiserror::Error;
 /// A configuration problem, always naming the file and the value at fault.
 #[derive(Debug, Error)]
 pub enum ConfigError {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Read {
         path: String,
         #[source]

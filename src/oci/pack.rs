@@ -57,6 +57,8 @@ pub struct Packs {
     dir: PathBuf,
     index: Mutex<Index>,
     pending: Mutex<Vec<u8>>,
+    /// This run's content, readable before it is flushed.
+    fresh: Mutex<HashMap<(&'static str, String), (String, Vec<u8>)>>,
 }
 
 fn read_pack(file: &File, pack: usize, into: &mut HashMap<(&'static str, String), Entry>) {
@@ -124,6 +126,7 @@ impl Packs {
             dir: dir.join("packs"),
             index: Mutex::new(Index::default()),
             pending: Mutex::new(vec![]),
+            fresh: Mutex::new(HashMap::new()),
         }
     }
 
@@ -165,6 +168,14 @@ impl Packs {
 
     /// The content stored for `digest`, with its media type, if its digest still checks out.
     pub fn get(&self, kind: Kind, digest: &str) -> Option<(String, Vec<u8>)> {
+        if let Some(hit) = self
+            .fresh
+            .lock()
+            .ok()
+            .and_then(|f| f.get(&(kind.tag(), digest.to_string())).cloned())
+        {
+            return Some(hit);
+        }
         let mut idx = self.index.lock().ok()?;
         self.load(&mut idx);
         let key = (kind.tag(), digest.to_string());
@@ -184,6 +195,13 @@ impl Packs {
 
     /// Keeps `bytes` (already checked against `digest` by the caller) for the next flush.
     pub fn put(&self, kind: Kind, digest: &str, media_type: &str, bytes: &[u8]) {
+        if let Ok(mut f) = self.fresh.lock() {
+            let key = (kind.tag(), digest.to_string());
+            if f.contains_key(&key) {
+                return;
+            }
+            f.insert(key, (media_type.to_string(), bytes.to_vec()));
+        }
         if let Ok(mut p) = self.pending.lock() {
             p.extend(record(kind, digest, media_type, bytes));
         }

@@ -39,6 +39,10 @@ pub struct RemoteStore {
     timeout: Duration,
     /// Set once the registry has shown it has no referrers API.
     no_referrers_api: std::sync::atomic::AtomicBool,
+    /// Whether the registry has answered whether it has the referrers API; until it has, one
+    /// caller asks at a time (so 32 concurrent discoveries cost one probe, not 32).
+    referrers_known: std::sync::atomic::AtomicBool,
+    referrers_probe: tokio::sync::Mutex<()>,
     /// Built on first push: listing and reading never pay for a second HTTP client.
     oci: std::sync::OnceLock<oci_client::Client>,
     oci_config: Mutex<Option<ClientConfig>>,
@@ -96,6 +100,8 @@ impl RemoteStore {
             http,
             timeout,
             no_referrers_api: std::sync::atomic::AtomicBool::new(false),
+            referrers_known: std::sync::atomic::AtomicBool::new(false),
+            referrers_probe: tokio::sync::Mutex::new(()),
             oci: std::sync::OnceLock::new(),
             oci_config: Mutex::new(Some(oci_config)),
             credential,
@@ -434,10 +440,13 @@ impl Store for RemoteStore {
         if !digest::is_valid(digest) {
             return Err(OciError::InvalidDigest(digest.to_string()));
         }
-        if self
-            .no_referrers_api
-            .load(std::sync::atomic::Ordering::Relaxed)
-        {
+        use std::sync::atomic::Ordering::Relaxed;
+        let _probe = if self.referrers_known.load(Relaxed) {
+            None
+        } else {
+            Some(self.referrers_probe.lock().await)
+        };
+        if self.no_referrers_api.load(Relaxed) {
             return Ok(None);
         }
         let mut url = format!("{}/v2/{repo}/referrers/{digest}", self.base);
@@ -470,14 +479,15 @@ impl Store for RemoteStore {
                     .and_then(|v| v.to_str().ok())
                     .is_some_and(|c| c.contains("json"));
                 if !json {
-                    self.no_referrers_api
-                        .store(true, std::sync::atomic::Ordering::Relaxed);
+                    self.no_referrers_api.store(true, Relaxed);
+                    self.referrers_known.store(true, Relaxed);
                 }
                 return Ok(None);
             }
             if !res.status().is_success() {
                 return Err(self.error_for(res, "referrers", digest).await);
             }
+            self.referrers_known.store(true, Relaxed);
             next = res
                 .headers()
                 .get(LINK)

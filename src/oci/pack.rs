@@ -36,6 +36,9 @@ impl Kind {
     }
 }
 
+/// An entry's kind tag and digest.
+type Key = (&'static str, String);
+
 #[derive(Debug, Clone)]
 struct Entry {
     pack: usize,
@@ -48,7 +51,7 @@ struct Entry {
 struct Index {
     loaded: bool,
     files: Vec<(PathBuf, File)>,
-    entries: HashMap<(&'static str, String), Entry>,
+    entries: HashMap<Key, Entry>,
     total: u64,
 }
 
@@ -58,10 +61,10 @@ pub struct Packs {
     index: Mutex<Index>,
     pending: Mutex<Vec<u8>>,
     /// This run's content, readable before it is flushed.
-    fresh: Mutex<HashMap<(&'static str, String), (String, Vec<u8>)>>,
+    fresh: Mutex<HashMap<Key, (String, Vec<u8>)>>,
 }
 
-fn read_pack(file: &File, pack: usize, into: &mut HashMap<(&'static str, String), Entry>) {
+fn read_pack(file: &File, pack: usize, into: &mut HashMap<Key, Entry>) {
     let mut r = BufReader::new(file);
     let mut line = String::new();
     loop {
@@ -231,7 +234,7 @@ impl Packs {
         }
         // Merge: every live entry (checked) plus this run's, into one pack.
         let mut merged = vec![];
-        let entries: Vec<((&'static str, String), Entry)> = idx
+        let entries: Vec<(Key, Entry)> = idx
             .entries
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))

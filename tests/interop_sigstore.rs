@@ -1,7 +1,8 @@
 //! Interop with independent Sigstore implementations on a loopback Sigstore instance
 //! (`tests/interop/sigstore/server.js`: Fulcio, CT log, Rekor v1 and a timestamp authority from
 //! npm `@sigstore/mock`, served over HTTP on 127.0.0.1 with the trusted root it generates):
-//! - bundles sigstore-python signs there verify in provost with the right identity only;
+//! - bundles and DSSE attestations sigstore-python signs there verify in provost with the right
+//!   identity (and subject) only;
 //! - key-signed, timestamped bundles provost stores as referrers verify with `@sigstore/verify`;
 //! - a key's validity window is judged by the trusted timestamp, and a revoked key verifies
 //!   nothing.
@@ -174,6 +175,81 @@ fn bundles_sigstore_python_signs_verify_in_provost_with_the_right_identity_only(
     std::fs::write(&other, b"acme api 1.4.2 release artifact, altered\n").expect("other");
     let (code, text) = verify(IDENTITY, ISSUER, Some(&root), &other);
     assert_eq!(code, 6, "another artifact must fail: {text}");
+}
+
+#[test]
+fn dsse_attestations_sigstore_python_makes_verify_by_subject_and_read_as_provenance() {
+    let s = Sigstore::start();
+    let work = tempfile::tempdir().expect("work");
+    let artifact = work.path().join("api.tar");
+    std::fs::write(&artifact, b"acme api 1.4.2\n").expect("artifact");
+    let predicate = work.path().join("predicate.json");
+    std::fs::write(
+        &predicate,
+        serde_json::json!({
+            "buildDefinition": {
+                "buildType": "https://actions.github.io/buildtypes/workflow/v1",
+                "externalParameters": {"workflow": {
+                    "ref": "refs/tags/v1.4.2",
+                    "repository": "https://github.com/acme/api",
+                    "path": ".github/workflows/release.yml"
+                }}
+            },
+            "runDetails": {"builder": {"id": "https://github.com/actions/runner/github-hosted"}}
+        })
+        .to_string(),
+    )
+    .expect("predicate");
+    let bundle = work.path().join("api.tar.sigstore.json");
+    let (code, text) = run(Command::new("python3")
+        .args(["-m", "sigstore", "--trust-config"])
+        .arg(s.file("trust_config.json"))
+        .args(["attest", "--identity-token", &identity_token(IDENTITY)])
+        .args([
+            "--predicate-type",
+            "https://slsa.dev/provenance/v1",
+            "--predicate",
+        ])
+        .arg(&predicate)
+        .arg("--bundle")
+        .arg(&bundle)
+        .arg(&artifact));
+    assert_eq!(code, 0, "sigstore-python attest: {text}");
+
+    let digest = provost::oci::digest::sha256(&std::fs::read(&artifact).expect("read"));
+    let verify = |identity: &str, subject: &str| {
+        run(provost()
+            .args(["verify-bundle", "--bundle"])
+            .arg(&bundle)
+            .args(["--certificate-identity", identity])
+            .args(["--certificate-oidc-issuer", ISSUER, "--trusted-root"])
+            .arg(s.file("trusted_root.json"))
+            .arg(subject))
+    };
+    let (code, text) = verify(IDENTITY, &digest);
+    assert_eq!(code, 0, "{text}");
+    let other = provost::oci::digest::sha256(b"another artifact");
+    assert_eq!(
+        verify(IDENTITY, &other).0,
+        6,
+        "not a subject of the statement"
+    );
+    assert_eq!(
+        verify(
+            "https://github.com/acme/api/.github/workflows/ci.yml@refs/heads/main",
+            &digest
+        )
+        .0,
+        6,
+        "a wrong identity"
+    );
+    // provost reads the same bundle as provenance, in plain words.
+    let (code, text) = run(provost().arg("provenance").arg(&bundle));
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("github.com/acme/api") && text.contains(".github/workflows/release.yml"),
+        "{text}"
+    );
 }
 
 struct Signed {

@@ -6,6 +6,7 @@
 // Glue between real clients and the mock (the mock's handlers expect sigstore-js requests):
 // - Fulcio: the OIDC token arrives as "Authorization: Bearer" (the mock reads it from
 //   credentials.oidcIdentityToken) and the CSR base64-encoded (the mock wants PEM);
+// - Rekor: DSSE entries are logged in Rekor's canonical form (see canonicalEntry);
 // - TSA: RFC 3161 clients send a DER TimeStampReq (the mock takes JSON); the nonce is copied
 //   as sent, since a 64-bit nonce does not fit a JavaScript number.
 'use strict';
@@ -33,6 +34,28 @@ function derTimestampRequest(body) {
       certReq: req.certReq || false,
     },
     nonce: req.nonce,
+  };
+}
+
+// Rekor stores a DSSE entry in canonical form (hashes of the envelope and payload, and the
+// signatures with their verifiers), which is what verifiers rebuild and compare; the mock logs
+// the proposal as sent.
+function canonicalEntry(entry) {
+  if (entry.kind !== 'dsse' || !entry.spec || !entry.spec.proposedContent) return entry;
+  const { envelope, verifiers } = entry.spec.proposedContent;
+  const env = JSON.parse(envelope);
+  const sha256 = (b) => crypto.createHash('sha256').update(b).digest('hex');
+  return {
+    apiVersion: entry.apiVersion,
+    kind: 'dsse',
+    spec: {
+      envelopeHash: { algorithm: 'sha256', value: sha256(envelope) },
+      payloadHash: { algorithm: 'sha256', value: sha256(Buffer.from(env.payload, 'base64')) },
+      signatures: env.signatures.map((sig, i) => ({
+        signature: sig.sig,
+        verifier: verifiers[i] || verifiers[0],
+      })),
+    },
   };
 }
 
@@ -81,7 +104,7 @@ async function main() {
           }
           result = await fulcio.fn(JSON.stringify(json));
         } else if (req.method === 'POST' && req.url === rekor.path) {
-          result = await rekor.fn(body.toString());
+          result = await rekor.fn(JSON.stringify(canonicalEntry(JSON.parse(body.toString()))));
         } else if (req.method === 'POST' && req.url === stamp.path) {
           if ((req.headers['content-type'] || '').includes('timestamp-query')) {
             const { request, nonce } = derTimestampRequest(body);

@@ -92,7 +92,14 @@ pub fn simple_signature(
 /// the signature bytes is stamped, as Sigstore bundles and cosign expect). Returns the DER
 /// response, already checked against the request.
 pub async fn timestamp(url: &str, signature: &[u8]) -> std::result::Result<Vec<u8>, String> {
-    let client = sigstore_tsa::TimestampClient::new(url)
+    // A hung authority must not hang the signer: 30 s for the whole exchange.
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .map_err(|e| format!("timestamp authority {url}: {e}"))?;
+    let client = sigstore_tsa::TimestampClient::builder(url)
+        .with_http_client(http)
+        .build()
         .map_err(|e| format!("timestamp authority {url}: {e}"))?;
     let token = client
         .timestamp_signature(&sigstore_verify::types::SignatureBytes::new(

@@ -211,7 +211,7 @@ pub async fn gate_cmd(
             if used != CacheUse::default() && !opts.json {
                 eprintln!(
                     "cache: {} tag lookup(s) reused (younger than {}s), {} absent by the tag list, \
-                     {} manifest(s)/blob(s) from disk — --no-cache to ask the registry for everything",
+                     {} manifest(s)/blob(s) from the cache — --no-cache to ask the registry for everything",
                     used.pointers,
                     ttl.as_secs(),
                     used.absent,

@@ -461,10 +461,10 @@ fn evaluate_rule(
                 let mut f = finding(
                     name,
                     Outcome::Pass,
-                    format!(
-                        "SBOM attached ({} packages)",
-                        i.sbom.as_ref().map(|s| s.package_count).unwrap_or(0)
-                    ),
+                    match i.sbom.as_ref().map(|s| s.package_count).unwrap_or(0) {
+                        1 => "SBOM attached (1 package)".to_string(),
+                        n => format!("SBOM attached ({n} packages)"),
+                    },
                 );
                 f.evidence = Some(i.digest.clone());
                 f

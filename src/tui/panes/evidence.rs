@@ -29,10 +29,16 @@ pub fn pending<'a>(app: &App, theme: &Theme) -> Option<Vec<Line<'a>>> {
     }
 }
 
-fn signer_mark(i: &EvidenceItem) -> &'static str {
-    match i.signer.as_str() {
-        "unsigned" => "·",
-        _ => "?",
+/// The signer cell: verified (✓) and failed (✗) signers carry their own mark; an unsigned item
+/// gets "·" and a signed one not yet verified "?".
+fn signer_cell(i: &EvidenceItem) -> String {
+    let sig = s(&i.signer);
+    if sig.starts_with('✓') || sig.starts_with('✗') {
+        sig
+    } else if i.signer == "unsigned" {
+        format!("· {sig}")
+    } else {
+        format!("? {sig}")
     }
 }
 
@@ -63,13 +69,12 @@ pub fn list<'a>(app: &App, theme: &Theme, width: usize) -> Vec<Line<'a>> {
         let what = i.predicate_type.as_deref().unwrap_or(&i.media_type);
         let what = what.trim_start_matches("https://");
         let text = format!(
-            "{} {:<11} {:<tw$} {:<13} {} {}",
+            "{} {:<11} {:<tw$} {:<13} {}",
             if selected { "▶" } else { " " },
             i.kind.describe(),
             truncate(&s(what), tw),
             i.found.describe(),
-            signer_mark(i),
-            i.signer
+            signer_cell(i)
         );
         let style = if selected {
             theme.selection

@@ -426,6 +426,73 @@ fn key_signed_bundles_provost_stores_verify_with_sigstore_js() {
 }
 
 #[test]
+fn a_dsse_attestation_bundle_is_never_taken_for_an_image_signature() {
+    // The same key, a timestamped DSSE provenance bundle stored as a referrer of 1.4.2 (whose
+    // only image signature is the demo key's, untrusted here): `verify` must not count the
+    // attestation as a signature; `verify-attestation` does count it.
+    let s = signed_with_a_timestamp();
+    let rt = runtime();
+    let st = store(&s.reg);
+    let h = s.home.path();
+    let team = std::fs::read_to_string(h.join("team.key")).expect("key");
+    let key = provost::verify::keys::load_signing_key(&team, || {
+        Ok(zeroize::Zeroizing::new("pw".to_string()))
+    })
+    .expect("key");
+    let digest = rt.block_on(st.resolve("acme/api", "1.4.2")).expect("1.4.2");
+    let statement = provost::evidence::attest::statement(
+        "acme/api",
+        &digest,
+        "https://slsa.dev/provenance/v1",
+        serde_json::json!({"buildDefinition": {"buildType": "https://example/build"}, "runDetails": {"builder": {"id": "https://example/builder"}}}),
+    );
+    let envelope = provost::evidence::attest::sign_statement(&statement, &key);
+    let sig = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        &envelope.signatures[0].sig,
+    )
+    .expect("sig");
+    let stamp = rt
+        .block_on(provost::release::sign::timestamp(
+            &format!("{}/api/v1/timestamp", s.tsa.url),
+            &sig,
+        ))
+        .expect("timestamp");
+    let bundle = serde_json::json!({
+        "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+        "verificationMaterial": {
+            "publicKey": {"hint": "team"},
+            "tlogEntries": [],
+            "timestampVerificationData": {"rfc3161Timestamps": [{"signedTimestamp":
+                base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &stamp)}]}
+        },
+        "dsseEnvelope": envelope,
+    });
+    rt.block_on(provost::release::sign::attach_bundle(
+        &st,
+        "acme/api",
+        &digest,
+        bundle.to_string().as_bytes(),
+    ))
+    .expect("attach");
+    let cmd = |what: &str| {
+        run(provost()
+            .args(["--insecure-registry", &s.reg.host, what])
+            .arg(format!("{}/acme/api@{digest}", s.reg.host))
+            .arg("--key")
+            .arg(h.join("team.pub"))
+            .arg("--trusted-root")
+            .arg(s.tsa.file("trusted_root.json"))
+            .env("HOME", h))
+    };
+    let (code, text) = cmd("verify");
+    assert_eq!(code, 6, "an attestation counted as a signature: {text}");
+    let (code, text) = cmd("verify-attestation");
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("slsa.dev/provenance/v1"), "{text}");
+}
+
+#[test]
 fn a_key_window_is_judged_by_the_trusted_timestamp_and_a_revoked_key_verifies_nothing() {
     let s = signed_with_a_timestamp();
     let h = s.home.path();

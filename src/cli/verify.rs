@@ -136,11 +136,11 @@ pub async fn verify_image_cmd(
     let wanted: Vec<&verify::oci::Check> = checks
         .iter()
         .filter(|c| {
-            if attestations {
-                c.kind != "signature"
-            } else {
-                c.kind == "signature" || c.kind == "bundle"
-            }
+            // A bundle is a signature when it is a message signature or cosign's signing
+            // statement (no predicate type recorded), an attestation otherwise.
+            let signature =
+                c.kind == "signature" || (c.kind == "bundle" && c.predicate_type.is_none());
+            signature != attestations
         })
         .filter(|c| predicate_type.is_none() || c.predicate_type.as_deref() == predicate_type)
         .collect();

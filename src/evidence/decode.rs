@@ -47,6 +47,10 @@ impl Context {
 }
 
 /// Decodes an in-toto statement into an item; `signatures` counts the envelope's signatures.
+/// The predicate type of the in-toto statement `cosign sign --new-bundle-format` signs (a DSSE
+/// bundle standing for an image signature).
+pub const COSIGN_SIGN_PREDICATE: &str = "https://sigstore.dev/cosign/sign/v1";
+
 pub fn statement_item(
     st: Statement,
     ctx: &Context,
@@ -56,6 +60,8 @@ pub fn statement_item(
     let pt = st.predicate_type.clone();
     let kind = if provenance::is_provenance(&pt) {
         Kind::Provenance
+    } else if pt == COSIGN_SIGN_PREDICATE {
+        Kind::Signature
     } else if sbom::is_sbom_predicate(&pt) {
         Kind::Sbom
     } else {
@@ -300,4 +306,57 @@ pub fn decode_file(bytes: &[u8], name: &str) -> Vec<EvidenceItem> {
         return vec![statement_item(st, &ctx, "application/json", 0)];
     }
     decode_blob(bytes, "application/json", &ctx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine as _;
+
+    #[test]
+    fn cosign_signing_statements_in_bundles_are_image_signatures() {
+        let target = format!("sha256:{}", "ab".repeat(32));
+        let statement = serde_json::json!({
+            "_type": "https://in-toto.io/Statement/v1",
+            "subject": [{"name": "registry.example/acme/api", "digest": {"sha256": "ab".repeat(32)}}],
+            "predicateType": COSIGN_SIGN_PREDICATE,
+            "predicate": {}
+        });
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let bundle = serde_json::json!({
+            "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+            "verificationMaterial": {"publicKey": {"hint": "k"}, "tlogEntries": []},
+            "dsseEnvelope": {
+                "payload": b64.encode(statement.to_string()),
+                "payloadType": "application/vnd.in-toto+json",
+                "signatures": [{"sig": b64.encode(b"not checked here"), "keyid": ""}]
+            }
+        });
+        let ctx = Context {
+            digest: "sha256:00".into(),
+            manifest: None,
+            found: Found::ReferrersTag,
+            location: "test".into(),
+            target: Some(target.clone()),
+            describes: None,
+        };
+        let items = decode_blob(
+            bundle.to_string().as_bytes(),
+            "application/vnd.dev.sigstore.bundle.v0.3+json",
+            &ctx,
+        );
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0].kind, Kind::Signature);
+        assert_eq!(items[0].binding, Binding::Matches);
+        let other = Context {
+            target: Some(format!("sha256:{}", "cd".repeat(32))),
+            ..ctx
+        };
+        let items = decode_blob(
+            bundle.to_string().as_bytes(),
+            "application/vnd.dev.sigstore.bundle.v0.3+json",
+            &other,
+        );
+        assert!(matches!(items[0].binding, Binding::DescribesOther(_)));
+    }
 }

@@ -627,10 +627,19 @@ async fn check_referrer(
                 signer: None,
                 failures,
             });
+            // A DSSE bundle names what it attests; a message signature (or cosign's signing
+            // statement) stands for an image signature.
+            let predicate_type = match envelope::parse_bundle(&blob).map(|b| b.content) {
+                Ok(envelope::BundleContent::Dsse(env)) => envelope::statement_from_envelope(&env)
+                    .ok()
+                    .map(|s| s.predicate_type)
+                    .filter(|p| p != crate::evidence::decode::COSIGN_SIGN_PREDICATE),
+                _ => None,
+            };
             out.push(Check {
                 kind: "bundle".into(),
                 digest: layer.digest.clone(),
-                predicate_type: None,
+                predicate_type,
                 outcome,
             });
         } else {

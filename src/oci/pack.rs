@@ -65,6 +65,9 @@ pub struct Packs {
 }
 
 fn read_pack(file: &File, pack: usize, into: &mut HashMap<Key, Entry>) {
+    let Ok(size) = file.metadata().map(|m| m.len()) else {
+        return;
+    };
     let mut r = BufReader::new(file);
     let mut line = String::new();
     loop {
@@ -94,6 +97,11 @@ fn read_pack(file: &File, pack: usize, into: &mut HashMap<Key, Entry>) {
         let Ok(offset) = r.stream_position() else {
             return;
         };
+        // A length past the end of the file (a damaged header) ends this pack: nothing is ever
+        // allocated for more than the file holds.
+        if offset.checked_add(len).is_none_or(|end| end >= size) {
+            return;
+        }
         if r.seek_relative(len as i64 + 1).is_err() {
             return;
         }
@@ -310,6 +318,15 @@ mod tests {
         let cut = Packs::new(tmp.path());
         assert!(cut.get(Kind::Manifest, &d(&a)).is_some());
         assert!(cut.get(Kind::Blob, &d(&b)).is_none());
+
+        // A header claiming more than the file holds is never believed (nor allocated).
+        let huge = String::from_utf8_lossy(&full).replacen(
+            &format!(" {} ", a.len()),
+            " 999999999999999 ",
+            1,
+        );
+        std::fs::write(&path, huge.as_bytes()).expect("huge");
+        assert!(Packs::new(tmp.path()).get(Kind::Manifest, &d(&a)).is_none());
 
         // Damaged content is a miss.
         let mut bad = full.clone();

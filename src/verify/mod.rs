@@ -7,6 +7,7 @@
 //! failed check is reported, not only the first.
 
 pub mod keys;
+mod layer;
 pub mod oci;
 
 use regex::Regex;

@@ -28,6 +28,14 @@ pub enum Kind {
 }
 
 impl Kind {
+    fn from_tag(tag: &str) -> Kind {
+        if tag == "m" {
+            Kind::Manifest
+        } else {
+            Kind::Blob
+        }
+    }
+
     fn tag(self) -> &'static str {
         match self {
             Kind::Manifest => "m",
@@ -55,13 +63,19 @@ struct Index {
     total: u64,
 }
 
+/// This run's content in the order it came (so a pack reads back in fetch order), found by key.
+#[derive(Default)]
+struct Fresh {
+    at: HashMap<Key, usize>,
+    items: Vec<(Key, String, Vec<u8>)>,
+}
+
 /// The packs in one directory.
 pub struct Packs {
     dir: PathBuf,
     index: Mutex<Index>,
-    pending: Mutex<Vec<u8>>,
-    /// This run's content, readable before it is flushed.
-    fresh: Mutex<HashMap<Key, (String, Vec<u8>)>>,
+    /// This run's content: readable at once, written as one pack by `flush`.
+    fresh: Mutex<Fresh>,
 }
 
 fn read_pack(file: &File, pack: usize, into: &mut HashMap<Key, Entry>) {
@@ -136,8 +150,7 @@ impl Packs {
         Packs {
             dir: dir.join("packs"),
             index: Mutex::new(Index::default()),
-            pending: Mutex::new(vec![]),
-            fresh: Mutex::new(HashMap::new()),
+            fresh: Mutex::new(Fresh::default()),
         }
     }
 
@@ -179,12 +192,10 @@ impl Packs {
 
     /// The content stored for `digest`, with its media type, if its digest still checks out.
     pub fn get(&self, kind: Kind, digest: &str) -> Option<(String, Vec<u8>)> {
-        if let Some(hit) = self
-            .fresh
-            .lock()
-            .ok()
-            .and_then(|f| f.get(&(kind.tag(), digest.to_string())).cloned())
-        {
+        if let Some(hit) = self.fresh.lock().ok().and_then(|f| {
+            let i = *f.at.get(&(kind.tag(), digest.to_string()))?;
+            f.items.get(i).map(|(_, m, b)| (m.clone(), b.clone()))
+        }) {
             return Some(hit);
         }
         let mut idx = self.index.lock().ok()?;
@@ -208,22 +219,25 @@ impl Packs {
     pub fn put(&self, kind: Kind, digest: &str, media_type: &str, bytes: &[u8]) {
         if let Ok(mut f) = self.fresh.lock() {
             let key = (kind.tag(), digest.to_string());
-            if f.contains_key(&key) {
+            if f.at.contains_key(&key) {
                 return;
             }
-            f.insert(key, (media_type.to_string(), bytes.to_vec()));
-        }
-        if let Ok(mut p) = self.pending.lock() {
-            p.extend(record(kind, digest, media_type, bytes));
+            let i = f.items.len();
+            f.at.insert(key.clone(), i);
+            f.items.push((key, media_type.to_string(), bytes.to_vec()));
         }
     }
 
     /// Writes this run's content as one new pack; merges the packs when there are many.
     pub fn flush(&self) {
-        let pending = match self.pending.lock() {
-            Ok(mut p) => std::mem::take(&mut *p),
+        let fresh = match self.fresh.lock() {
+            Ok(mut f) => std::mem::take(&mut *f),
             Err(_) => return,
         };
+        let mut pending = vec![];
+        for ((kind, digest), media_type, bytes) in &fresh.items {
+            pending.extend(record(Kind::from_tag(kind), digest, media_type, bytes));
+        }
         let Ok(mut idx) = self.index.lock() else {
             return;
         };
@@ -255,12 +269,7 @@ impl Packs {
                 .is_ok()
                 && super::digest::matches(&buf, &digest)
             {
-                let kind = if kind == "m" {
-                    Kind::Manifest
-                } else {
-                    Kind::Blob
-                };
-                merged.extend(record(kind, &digest, &e.media_type, &buf));
+                merged.extend(record(Kind::from_tag(kind), &digest, &e.media_type, &buf));
             }
         }
         merged.extend(pending);

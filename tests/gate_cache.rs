@@ -18,6 +18,12 @@ impl Gate<'_> {
     /// Runs `gate REPO --all --env prod --json` with extra args; returns (exit code, verdicts as
     /// (digest, decision, signature outcome) sorted, registry requests).
     fn all(&self, repo: &str, extra: &[&str]) -> (i32, Vec<(String, String, String)>, usize) {
+        let (code, j, requests) = self.run(repo, extra);
+        (code, rows_of(&j), requests)
+    }
+
+    /// `all`, with the JSON as printed.
+    fn run(&self, repo: &str, extra: &[&str]) -> (i32, serde_json::Value, usize) {
         let h = self.home;
         let out = provost()
             .args([
@@ -53,26 +59,31 @@ impl Gate<'_> {
             .unwrap_or_else(|| panic!("no request count in {err}"));
         let j: serde_json::Value = serde_json::from_slice(&out.stdout)
             .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
-        let mut rows: Vec<(String, String, String)> = j["verdicts"]
-            .as_array()
-            .expect("verdicts")
-            .iter()
-            .map(|v| {
-                let sig = v["findings"]
-                    .as_array()
-                    .and_then(|f| f.iter().find(|f| f["rule"] == "signature"))
-                    .map(|f| f["outcome"].as_str().unwrap_or("").to_string())
-                    .unwrap_or_default();
-                (
-                    v["digest"].as_str().expect("digest").to_string(),
-                    v["decision"].as_str().expect("decision").to_string(),
-                    sig,
-                )
-            })
-            .collect();
-        rows.sort();
-        (out.status.code().expect("exit"), rows, requests)
+        (out.status.code().expect("exit"), j, requests)
     }
+}
+
+/// The verdicts as (digest, decision, signature outcome), sorted.
+fn rows_of(j: &serde_json::Value) -> Vec<(String, String, String)> {
+    let mut rows: Vec<(String, String, String)> = j["verdicts"]
+        .as_array()
+        .expect("verdicts")
+        .iter()
+        .map(|v| {
+            let sig = v["findings"]
+                .as_array()
+                .and_then(|f| f.iter().find(|f| f["rule"] == "signature"))
+                .map(|f| f["outcome"].as_str().unwrap_or("").to_string())
+                .unwrap_or_default();
+            (
+                v["digest"].as_str().expect("digest").to_string(),
+                v["decision"].as_str().expect("decision").to_string(),
+                sig,
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
 }
 
 fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
@@ -207,28 +218,8 @@ fn a_warm_gate_reuses_the_disk_cache_and_still_sees_changed_evidence() {
     let m = rt.block_on(s.get_manifest("acme/api", &other)).expect("m");
     rt.block_on(s.put_manifest("acme/api", Some("prod"), &m.media_type, &m.bytes))
         .expect("move prod");
-    let (_, moved, _) = g.all("acme/api", &["--cache-ttl", "0"]);
-    // (the same run again, for the artifact names)
-    let out = provost()
-        .args([
-            "--config",
-            h.join("provost.toml").to_str().expect("utf8"),
-            "gate",
-            &format!("{}/acme/api", reg.host),
-            "--all",
-            "--env",
-            "prod",
-            "--policy",
-            h.join("policy.toml").to_str().expect("utf8"),
-            "--json",
-            "--cache-ttl",
-            "0",
-        ])
-        .env("HOME", h)
-        .env("PROVOST_CACHE_DIR", h.join("cache"))
-        .output()
-        .expect("run");
-    let j: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let (_, j, _) = g.run("acme/api", &["--cache-ttl", "0"]);
+    let moved = rows_of(&j);
     let prod_row = j["verdicts"]
         .as_array()
         .expect("verdicts")

@@ -141,6 +141,52 @@ pub fn is_bundle_media_type(mt: &str) -> bool {
 }
 
 /// Parses a Sigstore bundle v0.1-v0.3.
+/// The Sigstore bundle media type provost writes (v0.3).
+pub const BUNDLE_V03: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
+
+/// A Sigstore bundle v0.3 holding a message signature made with a managed key: `sha256` is the
+/// digest of the signed bytes, `signature_b64` the signature, `key_hint` names the key, and
+/// `timestamps_b64` are RFC 3161 responses over the signature (none: no timestamp data). No log
+/// entries.
+pub fn key_message_bundle(
+    sha256: &[u8],
+    signature_b64: &str,
+    key_hint: &str,
+    timestamps_b64: &[String],
+) -> Value {
+    let mut material = serde_json::json!({"publicKey": {"hint": key_hint}, "tlogEntries": []});
+    if !timestamps_b64.is_empty() {
+        material["timestampVerificationData"] = timestamp_data(timestamps_b64);
+    }
+    serde_json::json!({
+        "mediaType": BUNDLE_V03,
+        "verificationMaterial": material,
+        "messageSignature": message_signature(sha256, signature_b64),
+    })
+}
+
+/// A bundle's `messageSignature`: the SHA-256 of the signed bytes and the signature.
+pub fn message_signature(sha256: &[u8], signature_b64: &str) -> Value {
+    use base64::Engine as _;
+    serde_json::json!({
+        "messageDigest": {
+            "algorithm": "SHA2_256",
+            "digest": base64::engine::general_purpose::STANDARD.encode(sha256),
+        },
+        "signature": signature_b64,
+    })
+}
+
+/// A bundle's `timestampVerificationData` for RFC 3161 responses (base64 DER).
+pub fn timestamp_data(timestamps_b64: &[String]) -> Value {
+    serde_json::json!({
+        "rfc3161Timestamps": timestamps_b64
+            .iter()
+            .map(|t| serde_json::json!({"signedTimestamp": t}))
+            .collect::<Vec<_>>()
+    })
+}
+
 pub fn parse_bundle(bytes: &[u8]) -> Result<Bundle, String> {
     let v: Value = serde_json::from_slice(bytes).map_err(|e| format!("not JSON: {e}"))?;
     let media_type = v["mediaType"].as_str().unwrap_or_default().to_string();

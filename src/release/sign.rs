@@ -190,8 +190,7 @@ pub async fn attest_image(
     attach_envelope(store, repo, digest, &bytes, predicate_type).await
 }
 
-/// The Sigstore bundle media type provost writes (v0.3).
-pub const BUNDLE_V03: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
+pub use crate::evidence::envelope::BUNDLE_V03;
 
 /// A Sigstore bundle v0.3 in which `key` signs the image manifest `digest` names: a message
 /// signature over the manifest (ECDSA P-256 with SHA-256 over the manifest bytes, i.e. over
@@ -217,24 +216,16 @@ pub async fn key_signed_bundle(
         .to_public_key_der()
         .map_err(|e| e.to_string())?;
     let b64 = base64::engine::general_purpose::STANDARD;
-    let mut material = serde_json::json!({
-        "publicKey": {"hint": crate::verify::key_fingerprint(spki.as_bytes())},
-        "tlogEntries": [],
-    });
+    let mut timestamps = vec![];
     if let Some(url) = timestamp_url {
-        let token = timestamp(url, &sig_der).await?;
-        material["timestampVerificationData"] = serde_json::json!({
-            "rfc3161Timestamps": [{"signedTimestamp": b64.encode(token)}]
-        });
+        timestamps.push(b64.encode(timestamp(url, &sig_der).await?));
     }
-    let bundle = serde_json::json!({
-        "mediaType": BUNDLE_V03,
-        "verificationMaterial": material,
-        "messageSignature": {
-            "messageDigest": {"algorithm": "SHA2_256", "digest": b64.encode(&prehash)},
-            "signature": b64.encode(&sig_der),
-        },
-    });
+    let bundle = crate::evidence::envelope::key_message_bundle(
+        &prehash,
+        &b64.encode(&sig_der),
+        &crate::verify::key_fingerprint(spki.as_bytes()),
+        &timestamps,
+    );
     serde_json::to_vec(&bundle).map_err(|e| e.to_string())
 }
 

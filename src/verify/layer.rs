@@ -17,22 +17,20 @@ pub const CHAIN_ANNOTATION: &str = "dev.sigstore.cosign/chain";
 pub const BUNDLE_ANNOTATION: &str = "dev.sigstore.cosign/bundle";
 pub const TIMESTAMP_ANNOTATION: &str = crate::release::sign::TIMESTAMP_ANNOTATION;
 
-/// The RFC 3161 timestamps cosign put in a layer's `rfc3161timestamp` annotation, as bundle
-/// `timestampVerificationData` (empty when there is none).
-fn timestamp_data(
+/// The RFC 3161 timestamp (base64 DER) cosign put in a layer's `rfc3161timestamp` annotation;
+/// empty when there is none.
+fn annotated_timestamps(
     annotations: &std::collections::BTreeMap<String, String>,
-) -> Result<Option<Value>, String> {
+) -> Result<Vec<String>, String> {
     let Some(a) = annotations.get(TIMESTAMP_ANNOTATION) else {
-        return Ok(None);
+        return Ok(vec![]);
     };
     let v: Value =
         serde_json::from_str(a).map_err(|e| format!("rfc3161timestamp annotation: {e}"))?;
     let ts = v["SignedRFC3161Timestamp"]
         .as_str()
         .ok_or("rfc3161timestamp annotation has no SignedRFC3161Timestamp")?;
-    Ok(Some(
-        json!({"rfc3161Timestamps": [{"signedTimestamp": ts}]}),
-    ))
+    Ok(vec![ts.to_string()])
 }
 
 fn b64() -> base64::engine::GeneralPurpose {
@@ -110,8 +108,10 @@ pub fn legacy_to_bundle(
             "tlogEntries": [entry],
         },
     });
-    if let Some(ts) = timestamp_data(annotations)? {
-        bundle["verificationMaterial"]["timestampVerificationData"] = ts;
+    let timestamps = annotated_timestamps(annotations)?;
+    if !timestamps.is_empty() {
+        bundle["verificationMaterial"]["timestampVerificationData"] =
+            envelope::timestamp_data(&timestamps);
     }
     match content {
         Value::Object(mut m) if m.contains_key("payloadType") => {
@@ -177,22 +177,16 @@ pub(super) fn check_signature(
             failures: vec!["the layer carries no signature annotation".into()],
         };
     };
-    let message = json!({
-        "messageDigest": {"algorithm": "SHA2_256", "digest": b64().encode(hex::decode(crate::oci::digest::sha256(payload).trim_start_matches("sha256:")).unwrap_or_default())},
-        "signature": sig,
-    });
+    let payload_sha256 =
+        hex::decode(crate::oci::digest::sha256(payload).trim_start_matches("sha256:"))
+            .unwrap_or_default();
     for t in trusts {
         match t {
             // With a timestamp annotation, the signature goes through the bundle verifier as a
             // key-signed bundle, so the timestamp is proven and the key's window is judged by it.
             Trust::Key { name, .. } if annotations.contains_key(TIMESTAMP_ANNOTATION) => {
-                let bundle = timestamp_data(annotations).map(|ts| {
-                    json!({
-                        "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
-                        "verificationMaterial": {"publicKey": {"hint": ""}, "tlogEntries": [], "timestampVerificationData": ts},
-                        "messageSignature": message,
-                    })
-                    .to_string()
+                let bundle = annotated_timestamps(annotations).map(|ts| {
+                    envelope::key_message_bundle(&payload_sha256, sig, "", &ts).to_string()
                 });
                 match bundle {
                     Ok(b) => {
@@ -235,7 +229,10 @@ pub(super) fn check_signature(
                     name.as_deref().unwrap_or("key")
                 )),
             },
-            Trust::Identity { .. } => match legacy_to_bundle(annotations, message.clone()) {
+            Trust::Identity { .. } => match legacy_to_bundle(
+                annotations,
+                envelope::message_signature(&payload_sha256, sig),
+            ) {
                 Ok(bundle) => {
                     let o = verify_bundle(&bundle, &Subject::Bytes(payload.to_vec()), t, root);
                     if o.verified {

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod evidence;
+pub mod gate;
 pub mod oci;
 pub mod policy;
 pub mod release;

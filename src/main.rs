@@ -26,6 +26,10 @@ struct Args {
     /// Theme: default, light, high-contrast, or a theme file
     #[arg(long, global = true, value_name = "NAME|PATH")]
     theme: Option<String>,
+    /// The console's policy file (overrides `policy` in provost.toml); the gate commands take
+    /// their own --policy
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Cmd>,
 }
@@ -307,6 +311,8 @@ async fn run(args: Args) -> Result<()> {
         store: args.store.clone(),
         insecure_registries: args.insecure_registry.clone(),
         theme: args.theme.clone(),
+        policy: args.policy.clone(),
+        data_dir: None,
     };
     if let Some(Cmd::Demo { reset }) = &args.command {
         let dir = match &args.store {
@@ -314,8 +320,10 @@ async fn run(args: Args) -> Result<()> {
             None => provost::config::paths::demo_store()
                 .ok_or_else(|| eyre!("no user data directory; pass --store DIR"))?,
         };
+        let data = provost::config::paths::data_dir()
+            .ok_or_else(|| eyre!("no user data directory to record the demo key in"))?;
         let n = if *reset {
-            provost::demo::reset(&dir).await
+            provost::demo::reset(&dir, &data).await
         } else if dir.join("oci-layout").is_file() {
             println!(
                 "{} already holds a layout; use --reset to rebuild it",
@@ -323,7 +331,7 @@ async fn run(args: Args) -> Result<()> {
             );
             return Ok(());
         } else {
-            provost::demo::ensure(&dir).await.map(|_| 0)
+            provost::demo::ensure(&dir, &data).await.map(|_| 0)
         }
         .wrap_err_with(|| format!("seeding the demo store at {}", dir.display()))?;
         if n > 0 {
@@ -367,7 +375,11 @@ async fn run(args: Args) -> Result<()> {
         Some(Cmd::Keygen { output_key_prefix }) => return cli::sign::keygen_cmd(output_key_prefix),
         Some(Cmd::Policy {
             action: PolicyCmd::Check { file },
-        }) => return cli::gate::policy_check(file),
+        }) => {
+            let envs = provost::config::environment_names(args.config.as_deref())
+                .wrap_err("reading the configuration")?;
+            return cli::gate::policy_check(file, &envs);
+        }
         Some(Cmd::Provenance { file, json }) => return cli::evidence::provenance_cmd(file, *json),
         Some(Cmd::Sbom { file, json }) => return cli::evidence::sbom_cmd(file, *json),
         _ => {}

@@ -22,14 +22,14 @@ pub async fn discover_ref(
     reference: &str,
 ) -> Result<(String, evidence::Discovery)> {
     let (r, source, digest) = super::resolve_ref(settings, reference).await?;
-    let cosign_repo = cosign_repository();
+    let gate = super::gate::gate_for(settings, &source, None)?;
     let d = crate::verify::oci::discover_verified(
         source.store.as_ref(),
         &r.repository,
         &digest,
-        cosign_repo.as_deref(),
+        gate.cosign_repository.as_deref(),
         None,
-        &settings.trust_for(&source),
+        &gate.trust,
         settings.root.get().map_err(|e| eyre!(e))?,
     )
     .await;
@@ -63,7 +63,7 @@ pub fn item_line(i: &EvidenceItem) -> String {
         i.kind.describe(),
         sanitize(what),
         i.found.describe(),
-        i.signer,
+        sanitize(&i.signer.cell()),
         sanitize(&i.location)
     );
     if let Binding::DescribesOther(subjects) = &i.binding {

@@ -39,6 +39,19 @@ impl std::fmt::Display for Code {
 
 impl std::error::Error for Code {}
 
+/// A usage or file error found by a command (unknown environment, bad policy, bad key file):
+/// exit code 2, with the sentence.
+#[derive(Debug)]
+pub struct Usage(pub String);
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
+
 /// Content refused: a digest mismatch or an oversized manifest or blob.
 pub const INTEGRITY: i32 = 4;
 /// The repository, tag or digest does not exist.
@@ -52,6 +65,11 @@ pub fn exit_code(report: &color_eyre::eyre::Report) -> i32 {
         }
         if let Some(Code(c)) = cause.downcast_ref::<Code>() {
             return *c;
+        }
+        if cause.downcast_ref::<Usage>().is_some()
+            || cause.downcast_ref::<crate::policy::PolicyError>().is_some()
+        {
+            return USAGE;
         }
         if let Some(e) = cause.downcast_ref::<OciError>() {
             return oci_code(e);

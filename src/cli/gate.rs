@@ -2,10 +2,11 @@
 
 use super::parse_ref;
 use crate::config::{Environment, NamedSource, Settings};
+use crate::gate::Gate;
 use crate::oci::artifact::tags_with_digests;
 use crate::oci::disk::{CacheUse, DiskCache};
 use crate::oci::Store;
-use crate::policy::{evaluate, Decision, Facts, Outcome, Policy, PolicyFile, Verdict};
+use crate::policy::{Decision, Outcome, PolicyFile, Verdict};
 use crate::text::sanitize;
 use color_eyre::eyre::{eyre, Result, WrapErr};
 use futures::stream::{self, StreamExt};
@@ -13,103 +14,30 @@ use futures::stream::{self, StreamExt};
 /// Exit code for a blocked gate.
 pub const BLOCKED: i32 = 3;
 
-/// The policy to apply: `--policy`, else the demo policy for a demo layout, else none (only the
-/// built-in checks).
-pub fn policy_for(settings: &Settings, source: &NamedSource, path: Option<&str>) -> Result<Policy> {
-    if let Some(p) = path {
-        return Policy::load(std::path::Path::new(p)).map_err(|e| eyre!(e));
-    }
-    if crate::demo::is_demo_layout(source.store.as_ref()) {
-        return Ok(Policy::demo());
-    }
-    let _ = settings;
-    Ok(Policy {
-        origin: "no policy file (built-in checks only)".into(),
-        file: PolicyFile::default(),
-    })
-}
-
-fn environment<'a>(settings: &'a Settings, name: &str) -> Result<&'a Environment> {
+/// The environment called `name`, or a usage error naming the configured ones.
+pub fn environment<'a>(settings: &'a Settings, name: &str) -> Result<&'a Environment> {
     settings
         .environments
         .iter()
         .find(|e| e.name == name)
         .ok_or_else(|| {
-            eyre!(
-                "no environment {name:?} (configured: {})",
+            eyre!(super::exit::Usage(format!(
+                "no environment {:?} (configured: {})",
+                sanitize(name),
                 settings
                     .environments
                     .iter()
                     .map(|e| e.name.as_str())
                     .collect::<Vec<_>>()
                     .join(", ")
-            )
+            )))
         })
 }
 
-/// The trust a gate applies: the configuration's (with the demo key for the demo layout) plus
-/// the policy's own `[trust]`, whose paths are relative to the policy file. A broken policy
-/// trust entry is an error, not a silently smaller trust list.
-pub fn gate_trust(
-    settings: &Settings,
-    source: &NamedSource,
-    policy: &Policy,
-) -> Result<Vec<crate::verify::Trust>> {
-    let mut trust = settings.trust_for(source);
-    let (extra, _) = crate::config::load_trust(
-        &policy.file.trust,
-        Some(std::path::Path::new(&policy.origin)),
-        &policy.origin,
-        &[],
-    )?;
-    trust.extend(extra);
-    Ok(trust)
-}
-
-/// Judges one digest: discovery, verification, evaluation. Errors become findings.
-pub async fn judge(
-    settings: &Settings,
-    store: &impl Store,
-    policy: &Policy,
-    trust: &[crate::verify::Trust],
-    repo: &str,
-    reference: &str,
-    env: &Environment,
-) -> Verdict {
-    let (digest, error) = if reference.starts_with("sha256:") {
-        (reference.to_string(), None)
-    } else {
-        match store.resolve(repo, reference).await {
-            Ok(d) => (d, None),
-            Err(e) => (String::new(), Some(e.to_string())),
-        }
-    };
-    let (root, error) = match (settings.root.get(), error) {
-        (Ok(r), e) => (Some(r), e),
-        (Err(re), e) => (None, e.or(Some(re))),
-    };
-    let discovery = match (root, &error) {
-        (Some(root), None) => {
-            crate::verify::oci::discover_verified(
-                store,
-                repo,
-                &digest,
-                super::evidence::cosign_repository().as_deref(),
-                None,
-                trust,
-                root,
-            )
-            .await
-        }
-        _ => Default::default(),
-    };
-    let facts = Facts {
-        digest: &digest,
-        discovery: &discovery,
-        created: None,
-        error,
-    };
-    evaluate(&policy.file.rule, env, &facts, chrono::Utc::now())
+/// The gate for a source, a bad policy or trust file being a usage error (exit 2).
+pub fn gate_for(settings: &Settings, source: &NamedSource, policy: Option<&str>) -> Result<Gate> {
+    Gate::for_source(settings, source, policy.map(std::path::Path::new))
+        .map_err(|e| eyre!(super::exit::Usage(e.to_string())))
 }
 
 fn mark(o: Outcome) -> &'static str {
@@ -233,13 +161,21 @@ async fn gate_on(
     opts: &GateOptions,
 ) -> Result<i32> {
     let env = environment(settings, env_name)?;
-    let policy = policy_for(settings, source, opts.policy.as_deref())?;
-    let trust = gate_trust(settings, source, &policy)?;
+    let gate = gate_for(settings, source, opts.policy.as_deref())?;
     let repo = r.repository.as_str();
+    let envs = std::slice::from_ref(env);
     let rows: Vec<(String, Verdict)> = if opts.all {
         let tags = tags_with_digests(store, repo)
             .await
-            .wrap_err_with(|| format!("listing {repo}"))?;
+            .wrap_err_with(|| format!("listing {}", sanitize(repo)))?;
+        if tags.is_empty() && !repository_exists(source.store.as_ref(), repo).await? {
+            // Nothing to judge is not a pass: a missing repository is "not found" (exit 5).
+            return Err(eyre!(crate::oci::OciError::NotFound {
+                what: "repository".into(),
+                name: repo.to_string(),
+                source_name: source.name.clone(),
+            }));
+        }
         let mut by_digest: Vec<(String, Vec<String>)> = vec![];
         for (t, d) in tags {
             match by_digest.iter_mut().find(|(x, _)| *x == d) {
@@ -247,23 +183,35 @@ async fn gate_on(
                 None => by_digest.push((d, vec![t])),
             }
         }
-        let (policy, trust) = (&policy, &trust);
+        let gate = &gate;
         stream::iter(by_digest)
             .map(|(digest, tags)| async move {
-                let v = judge(settings, store, policy, trust, repo, &digest, env).await;
-                (format!("{repo}:{}", tags.join(",")), v)
+                let mut j = gate.judge(store, repo, &digest, envs).await;
+                (format!("{repo}:{}", tags.join(",")), j.verdicts.remove(0))
             })
             .buffered(32)
             .collect()
             .await
     } else {
         // The named tag is always resolved by the registry itself (never from a cached
-        // pointer), and when that fails the failure is the verdict's: the gate is for what the
-        // tag names now.
+        // pointer). A tag or repository that does not exist gets no verdict (exit 5); a registry
+        // that cannot answer gets a verdict that says so, blocking where the tier fails closed.
         let raw = source.store.as_ref();
-        let v = match raw.resolve(repo, r.reference()).await {
-            Ok(d) => judge(settings, store, &policy, &trust, repo, &d, env).await,
-            Err(_) => judge(settings, raw, &policy, &trust, repo, r.reference(), env).await,
+        let v = match &r.digest {
+            Some(d) => {
+                let mut j = gate.judge(store, repo, d, envs).await;
+                j.verdicts.remove(0)
+            }
+            None => match raw.resolve(repo, r.reference()).await {
+                Ok(d) => {
+                    let mut j = gate.judge(store, repo, &d, envs).await;
+                    j.verdicts.remove(0)
+                }
+                Err(e) if e.is_not_found() => {
+                    return Err(eyre!(e)).wrap_err_with(|| format!("resolving {r}"));
+                }
+                Err(e) => crate::gate::unresolved(env, &format!("resolving {r}: {e}")),
+            },
         };
         vec![(r.to_string(), v)]
     };
@@ -276,7 +224,9 @@ async fn gate_on(
                 j
             })
             .collect();
-        super::print_json(&serde_json::json!({"policy": policy.origin, "verdicts": verdicts}))?;
+        super::print_json(
+            &serde_json::json!({"policy": gate.policy.origin, "verdicts": verdicts}),
+        )?;
     } else {
         for (n, v) in &rows {
             print!(
@@ -302,10 +252,27 @@ async fn gate_on(
     })
 }
 
-/// `provost policy check FILE`.
-pub fn policy_check(path: &str) -> Result<()> {
-    let p = PolicyFile::load(std::path::Path::new(path)).map_err(|e| eyre!(e))?;
-    println!("{path}: valid, {} rule(s)", p.rule.len());
+/// True when the store lists `repo` (a layout with no such repository lists no tags for it
+/// either, rather than failing).
+async fn repository_exists(store: &impl Store, repo: &str) -> Result<bool> {
+    match store.list_repositories().await {
+        Ok(repos) => Ok(repos.iter().any(|r| r == repo)),
+        // A registry that does not list its catalog: the empty tag list stands.
+        Err(_) => Ok(true),
+    }
+}
+
+/// `provost policy check FILE`: validated against the configured environments (dev, staging
+/// and prod when none are configured).
+pub fn policy_check(path: &str, environments: &[String]) -> Result<()> {
+    let names: Vec<&str> = if environments.is_empty() {
+        crate::policy::file::DEFAULT_ENVIRONMENTS.to_vec()
+    } else {
+        environments.iter().map(String::as_str).collect()
+    };
+    let p = PolicyFile::load_for(std::path::Path::new(path), &names)
+        .map_err(|e| eyre!(super::exit::Usage(e.to_string())))?;
+    println!("{}: valid, {} rule(s)", sanitize(path), p.rule.len());
     Ok(())
 }
 
@@ -317,8 +284,8 @@ pub fn policy_explain(
 ) -> Result<()> {
     let env = environment(settings, env_name)?;
     let source = settings.source_for(&env.source)?;
-    let policy = policy_for(settings, &source, policy_path)?;
-    print!("{}", policy.explain(env));
-    println!("(policy: {})", policy.origin);
+    let gate = gate_for(settings, &source, policy_path)?;
+    print!("{}", gate.policy.explain(env));
+    println!("(policy: {})", sanitize(&gate.policy.origin));
     Ok(())
 }

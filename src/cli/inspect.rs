@@ -20,8 +20,10 @@ pub async fn inspect(settings: &Settings, reference: &str, json: bool) -> Result
         .wrap_err_with(|| format!("inspecting {r} in {}", source.name))?;
     let digest = fetched.digest.clone();
     let pinned = r.pinned(&digest);
-    let cosign_repo = super::evidence::cosign_repository();
-    let trust = settings.trust_for(&source);
+    // The gate's trust (configuration, demo key where it applies, the policy's [trust]).
+    let gate = super::gate::gate_for(settings, &source, None)?;
+    let cosign_repo = gate.cosign_repository.clone();
+    let trust = gate.trust.clone();
     let root = settings
         .root
         .get()

@@ -113,7 +113,9 @@ pub async fn verify_image_cmd(
     let (r, source, digest) = super::resolve_ref(settings, reference).await?;
     let trusts = match trust {
         Some(t) => vec![t],
-        None => settings.trust_for(&source),
+        None => super::gate::gate_for(settings, &source, None)?
+            .trust
+            .to_vec(),
     };
     let file_root;
     let root = match trusted_root {
@@ -124,40 +126,84 @@ pub async fn verify_image_cmd(
         None => settings.root.get().map_err(|e| eyre!(e))?,
     };
     let cosign_repo = super::evidence::cosign_repository();
-    let (checks, errors) = verify::oci::verify_all(
+    // The same walk as `evidence` and `gate`: every signature judged on its own.
+    let d = verify::oci::discover_verified(
         source.store.as_ref(),
         &r.repository,
         &digest,
         cosign_repo.as_deref(),
+        None,
         &trusts,
         root,
     )
     .await;
-    let wanted: Vec<&verify::oci::Check> = checks
+    let errors = &d.errors;
+    let checks: Vec<Check> = d
+        .items
         .iter()
-        .filter(|c| {
-            // A bundle is a signature when it is a message signature or cosign's signing
-            // statement (no predicate type recorded), an attestation otherwise.
-            let signature =
-                c.kind == "signature" || (c.kind == "bundle" && c.predicate_type.is_none());
-            signature != attestations
+        .filter(|i| i.binding == crate::evidence::Binding::Matches)
+        .filter(|i| (i.kind == crate::evidence::Kind::Signature) != attestations)
+        .filter(|i| i.signatures > 0 || i.kind == crate::evidence::Kind::Signature)
+        .filter(|i| predicate_type.is_none() || i.predicate_type.as_deref() == predicate_type)
+        .flat_map(|i| {
+            let kind = if crate::evidence::envelope::is_bundle_media_type(&i.media_type) {
+                "bundle"
+            } else if attestations {
+                "attestation"
+            } else {
+                "signature"
+            };
+            let checks: Vec<Check> = i
+                .signer
+                .signatures
+                .iter()
+                .map(|c| Check {
+                    kind,
+                    digest: i.digest.clone(),
+                    predicate_type: i.predicate_type.clone().filter(|_| attestations),
+                    outcome: CheckOutcome {
+                        verified: c.result == crate::evidence::trust::CheckResult::Verified,
+                        result: c.result,
+                        signer: c.signer.clone(),
+                        claimed: c.claimed.clone(),
+                        failures: c.reasons.clone(),
+                    },
+                })
+                .collect();
+            if checks.is_empty() {
+                // Present, but carrying no signature at all.
+                vec![Check {
+                    kind,
+                    digest: i.digest.clone(),
+                    predicate_type: i.predicate_type.clone().filter(|_| attestations),
+                    outcome: CheckOutcome {
+                        verified: false,
+                        result: crate::evidence::trust::CheckResult::Invalid,
+                        signer: None,
+                        claimed: None,
+                        failures: vec![i.problem.clone().unwrap_or_else(|| "not signed".into())],
+                    },
+                }]
+            } else {
+                checks
+            }
         })
-        .filter(|c| predicate_type.is_none() || c.predicate_type.as_deref() == predicate_type)
         .collect();
+    let wanted: Vec<&Check> = checks.iter().collect();
     let ok = wanted.iter().any(|c| c.outcome.verified);
     if json {
         #[derive(serde::Serialize)]
         struct Out<'a> {
             digest: &'a str,
             verified: bool,
-            checks: Vec<&'a verify::oci::Check>,
+            checks: Vec<&'a Check>,
             errors: &'a [String],
         }
         super::print_json(&Out {
             digest: &digest,
             verified: ok,
             checks: wanted.clone(),
-            errors: &errors,
+            errors,
         })?;
     }
     let what = if attestations {
@@ -202,7 +248,7 @@ pub async fn verify_image_cmd(
             }
         }
     }
-    for e in &errors {
+    for e in errors {
         eprintln!("✗ {}", crate::text::sanitize(e));
     }
     if ok {
@@ -212,4 +258,24 @@ pub async fn verify_image_cmd(
     } else {
         Err(eyre!(super::exit::Failed("no signature verified")))
     }
+}
+
+/// One signature of an image (or of one of its attestations) and what checking it gave.
+#[derive(Debug, serde::Serialize)]
+struct Check {
+    /// "signature" (`.sig`), "attestation" (`.att`, DSSE referrers) or "bundle".
+    kind: &'static str,
+    /// The layer (payload, envelope or bundle) digest.
+    digest: String,
+    predicate_type: Option<String>,
+    outcome: CheckOutcome,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct CheckOutcome {
+    verified: bool,
+    result: crate::evidence::trust::CheckResult,
+    signer: Option<verify::Signer>,
+    claimed: Option<String>,
+    failures: Vec<String>,
 }

@@ -34,6 +34,8 @@ pub struct ConfigFile {
     pub timeout_secs: Option<u64>,
     /// Include the embedded demo store (default true).
     pub demo: Option<bool>,
+    /// The policy file every gate and view applies (relative to this file).
+    pub policy: Option<String>,
     #[serde(default)]
     pub registry: Vec<RegistryEntry>,
     #[serde(default)]

@@ -86,6 +86,10 @@ pub struct Settings {
     pub trust: Vec<crate::verify::Trust>,
     /// The trusted root for keyless verification, loaded.
     pub root: std::sync::Arc<crate::verify::LazyRoot>,
+    /// The configured policy file (`policy = "FILE"`), resolved against the config's folder.
+    pub policy: Option<PathBuf>,
+    /// The user's data directory, where the keys trusted for demo stores are recorded.
+    pub data_dir: Option<PathBuf>,
 }
 
 /// What the command line adds to the file.
@@ -95,6 +99,10 @@ pub struct Overrides {
     pub store: Option<PathBuf>,
     pub insecure_registries: Vec<String>,
     pub theme: Option<String>,
+    /// `--policy FILE`: overrides the configured policy.
+    pub policy: Option<PathBuf>,
+    /// The data directory (default: the platform's); tests point it at a temporary one.
+    pub data_dir: Option<PathBuf>,
 }
 
 impl Settings {
@@ -120,6 +128,7 @@ impl Settings {
                 insecure.push(r.host.clone());
             }
         }
+        let data_dir = o.data_dir.clone().or_else(paths::data_dir);
         let mut sources = Vec::new();
         let default_store = match &o.store {
             Some(dir) => Some((
@@ -133,7 +142,14 @@ impl Settings {
                     value: "true".into(),
                     reason: "no user data directory to hold the demo store (is HOME set?)".into(),
                 })?;
-                crate::demo::ensure(&dir).await?;
+                let data = data_dir.clone().ok_or_else(|| ConfigError::Invalid {
+                    path: path_str.clone(),
+                    key: "demo".into(),
+                    value: "true".into(),
+                    reason: "no user data directory to record the demo key in (is HOME set?)"
+                        .into(),
+                })?;
+                crate::demo::ensure(&dir, &data).await?;
                 Some((
                     DEMO_SOURCE.to_string(),
                     LayoutStore::open(DEMO_SOURCE, &dir)?,
@@ -236,7 +252,32 @@ impl Settings {
             }
         }
         let root = std::sync::Arc::new(crate::verify::LazyRoot::new(root_spec));
+        let base = path
+            .as_deref()
+            .and_then(|p| p.parent())
+            .map(|p| p.to_path_buf())
+            .unwrap_or_default();
+        let policy = match &o.policy {
+            Some(p) => Some(p.clone()),
+            None => file.policy.as_deref().map(|p| base.join(expand_home(p))),
+        };
+        if let Some(p) = &policy {
+            if !p.is_file() {
+                return Err(ConfigError::Invalid {
+                    path: if o.policy.is_some() {
+                        "command line".into()
+                    } else {
+                        path_str.clone()
+                    },
+                    key: "policy".into(),
+                    value: p.display().to_string(),
+                    reason: "no such policy file".into(),
+                });
+            }
+        }
         Ok(Settings {
+            policy,
+            data_dir,
             path,
             theme,
             timeout,
@@ -248,18 +289,30 @@ impl Settings {
         })
     }
 
+    /// The key trusted for a demo layout this user's `provost demo` created at that path, as
+    /// recorded in the data directory. Nothing in the layout itself grants trust.
+    fn demo_key(&self, source: &NamedSource) -> Option<String> {
+        match (source.store.as_ref(), &self.data_dir) {
+            (Source::Layout(l), Some(data)) => crate::demo::keys::trusted_key(data, l.root()),
+            _ => None,
+        }
+    }
+
+    /// True for a demo store this user created (it gets the demo policy by default).
+    pub fn is_demo(&self, source: &NamedSource) -> bool {
+        self.demo_key(source).is_some()
+    }
+
     /// The trust that applies to artifacts of `source`: the configured trust, plus the demo key
-    /// for a layout that `provost demo` wrote (and only there).
+    /// for a demo store this user created, at the path it was created (and only there).
     pub fn trust_for(&self, source: &NamedSource) -> Vec<crate::verify::Trust> {
         let mut t = self.trust.clone();
-        if crate::demo::is_demo_layout(source.store.as_ref()) {
-            if let Ok(pem) = crate::verify::keys::public_pem(&crate::demo::evidence::demo_key()) {
-                t.push(crate::verify::Trust::Key {
-                    pem,
-                    name: Some(crate::demo::DEMO_KEY_NAME.to_string()),
-                    window: Default::default(),
-                });
-            }
+        if let Some(pem) = self.demo_key(source) {
+            t.push(crate::verify::Trust::Key {
+                pem,
+                name: Some(crate::demo::DEMO_KEY_NAME.to_string()),
+                window: Default::default(),
+            });
         }
         t
     }
@@ -300,6 +353,19 @@ impl Settings {
             )?))),
         })
     }
+}
+
+/// The environment names `--config` (or the user's provost.toml) declares; empty when it
+/// declares none (then dev, staging and prod apply). Opens no store.
+pub fn environment_names(config: Option<&std::path::Path>) -> Result<Vec<String>, ConfigError> {
+    let file = match config {
+        Some(p) => ConfigFile::load(p)?,
+        None => match paths::config_file() {
+            Some(p) if p.is_file() => ConfigFile::load(&p)?,
+            _ => ConfigFile::default(),
+        },
+    };
+    Ok(file.environment.iter().map(|e| e.name.clone()).collect())
 }
 
 fn expand_home(p: &str) -> PathBuf {

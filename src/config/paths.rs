@@ -11,6 +11,11 @@ pub fn config_file() -> Option<PathBuf> {
     dirs().map(|d| d.config_dir().join("provost.toml"))
 }
 
+/// The user's data directory: demo stores and the keys trusted for them.
+pub fn data_dir() -> Option<PathBuf> {
+    dirs().map(|d| d.data_dir().to_path_buf())
+}
+
 /// The embedded demo store: an OCI image layout in the user data directory.
 pub fn demo_store() -> Option<PathBuf> {
     dirs().map(|d| d.data_dir().join("demo"))

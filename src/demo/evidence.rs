@@ -8,7 +8,6 @@ use crate::evidence::decode::DSSE_MEDIA_TYPE;
 use crate::evidence::provenance::SLSA_V1;
 use crate::oci::media::Descriptor;
 use crate::oci::{Result, Store};
-use p256::ecdsa::SigningKey;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -21,29 +20,6 @@ pub const PROVENANCE_OF_OTHER: &[(&str, &str, &str)] = &[("acme/worker", "1.0.0"
 pub const UNSIGNED: &[(&str, &str)] = &[("acme/api", "1.5.0-rc.1")];
 /// Releases signed (image and attestations) by a key the demo does not trust.
 pub const UNTRUSTED_SIGNER: &[(&str, &str)] = &[("acme/web", "2.0.0")];
-
-/// A key nobody trusts: a contractor's laptop key, say.
-pub fn untrusted_key() -> SigningKey {
-    derived_key(b"provost demo untrusted contractor key v1")
-}
-
-fn derived_key(phrase: &[u8]) -> SigningKey {
-    let seed = crate::oci::digest::sha256(phrase);
-    let bytes = hex::decode(seed.trim_start_matches("sha256:")).unwrap_or_default();
-    match SigningKey::from_slice(&bytes) {
-        Ok(k) => k,
-        // A SHA-256 output is a valid P-256 scalar with overwhelming probability; this arm only
-        // keeps the function total.
-        Err(_) => SigningKey::from_slice(&[1u8; 32])
-            .unwrap_or_else(|_| unreachable!("1 is a valid scalar")),
-    }
-}
-
-/// The demo signing key. It is derived from a fixed phrase (not stored anywhere) so every
-/// machine seeds byte-identical evidence; it signs nothing but demo data.
-pub fn demo_key() -> SigningKey {
-    derived_key(b"provost demo landscape signing key v1")
-}
 
 fn minutes_after(ts: &str, m: i64) -> String {
     chrono::DateTime::parse_from_rfc3339(ts)
@@ -240,12 +216,13 @@ pub async fn attach(
     release: &Release,
     subject: &Descriptor,
     digests: &BTreeMap<String, String>,
+    keys: &super::keys::DemoKeys,
 ) -> Result<()> {
     let repo = service.repository;
     let key = if UNTRUSTED_SIGNER.contains(&(repo, release.version)) {
-        untrusted_key()
+        &keys.untrusted
     } else {
-        demo_key()
+        &keys.release
     };
     let name = format!("{}:{}", repo, release.version);
     // The provenance subject: normally this digest; for the mis-bound demo, another release's.
@@ -263,7 +240,7 @@ pub async fn attach(
     );
     let spdx_doc = spdx(service, release);
     let cdx_doc = cyclonedx(service, release);
-    let prov_env = attest::sign_statement(&prov, &key);
+    let prov_env = attest::sign_statement(&prov, key);
     let cdx_env = attest::sign_statement(
         &attest::statement(
             &name,
@@ -271,7 +248,7 @@ pub async fn attach(
             "https://cyclonedx.org/bom",
             cdx_doc.clone(),
         ),
-        &key,
+        key,
     );
     // cosign: .att with the provenance and the CycloneDX attestation, .sbom with the SPDX document.
     for (env, predicate_type) in [
@@ -319,7 +296,7 @@ pub async fn attach(
     let cdx_bytes = serde_json::to_vec(&cdx_doc).unwrap_or_default();
     if !UNSIGNED.contains(&(repo, release.version)) {
         let docker_reference = format!("registry.acme.example/{repo}");
-        crate::release::sign::sign_image(store, repo, &subject.digest, &docker_reference, &key)
+        crate::release::sign::sign_image(store, repo, &subject.digest, &docker_reference, key)
             .await?;
     }
     attest::attach_referrer(

@@ -4,6 +4,7 @@
 
 pub mod evidence;
 pub mod image;
+pub mod keys;
 
 use crate::oci::layout::LayoutStore;
 use crate::oci::media::{annotation, Platform};
@@ -239,8 +240,9 @@ fn io_err(e: std::io::Error) -> OciError {
     }
 }
 
-/// Writes the whole landscape into `store`. Safe to run twice: content is reproducible.
-pub async fn seed(store: &impl Store) -> Result<usize> {
+/// Writes the whole landscape into `store`, its evidence signed with `keys`. Images are
+/// reproducible; signatures depend on the keys.
+pub async fn seed(store: &impl Store, keys: &keys::DemoKeys) -> Result<usize> {
     let base = base_layer().map_err(io_err)?;
     let mut digests = 0;
     let mut pushed: std::collections::BTreeMap<String, String> = Default::default();
@@ -274,7 +276,7 @@ pub async fn seed(store: &impl Store) -> Result<usize> {
                 image::tag(store, repo, &top.digest, t).await?;
             }
             pushed.insert(format!("{repo}:{}", release.version), top.digest.clone());
-            evidence::attach(store, service, release, &top, &pushed).await?;
+            evidence::attach(store, service, release, &top, &pushed, keys).await?;
         }
     }
     Ok(digests)
@@ -282,39 +284,28 @@ pub async fn seed(store: &impl Store) -> Result<usize> {
 
 /// The name the demo's trusted key goes by.
 pub const DEMO_KEY_NAME: &str = "acme-release (demo)";
-/// A hidden marker in a layout that `provost demo` wrote: its key is trusted for it.
-const DEMO_MARKER: &str = ".provost-demo";
 
-/// True for a layout seeded by `provost demo`.
-pub fn is_demo_layout(source: &crate::oci::Source) -> bool {
-    match source {
-        crate::oci::Source::Layout(l) => l.root().join(DEMO_MARKER).is_file(),
-        _ => false,
-    }
-}
-
-fn mark(dir: &Path) -> Result<()> {
-    let p = dir.join(DEMO_MARKER);
-    std::fs::write(
-        &p,
-        b"seeded by provost demo; its evidence is signed with the demo key\n",
-    )
-    .map_err(|e| OciError::io(&p, e))
+/// Seeds a new layout at `dir` with fresh keys and records, in the user's data directory
+/// `data`, that its release key is trusted for that store.
+async fn create(dir: &Path, data: &Path) -> Result<usize> {
+    let store = LayoutStore::create(crate::config::DEMO_SOURCE, dir)?;
+    let keys = keys::DemoKeys::generate();
+    let n = seed(&store, &keys).await?;
+    keys::record(data, dir, &keys)?;
+    Ok(n)
 }
 
 /// Creates and seeds the demo layout at `dir` unless one is already there.
-pub async fn ensure(dir: &Path) -> Result<()> {
+pub async fn ensure(dir: &Path, data: &Path) -> Result<()> {
     if dir.join("oci-layout").is_file() {
         return Ok(());
     }
-    let store = LayoutStore::create(crate::config::DEMO_SOURCE, dir)?;
-    seed(&store).await?;
-    mark(dir)
+    create(dir, data).await.map(|_| ())
 }
 
 /// Rebuilds the demo layout at `dir` from scratch. Refuses to delete a directory that holds
 /// anything but an OCI layout, so a mistyped path loses nothing.
-pub async fn reset(dir: &Path) -> Result<usize> {
+pub async fn reset(dir: &Path, data: &Path) -> Result<usize> {
     if dir.exists() {
         let entries: Vec<String> = std::fs::read_dir(dir)
             .map_err(|e| OciError::io(dir, e))?
@@ -344,8 +335,5 @@ pub async fn reset(dir: &Path) -> Result<usize> {
             std::fs::remove_dir_all(&blobs).map_err(|e| OciError::io(&blobs, e))?;
         }
     }
-    let store = LayoutStore::create(crate::config::DEMO_SOURCE, dir)?;
-    let n = seed(&store).await?;
-    mark(dir)?;
-    Ok(n)
+    create(dir, data).await
 }

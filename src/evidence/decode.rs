@@ -71,9 +71,9 @@ pub fn statement_item(
     item.predicate_type = Some(pt.clone());
     item.signatures = signatures;
     item.signer = if signatures == 0 {
-        "unsigned".into()
+        super::Verification::unsigned()
     } else {
-        "unverified".into()
+        super::Verification::unchecked()
     };
     let bind_to = ctx.describes.as_ref().or(ctx.target.as_ref());
     item.binding = match bind_to {
@@ -115,7 +115,7 @@ fn envelope_item(env: &Envelope, ctx: &Context, media_type: &str) -> EvidenceIte
 
 fn sbom_item(doc: &Value, ctx: &Context, media_type: &str) -> EvidenceItem {
     let mut item = ctx.item(Kind::Sbom, media_type);
-    item.signer = "unsigned".into();
+    item.signer = super::Verification::unsigned();
     match sbom::summarize(doc) {
         Ok(s) => item.sbom = Some(s),
         Err(e) => {

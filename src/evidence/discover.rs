@@ -2,6 +2,7 @@
 //! asked concurrently; a missing or broken item never hides the others.
 
 use super::decode::{decode_blob, Context};
+use super::trust::{Layer, LayerVerifier, Verification};
 use super::{EvidenceItem, Found, Kind};
 use crate::oci::media::{self, Descriptor, ImageManifest, Manifest};
 use crate::oci::{referrers_tag, FetchedManifest, OciError, Store};
@@ -27,6 +28,18 @@ impl BlobCache {
 }
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
+
+/// What one discovery shares across its sources: the blob cache and the verifier.
+struct Walk<'a> {
+    blobs: &'a BlobCache,
+    verifier: Option<&'a dyn LayerVerifier>,
+}
+
+impl Walk<'_> {
+    async fn get(&self, store: &impl Store, repo: &str, digest: &str) -> Result<Vec<u8>, OciError> {
+        self.blobs.get(store, repo, digest).await
+    }
+}
 
 /// Blobs read as evidence are capped at this size.
 pub const MAX_EVIDENCE_BLOB: u64 = 16 * 1024 * 1024;
@@ -56,20 +69,27 @@ pub async fn discover(
     digest: &str,
     cosign_repo: Option<&str>,
 ) -> Discovery {
-    discover_with(store, repo, digest, cosign_repo, None).await
+    discover_with(store, repo, digest, cosign_repo, None, None).await
 }
 
-/// `discover`, reusing the subject's manifest when the caller has already read it.
+/// `discover`, reusing the subject's manifest when the caller has already read it, and
+/// checking every layer's signatures with `verifier` as it is read (one walk: each item carries
+/// the checks of its own layer, never another layer's).
 pub async fn discover_with(
     store: &impl Store,
     repo: &str,
     digest: &str,
     cosign_repo: Option<&str>,
     subject: Option<&FetchedManifest>,
+    verifier: Option<&dyn LayerVerifier>,
 ) -> Discovery {
     let cosign_repo = cosign_repo.unwrap_or(repo);
     let blobs = BlobCache::default();
-    let blobs = &blobs;
+    let walk = Walk {
+        blobs: &blobs,
+        verifier,
+    };
+    let blobs = &walk;
     let (referred, sig, att, sbom, buildx) = futures::join!(
         referrer_items(store, repo, digest, blobs),
         cosign_items(store, cosign_repo, digest, "sig", blobs),
@@ -94,7 +114,7 @@ async fn referrer_items(
     store: &impl Store,
     repo: &str,
     digest: &str,
-    blobs: &BlobCache,
+    blobs: &Walk<'_>,
 ) -> Result<Vec<EvidenceItem>, String> {
     // The API and its tag fallback are asked at once: one round trip instead of two on
     // registries without the API, one spare request on registries with it.
@@ -137,7 +157,7 @@ async fn cosign_items(
     repo: &str,
     digest: &str,
     suffix: &str,
-    blobs: &BlobCache,
+    blobs: &Walk<'_>,
 ) -> Result<Vec<EvidenceItem>, String> {
     let tag = cosign_tag(digest, suffix);
     let m = match store.get_manifest(repo, &tag).await {
@@ -170,7 +190,7 @@ async fn buildx_items(
     repo: &str,
     digest: &str,
     subject: Option<&FetchedManifest>,
-    blobs: &BlobCache,
+    blobs: &Walk<'_>,
 ) -> Result<Vec<EvidenceItem>, String> {
     let fetched;
     let m = match subject {
@@ -234,7 +254,7 @@ async fn manifest_items(
     target: &str,
     describes: Option<String>,
     bytes: Option<Vec<u8>>,
-    blobs: &BlobCache,
+    blobs: &Walk<'_>,
 ) -> Vec<EvidenceItem> {
     let problem = |p: String| {
         vec![EvidenceItem::problem(
@@ -306,10 +326,29 @@ async fn manifest_items(
             .annotations
             .get("dev.cosignproject.cosign/signature")
             .is_some_and(|s| !s.is_empty());
+        // This layer's own signatures, checked here: nothing is joined up later by digest.
+        let checks = match blobs.verifier {
+            Some(v) if has_cosign_sig || items.iter().any(|i| i.signatures > 0) => {
+                Some(v.check(&Layer {
+                    blob: &blob,
+                    media_type: mt,
+                    annotations: &layer.annotations,
+                    target: describes.as_deref().unwrap_or(target),
+                }))
+            }
+            _ => None,
+        };
         for i in &mut items {
             if has_cosign_sig && i.signatures == 0 {
                 i.signatures = 1;
-                i.signer = "unverified".into();
+                i.signer = Verification::unchecked();
+            }
+            if let Some(c) = &checks {
+                i.signer = if i.signatures == 0 && !has_cosign_sig {
+                    Verification::unsigned()
+                } else {
+                    Verification::from_checks(c.clone())
+                };
             }
             if i.predicate_type.is_none() {
                 i.predicate_type = layer

@@ -8,11 +8,13 @@ pub mod discover;
 pub mod envelope;
 pub mod provenance;
 pub mod sbom;
+pub mod trust;
 
 pub use decode::{decode_blob, decode_file};
 pub use discover::{discover, Discovery};
 pub use provenance::Provenance;
 pub use sbom::SbomSummary;
+pub use trust::{Signer, State, Verification};
 
 use serde::Serialize;
 
@@ -99,8 +101,8 @@ pub struct EvidenceItem {
     pub describes: Option<String>,
     #[serde(flatten)]
     pub binding: Binding,
-    /// Who signed it: "unverified" until signatures are checked, "unsigned" when none.
-    pub signer: String,
+    /// Its signatures, each checked on its own, and the state they give the item.
+    pub signer: Verification,
     pub signatures: usize,
     pub provenance: Option<Provenance>,
     pub sbom: Option<SbomSummary>,
@@ -130,7 +132,7 @@ impl EvidenceItem {
             location: location.to_string(),
             describes: None,
             binding: Binding::NotApplicable,
-            signer: "unverified".into(),
+            signer: Verification::unchecked(),
             signatures: 0,
             provenance: None,
             sbom: None,
@@ -145,7 +147,7 @@ impl EvidenceItem {
     }
 }
 
-/// The provenance items that are about the artifact.
+/// The provenance items that are about the artifact, verified or not (for display).
 pub fn provenance_of(items: &[EvidenceItem]) -> Vec<&EvidenceItem> {
     items
         .iter()
@@ -153,10 +155,27 @@ pub fn provenance_of(items: &[EvidenceItem]) -> Vec<&EvidenceItem> {
         .collect()
 }
 
-/// The SBOMs that are about the artifact (or raw documents attached to it).
+/// The SBOMs that are about the artifact (or raw documents attached to it), verified or not.
 pub fn sboms_of(items: &[EvidenceItem]) -> Vec<&EvidenceItem> {
     items
         .iter()
         .filter(|i| i.kind == Kind::Sbom && i.usable() && i.sbom.is_some())
+        .collect()
+}
+
+/// Provenance a trusted signer vouches for that names this digest: the only provenance rules
+/// may read.
+pub fn verified_provenance(items: &[EvidenceItem]) -> Vec<&EvidenceItem> {
+    provenance_of(items)
+        .into_iter()
+        .filter(|i| i.binding == Binding::Matches && i.signer.is_verified())
+        .collect()
+}
+
+/// SBOMs a trusted signer vouches for: the only ones that can show a package is absent.
+pub fn verified_sboms(items: &[EvidenceItem]) -> Vec<&EvidenceItem> {
+    sboms_of(items)
+        .into_iter()
+        .filter(|i| i.binding == Binding::Matches && i.signer.is_verified())
         .collect()
 }

@@ -99,7 +99,7 @@ fn platform_of(d: &Descriptor) -> String {
         })
 }
 
-async fn read_config(
+pub async fn read_config(
     store: &impl Store,
     repo: &str,
     d: &Descriptor,

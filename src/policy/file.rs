@@ -45,7 +45,63 @@ pub struct Rule {
     /// Approvals a `approvals` rule requires, from `group`.
     pub count: Option<u32>,
     pub group: Option<String>,
+    /// `allow`, compiled when the file is parsed.
+    #[serde(skip)]
+    pub allow_globs: Vec<Glob>,
 }
+
+impl Rule {
+    /// True when `value` matches one of the rule's `allow` globs.
+    pub fn allows(&self, value: &str) -> bool {
+        if self.allow_globs.len() == self.allow.len() {
+            return self.allow_globs.iter().any(|g| g.matches(value));
+        }
+        self.allow
+            .iter()
+            .any(|a| Glob::new(a).is_ok_and(|g| g.matches(value)))
+    }
+}
+
+/// A validated glob: `*` matches any run of characters (slashes included), `?` one,
+/// `[a-z]` a class, `{a,b}` alternatives.
+#[derive(Debug, Clone)]
+pub struct Glob(globset::GlobMatcher);
+
+impl Glob {
+    pub fn new(pattern: &str) -> Result<Glob, String> {
+        if pattern.trim().is_empty() {
+            return Err("an empty pattern matches nothing".into());
+        }
+        globset::GlobBuilder::new(pattern)
+            .literal_separator(false)
+            .build()
+            .map(|g| Glob(g.compile_matcher()))
+            .map_err(|e| e.kind().to_string())
+    }
+
+    pub fn matches(&self, value: &str) -> bool {
+        self.0.is_match(value)
+    }
+}
+
+/// cosign's predicate type shorthands, as `cosign attest --type` maps them; any other value is
+/// taken as the URI itself.
+pub fn predicate_type(t: &str) -> &str {
+    match t {
+        "slsaprovenance" | "slsaprovenance02" => "https://slsa.dev/provenance/v0.2",
+        "slsaprovenance1" => "https://slsa.dev/provenance/v1",
+        "link" => "https://in-toto.io/Link/v1",
+        "spdx" | "spdxjson" => "https://spdx.dev/Document",
+        "cyclonedx" => "https://cyclonedx.org/bom",
+        "vuln" => "https://cosign.sigstore.dev/attestation/vuln/v1",
+        "openvex" => "https://openvex.dev/ns",
+        "custom" => "https://cosign.sigstore.dev/attestation/v1",
+        other => other,
+    }
+}
+
+/// The environments a policy is checked against when none are configured.
+pub const DEFAULT_ENVIRONMENTS: &[&str] = &["dev", "staging", "prod"];
 
 /// What a rule checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -76,15 +132,75 @@ fn line_of(text: &str, needle: &str) -> Option<usize> {
 }
 
 impl PolicyFile {
-    /// Parses and validates policy text from `path` (used in messages).
+    /// Parses and validates policy text from `path` (used in messages) against the default
+    /// environments (dev, staging, prod).
     pub fn parse(text: &str, path: &str) -> Result<PolicyFile, PolicyError> {
+        Self::parse_for(text, path, DEFAULT_ENVIRONMENTS)
+    }
+
+    /// Parses and validates policy text; every `environments` entry must be one of
+    /// `environments` (a misspelt name would silently never apply).
+    pub fn parse_for(
+        text: &str,
+        path: &str,
+        environments: &[&str],
+    ) -> Result<PolicyFile, PolicyError> {
         let err = |message: String| PolicyError {
             path: path.to_string(),
             message,
         };
-        let p: PolicyFile =
+        let mut p: PolicyFile =
             toml::from_str(text).map_err(|e| err(e.to_string().trim_end().to_string()))?;
         let mut names = std::collections::HashSet::new();
+        // Rule names are found in one pass over the lines (linear in the file's size).
+        let mut name_lines: std::collections::HashMap<String, usize> = Default::default();
+        for (n, l) in text.lines().enumerate() {
+            if let Some(v) = l
+                .trim_start()
+                .strip_prefix("name")
+                .map(str::trim_start)
+                .and_then(|r| r.strip_prefix('='))
+            {
+                let v = v.trim().trim_matches('"').to_string();
+                name_lines.entry(v).or_insert(n + 1);
+            }
+        }
+        for r in p.rule.iter_mut() {
+            let at = name_lines
+                .get(&r.name)
+                .map(|l| format!("line {l}: "))
+                .unwrap_or_default();
+            if r.name.trim().is_empty() {
+                return Err(err(format!("{at}a rule needs a non-empty `name`")));
+            }
+            for e in &r.environments {
+                if !environments.contains(&e.as_str()) {
+                    return Err(err(format!(
+                        "{at}rule {:?} environments: {e:?} is not an environment (known: {})",
+                        r.name,
+                        environments.join(", ")
+                    )));
+                }
+            }
+            r.allow_globs.clear();
+            for a in &r.allow {
+                if r.kind == RuleKind::Ref && a == "semver" {
+                    r.allow_globs.push(Glob::new("refs/tags/*").map_err(err)?);
+                    continue;
+                }
+                let g = Glob::new(a)
+                    .map_err(|e| err(format!("{at}rule {:?} allow {a:?}: {e}", r.name)))?;
+                r.allow_globs.push(g);
+            }
+            for t in &r.require {
+                if t.trim().is_empty() {
+                    return Err(err(format!(
+                        "{at}rule {:?} require: an empty predicate type",
+                        r.name
+                    )));
+                }
+            }
+        }
         for r in &p.rule {
             let at = line_of(text, &format!("\"{}\"", r.name))
                 .map(|l| format!("line {l}: "))
@@ -134,12 +250,20 @@ impl PolicyFile {
         Ok(p)
     }
 
-    /// Reads and validates a policy file.
+    /// Reads and validates a policy file against the default environments.
     pub fn load(path: &std::path::Path) -> Result<PolicyFile, PolicyError> {
+        Self::load_for(path, DEFAULT_ENVIRONMENTS)
+    }
+
+    /// Reads and validates a policy file against `environments`.
+    pub fn load_for(
+        path: &std::path::Path,
+        environments: &[&str],
+    ) -> Result<PolicyFile, PolicyError> {
         let text = std::fs::read_to_string(path).map_err(|e| PolicyError {
             path: path.display().to_string(),
             message: e.to_string(),
         })?;
-        Self::parse(&text, &path.display().to_string())
+        Self::parse_for(&text, &path.display().to_string(), environments)
     }
 }

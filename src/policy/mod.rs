@@ -2,7 +2,9 @@
 
 pub mod file;
 pub mod packages;
+mod rules;
 pub mod verdict;
+pub mod versions;
 
 pub use file::{PolicyError, PolicyFile, Rule, RuleKind};
 pub use verdict::{evaluate, Decision, Facts, Finding, Outcome, Verdict};
@@ -26,6 +28,14 @@ impl Policy {
         Policy {
             origin: "built-in demo policy".into(),
             file: PolicyFile::parse(DEMO_POLICY, "demo policy").unwrap_or_default(),
+        }
+    }
+
+    /// No policy file: only the built-in checks.
+    pub fn builtin() -> Policy {
+        Policy {
+            origin: "no policy file (built-in checks only)".into(),
+            file: PolicyFile::default(),
         }
     }
 
@@ -80,7 +90,7 @@ impl Policy {
                     format!("not one of {} quarantined digest(s)", r.digests.len())
                 }
                 RuleKind::Approvals => format!(
-                    "{} approval(s){} (once approvals are recorded)",
+                    "{} approval(s){} (none can be recorded yet: a required tier blocks)",
                     r.count.unwrap_or(0),
                     r.group
                         .as_deref()
@@ -95,19 +105,6 @@ impl Policy {
             ));
         }
         out
-    }
-}
-
-/// The policy a source gets without `--policy`: the demo policy for a demo layout, else only the
-/// built-in checks.
-pub fn policy_for_source(source: &crate::config::NamedSource) -> Policy {
-    if crate::demo::is_demo_layout(source.store.as_ref()) {
-        Policy::demo()
-    } else {
-        Policy {
-            origin: "no policy file (built-in checks only)".into(),
-            file: PolicyFile::default(),
-        }
     }
 }
 

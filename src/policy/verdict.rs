@@ -2,7 +2,6 @@
 //! failure reported, the decision taken by the environment's tier.
 
 use super::file::{Rule, RuleKind};
-use super::packages::Denial;
 use crate::config::{Environment, Tier};
 use crate::evidence::{self, Binding, Discovery, EvidenceItem, Kind, Provenance};
 use serde::Serialize;
@@ -36,7 +35,7 @@ pub enum Outcome {
     Fail,
     /// The evidence the check needs is absent.
     Missing,
-    /// Not evaluated (for example approvals, until approvals exist).
+    /// Not scoped to this environment: never counts for or against.
     Skipped,
     /// The check could not be evaluated (a registry error, a broken document).
     Error,
@@ -70,15 +69,31 @@ pub struct Verdict {
 /// What is known about a digest when it is judged.
 pub struct Facts<'a> {
     pub digest: &'a str,
-    /// Discovery with verification applied (signer columns filled in).
+    /// Discovery with verification applied: every item carries its typed signature checks.
     pub discovery: &'a Discovery,
-    /// The artifact's creation time, when the provenance does not say.
+    /// The artifact's creation time (from its config), when the provenance does not say.
     pub created: Option<&'a str>,
     /// A failure that prevented a complete evaluation (registry down, …).
     pub error: Option<String>,
+    /// The artifact's own content failed its digest check (manifest, config, a platform
+    /// manifest): present and corrupt, so even a conditional tier blocks.
+    pub integrity: Vec<String>,
 }
 
-fn finding(rule: &str, outcome: Outcome, message: String) -> Finding {
+impl<'a> Facts<'a> {
+    /// Facts from a discovery alone.
+    pub fn new(digest: &'a str, discovery: &'a Discovery) -> Facts<'a> {
+        Facts {
+            digest,
+            discovery,
+            created: None,
+            error: None,
+            integrity: vec![],
+        }
+    }
+}
+
+pub(super) fn finding(rule: &str, outcome: Outcome, message: String) -> Finding {
     Finding {
         rule: rule.to_string(),
         outcome,
@@ -90,35 +105,9 @@ fn finding(rule: &str, outcome: Outcome, message: String) -> Finding {
     }
 }
 
-fn verified(i: &EvidenceItem) -> bool {
-    i.signer.starts_with('✓')
-}
-
-fn glob(pattern: &str, value: &str) -> bool {
-    wildmatch::WildMatch::new(pattern).matches(value)
-}
-
-/// `refs/tags/vMAJOR.MINOR.PATCH[-pre]`.
-fn is_semver_tag(r: &str) -> bool {
-    let Some(t) = r.strip_prefix("refs/tags/") else {
-        return false;
-    };
-    let t = t.strip_prefix('v').unwrap_or(t);
-    let core = t.split(['-', '+']).next().unwrap_or("");
-    let parts: Vec<&str> = core.split('.').collect();
-    parts.len() == 3
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
-}
-
-/// The provenance the rules look at: a verified one bound to the digest, else any bound one.
-fn chosen(items: &[EvidenceItem]) -> (Option<&EvidenceItem>, bool) {
-    let bound = evidence::provenance_of(items);
-    match bound.iter().find(|i| verified(i)) {
-        Some(i) => (Some(*i), true),
-        None => (bound.first().copied(), false),
-    }
+/// True when the rule is scoped to `env` (no `environments` means every environment).
+pub fn applies(rule: &Rule, env: &Environment) -> bool {
+    rule.environments.is_empty() || rule.environments.iter().any(|e| e == &env.name)
 }
 
 /// Evaluates `rules` (those scoped to `env`) and the built-in checks.
@@ -137,6 +126,16 @@ pub fn evaluate(
             Outcome::Error,
             format!("could not evaluate completely: {e}"),
         ));
+    }
+    for e in &facts.integrity {
+        let mut f = finding(
+            "artifact-integrity",
+            Outcome::Fail,
+            format!("the artifact's own content does not check out: {e}"),
+        );
+        f.evidence_fails = true;
+        f.hint = Some("push the image again from a trusted copy".into());
+        out.push(f);
     }
     for e in &facts.discovery.errors {
         out.push(finding(
@@ -162,47 +161,7 @@ pub fn evaluate(
         f.hint = Some("re-attach the evidence from its producer".into());
         out.push(f);
     }
-    // Signature on the image.
-    let sigs: Vec<&EvidenceItem> = items
-        .iter()
-        .filter(|i| i.kind == Kind::Signature && i.binding == Binding::Matches)
-        .collect();
-    let copied: Vec<&EvidenceItem> = items
-        .iter()
-        .filter(|i| i.kind == Kind::Signature && matches!(i.binding, Binding::DescribesOther(_)))
-        .collect();
-    match sigs.iter().find(|i| verified(i)) {
-        Some(s) => {
-            let mut f = finding(
-                "signature",
-                Outcome::Pass,
-                format!("signed by {}", s.signer.trim_start_matches("✓ ")),
-            );
-            f.evidence = Some(s.digest.clone());
-            out.push(f);
-        }
-        None if !sigs.is_empty() || !copied.is_empty() => {
-            let why = sigs
-                .first()
-                .or(copied.first())
-                .map(|s| s.signer.trim_start_matches("✗ ").to_string())
-                .unwrap_or_default();
-            let mut f = finding("signature", Outcome::Fail, format!("the image's signature does not verify against the trusted keys and identities: {why}"));
-            f.evidence_fails = true;
-            f.evidence = sigs.first().or(copied.first()).map(|s| s.digest.clone());
-            f.hint = Some("sign it with a trusted key (provost sign REF --key KEY) or trust its signer in the policy".into());
-            out.push(f);
-        }
-        None => {
-            let mut f = finding(
-                "signature",
-                Outcome::Missing,
-                "the image is not signed".into(),
-            );
-            f.hint = Some("sign it with a trusted key: provost sign REF --key KEY".into());
-            out.push(f);
-        }
-    }
+    out.push(signature_finding(items));
     // Provenance and its subject.
     for other in items
         .iter()
@@ -224,51 +183,38 @@ pub fn evaluate(
             out.push(f);
         }
     }
-    let (prov_item, prov_verified) = chosen(items);
+    // Rules read verified provenance only; an unverified one is named so a reviewer sees it.
+    let verified = evidence::verified_provenance(items);
+    let prov_item = verified.first().copied();
+    let unverified: Vec<&EvidenceItem> = evidence::provenance_of(items)
+        .into_iter()
+        .filter(|i| !i.signer.is_verified())
+        .collect();
+    out.push(provenance_finding(prov_item, &unverified));
     let prov: Option<&Provenance> = prov_item.and_then(|i| i.provenance.as_ref());
-    match (prov_item, prov_verified) {
-        (Some(i), true) => {
-            let mut f = finding(
-                "provenance",
-                Outcome::Pass,
-                format!(
-                    "provenance verified ({})",
-                    i.signer.trim_start_matches("✓ ")
-                ),
-            );
-            f.evidence = Some(i.digest.clone());
-            out.push(f);
-        }
-        (Some(i), false) => {
-            let mut f = finding(
-                "provenance",
-                Outcome::Fail,
-                format!(
-                    "provenance is present but no trusted signer vouches for it ({})",
-                    i.signer.trim_start_matches("✗ ")
-                ),
-            );
-            f.evidence_fails = i.signer.starts_with('✗');
-            f.evidence = Some(i.digest.clone());
-            f.hint = Some("attest provenance with a trusted key or identity".into());
-            out.push(f);
-        }
-        (None, _) => {
-            let mut f = finding(
-                "provenance",
-                Outcome::Missing,
-                "no provenance describes this digest".into(),
-            );
-            f.hint = Some("attach SLSA provenance from the build (provost attest, cosign attest, or the CI's attestation step)".into());
-            out.push(f);
-        }
-    }
+    let ctx = super::rules::RuleContext {
+        facts,
+        prov,
+        unverified_prov: unverified.first().and_then(|i| i.provenance.as_ref()),
+        now,
+    };
 
-    for rule in rules
-        .iter()
-        .filter(|r| r.environments.is_empty() || r.environments.iter().any(|e| e == &env.name))
-    {
-        let mut f = evaluate_rule(rule, facts, prov, now);
+    for rule in rules {
+        if !applies(rule, env) {
+            let mut f = finding(
+                &rule.name,
+                Outcome::Skipped,
+                format!(
+                    "not scoped to {} (applies to {})",
+                    env.name,
+                    rule.environments.join(", ")
+                ),
+            );
+            f.critical = rule.critical;
+            out.push(f);
+            continue;
+        }
+        let mut f = super::rules::evaluate_rule(rule, &ctx);
         f.critical = rule.critical;
         if f.evidence.is_none()
             && matches!(
@@ -285,36 +231,7 @@ pub fn evaluate(
         out.push(f);
     }
 
-    let not_ok = |f: &Finding| !matches!(f.outcome, Outcome::Pass | Outcome::Skipped);
-    let decision = match env.tier {
-        Tier::Warn => {
-            if out.iter().any(not_ok) {
-                Decision::Warn
-            } else {
-                Decision::Pass
-            }
-        }
-        Tier::Conditional => {
-            let blocks = out
-                .iter()
-                .any(|f| f.outcome == Outcome::Fail && (f.evidence_fails || f.critical));
-            if blocks {
-                Decision::Block
-            } else if out.iter().any(not_ok) {
-                Decision::Warn
-            } else {
-                Decision::Pass
-            }
-        }
-        // Fails closed: anything short of a pass, including missing evidence and errors.
-        Tier::Required => {
-            if out.iter().any(not_ok) {
-                Decision::Block
-            } else {
-                Decision::Pass
-            }
-        }
-    };
+    let decision = decide(env.tier, &out);
     Verdict {
         environment: env.name.clone(),
         tier: env.tier,
@@ -324,261 +241,148 @@ pub fn evaluate(
     }
 }
 
-fn evaluate_rule(
-    rule: &Rule,
-    facts: &Facts<'_>,
-    prov: Option<&Provenance>,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Finding {
-    let name = rule.name.as_str();
-    let allowed = || rule.allow.join(", ");
-    let need_prov = |what: &str| {
-        let mut f = finding(
-            name,
-            Outcome::Missing,
-            format!("no provenance to check the {what} against"),
-        );
-        f.hint = Some("attach SLSA provenance from the build".into());
-        f
-    };
-    match rule.kind {
-        RuleKind::Builder => match prov {
-            None => need_prov("builder"),
-            Some(p) if rule.allow.iter().any(|a| glob(a, &p.builder_id)) => {
-                finding(name, Outcome::Pass, format!("built by {}", p.builder_id))
-            }
-            Some(p) => {
-                let mut f = finding(
-                    name,
-                    Outcome::Fail,
-                    format!(
-                        "built by {}; this environment trusts only {}",
-                        p.builder_id,
-                        allowed()
-                    ),
-                );
-                f.hint = Some(format!("rebuild on a trusted builder ({})", allowed()));
-                f
-            }
-        },
-        RuleKind::Source => match prov.and_then(|p| p.source_repo.as_deref()) {
-            None => need_prov("source repository"),
-            Some(s) if rule.allow.iter().any(|a| glob(a, s)) => {
-                finding(name, Outcome::Pass, format!("built from {s}"))
-            }
-            Some(s) => {
-                let mut f = finding(
-                    name,
-                    Outcome::Fail,
-                    format!("built from {s}; allowed sources are {}", allowed()),
-                );
-                f.hint = Some("build from an allowed repository".into());
-                f
-            }
-        },
-        RuleKind::Ref => match prov.and_then(|p| p.git_ref.as_deref()) {
-            None => need_prov("git ref"),
-            Some(r)
-                if rule.allow.iter().any(|a| {
-                    if a == "semver" {
-                        is_semver_tag(r)
-                    } else {
-                        glob(a, r)
-                    }
-                }) =>
-            {
-                finding(name, Outcome::Pass, format!("built from {r}"))
-            }
-            Some(r) => {
-                let mut f = finding(
-                    name,
-                    Outcome::Fail,
-                    format!(
-                        "built from {r}; this environment accepts only {}",
-                        allowed()
-                    ),
-                );
-                f.hint = Some("build from a release tag".into());
-                f
-            }
-        },
-        RuleKind::Workflow => match prov.and_then(|p| p.workflow_path.as_deref()) {
-            None => need_prov("workflow"),
-            Some(w) if rule.allow.iter().any(|a| glob(a, w)) => {
-                finding(name, Outcome::Pass, format!("built by workflow {w}"))
-            }
-            Some(w) => {
-                let mut f = finding(
-                    name,
-                    Outcome::Fail,
-                    format!(
-                        "built by workflow {w}; this environment accepts only {}",
-                        allowed()
-                    ),
-                );
-                f.hint = Some(format!("rebuild with {}", allowed()));
-                f
-            }
-        },
-        RuleKind::Predicates => {
-            let present: Vec<&str> = facts
-                .discovery
-                .items
-                .iter()
-                .filter(|i| i.usable())
-                .filter_map(|i| i.predicate_type.as_deref())
-                .collect();
-            let missing: Vec<&String> = rule
-                .require
-                .iter()
-                .filter(|r| !present.contains(&r.as_str()))
-                .collect();
-            if missing.is_empty() {
-                finding(
-                    name,
-                    Outcome::Pass,
-                    format!("has {}", rule.require.join(", ")),
-                )
+/// The tier's decision over the findings. Skipped findings (rules not scoped to the
+/// environment) never count.
+pub fn decide(tier: Tier, findings: &[Finding]) -> Decision {
+    let not_ok = |f: &Finding| !matches!(f.outcome, Outcome::Pass | Outcome::Skipped);
+    match tier {
+        Tier::Warn => {
+            if findings.iter().any(not_ok) {
+                Decision::Warn
             } else {
-                let mut f = finding(
-                    name,
-                    Outcome::Missing,
-                    format!(
-                        "no {} attestation",
-                        missing
-                            .iter()
-                            .map(|s| s.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                );
-                f.hint = Some("attach the missing attestations".into());
-                f
+                Decision::Pass
             }
         }
-        RuleKind::Sbom => match evidence::sboms_of(&facts.discovery.items).first() {
-            Some(i) => {
-                let mut f = finding(
-                    name,
-                    Outcome::Pass,
-                    match i.sbom.as_ref().map(|s| s.package_count).unwrap_or(0) {
-                        1 => "SBOM attached (1 package)".to_string(),
-                        n => format!("SBOM attached ({n} packages)"),
-                    },
-                );
-                f.evidence = Some(i.digest.clone());
-                f
-            }
-            None => {
-                let mut f = finding(name, Outcome::Missing, "no SBOM is attached".into());
-                f.hint = Some(
-                    "attach an SPDX or CycloneDX SBOM (cosign attach sbom, or as a referrer)"
-                        .into(),
-                );
-                f
-            }
-        },
-        RuleKind::MaxAge => {
-            let days = rule.days.unwrap_or(0) as i64;
-            let built = prov
-                .and_then(|p| p.finished.clone().or(p.started.clone()))
-                .or(facts.created.map(str::to_string));
-            match built
-                .as_deref()
-                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-            {
-                None => {
-                    let mut f = finding(
-                        name,
-                        Outcome::Missing,
-                        "no build time to check the age against".into(),
-                    );
-                    f.hint = Some("attach provenance with build timestamps".into());
-                    f
-                }
-                Some(t) => {
-                    let age = (now - t.with_timezone(&chrono::Utc)).num_days();
-                    if age <= days {
-                        finding(
-                            name,
-                            Outcome::Pass,
-                            format!("built {age} days ago (limit {days})"),
-                        )
-                    } else {
-                        let mut f = finding(name, Outcome::Fail, format!("built {age} days ago; this environment accepts builds up to {days} days old"));
-                        f.hint = Some("rebuild from current sources".into());
-                        f
-                    }
-                }
-            }
-        }
-        RuleKind::DeniedPackages => {
-            let sboms = evidence::sboms_of(&facts.discovery.items);
-            if sboms.is_empty() {
-                let mut f = finding(
-                    name,
-                    Outcome::Missing,
-                    "no SBOM to check for denied packages".into(),
-                );
-                f.hint = Some("attach an SBOM".into());
-                return f;
-            }
-            let denials: Vec<Denial> = rule
-                .deny
+        Tier::Conditional => {
+            let blocks = findings
                 .iter()
-                .filter_map(|d| Denial::parse(d).ok())
-                .collect();
-            let mut hits: Vec<String> = vec![];
-            for s in &sboms {
-                for p in s
-                    .sbom
-                    .as_ref()
-                    .map(|s| s.packages.as_slice())
-                    .unwrap_or(&[])
-                {
-                    if denials.iter().any(|d| d.matches(p)) {
-                        let h = format!("{} {}", p.name, p.version.clone().unwrap_or_default());
-                        if !hits.contains(&h) {
-                            hits.push(h);
-                        }
-                    }
-                }
-            }
-            if hits.is_empty() {
-                finding(name, Outcome::Pass, "no denied package in the SBOM".into())
+                .any(|f| f.outcome == Outcome::Fail && (f.evidence_fails || f.critical));
+            if blocks {
+                Decision::Block
+            } else if findings.iter().any(not_ok) {
+                Decision::Warn
             } else {
-                let mut f = finding(
-                    name,
-                    Outcome::Fail,
-                    format!("the SBOM lists denied packages: {}", hits.join(", ")),
-                );
-                f.evidence = sboms.first().map(|i| i.digest.clone());
-                f.hint = Some("remove or upgrade them and rebuild".into());
-                f
+                Decision::Pass
             }
         }
-        RuleKind::Quarantine => {
-            if rule.digests.iter().any(|d| d == facts.digest) {
-                let mut f = finding(name, Outcome::Fail, "this digest is quarantined".into());
-                f.evidence_fails = true;
-                f.hint =
-                    Some("lift the quarantine in the policy once the incident is closed".into());
-                f
+        // Fails closed: anything short of a pass, including missing evidence, errors and
+        // approvals not recorded, blocks.
+        Tier::Required => {
+            if findings.iter().any(not_ok) {
+                Decision::Block
             } else {
-                finding(name, Outcome::Pass, "not quarantined".into())
+                Decision::Pass
             }
         }
-        RuleKind::Approvals => finding(
-            name,
-            Outcome::Skipped,
-            format!(
-                "{} approval(s){} will be required once approvals are recorded",
-                rule.count.unwrap_or(0),
-                rule.group
-                    .as_deref()
-                    .map(|g| format!(" from {g}"))
-                    .unwrap_or_default()
-            ),
-        ),
     }
+}
+
+/// The image signature: passes on any signature a trusted signer made for this digest.
+fn signature_finding(items: &[EvidenceItem]) -> Finding {
+    let sigs: Vec<&EvidenceItem> = items
+        .iter()
+        .filter(|i| i.kind == Kind::Signature && i.binding == Binding::Matches)
+        .collect();
+    let copied: Vec<&EvidenceItem> = items
+        .iter()
+        .filter(|i| i.kind == Kind::Signature && matches!(i.binding, Binding::DescribesOther(_)))
+        .collect();
+    let mut signers: Vec<String> = sigs
+        .iter()
+        .flat_map(|i| i.signer.verified_signers())
+        .map(|s| s.sentence())
+        .collect();
+    signers.sort();
+    signers.dedup();
+    if !signers.is_empty() {
+        let mut f = finding(
+            "signature",
+            Outcome::Pass,
+            format!("signed by {}", signers.join("; ")),
+        );
+        f.evidence = sigs
+            .iter()
+            .find(|i| i.signer.is_verified())
+            .map(|i| i.digest.clone());
+        return f;
+    }
+    if let Some(s) = sigs.first().or(copied.first()) {
+        let why = match &s.binding {
+            Binding::DescribesOther(d) => format!("it signs another digest ({})", d.join(", ")),
+            _ => s
+                .signer
+                .signatures
+                .first()
+                .map(|c| c.sentence())
+                .or(s.problem.clone())
+                .unwrap_or_else(|| "it was not checked".into()),
+        };
+        let mut f = finding(
+            "signature",
+            Outcome::Fail,
+            format!(
+                "the image's signature does not verify against the trusted keys and identities: {why}"
+            ),
+        );
+        f.evidence_fails = true;
+        f.evidence = Some(s.digest.clone());
+        f.hint = Some(
+            "sign it with a trusted key (provost sign REF --key KEY) or trust its signer in the policy"
+                .into(),
+        );
+        return f;
+    }
+    let mut f = finding(
+        "signature",
+        Outcome::Missing,
+        "the image is not signed".into(),
+    );
+    f.hint = Some("sign it with a trusted key: provost sign REF --key KEY".into());
+    f
+}
+
+/// Verified provenance for this digest, or why there is none.
+fn provenance_finding(verified: Option<&EvidenceItem>, unverified: &[&EvidenceItem]) -> Finding {
+    if let Some(i) = verified {
+        let who: Vec<String> = i
+            .signer
+            .verified_signers()
+            .iter()
+            .map(|s| s.sentence())
+            .collect();
+        let mut f = finding(
+            "provenance",
+            Outcome::Pass,
+            format!("provenance verified ({})", who.join("; ")),
+        );
+        f.evidence = Some(i.digest.clone());
+        return f;
+    }
+    if let Some(i) = unverified.first() {
+        let why = match i.signer.state {
+            evidence::State::Unsigned => "it is not signed".to_string(),
+            _ => i
+                .signer
+                .signatures
+                .first()
+                .map(|c| c.sentence())
+                .unwrap_or_else(|| "it was not checked".into()),
+        };
+        let mut f = finding(
+            "provenance",
+            Outcome::Fail,
+            format!("provenance is present but no trusted signer vouches for it: {why}"),
+        );
+        f.evidence_fails = i.signer.fails();
+        f.evidence = Some(i.digest.clone());
+        f.hint = Some("attest provenance with a trusted key or identity".into());
+        return f;
+    }
+    let mut f = finding(
+        "provenance",
+        Outcome::Missing,
+        "no provenance describes this digest".into(),
+    );
+    f.hint = Some("attach SLSA provenance from the build (provost attest, cosign attest, or the CI's attestation step)".into());
+    f
 }

@@ -1,6 +1,5 @@
 //! Everything that can change the app: user commands (from the keymap) and job results.
 
-use crate::evidence::Discovery;
 use crate::oci::artifact::{Artifact, TagSummary};
 use serde::Deserialize;
 
@@ -70,9 +69,10 @@ pub enum Action {
         tag: String,
         result: Vec<(String, crate::policy::Decision)>,
     },
+    /// The gate's judgement of the shown digest: its evidence and a verdict per environment.
     EvidenceLoaded {
         generation: u64,
-        result: Result<Box<Discovery>, String>,
+        result: Result<Box<crate::gate::Judgement>, String>,
     },
     DetailLoaded {
         generation: u64,

@@ -185,10 +185,11 @@ pub struct App {
     pub clipboard: Option<String>,
     pub size: (u16, u16),
     pub keymap: Keymap,
-    /// Environments and the policy per source, for verdicts (computed without I/O).
+    /// The configured environments.
     pub environments: Vec<crate::config::Environment>,
-    pub policies: std::collections::HashMap<String, crate::policy::Policy>,
-    /// Verdicts for the artifact shown, one per environment of its source.
+    /// The policy in force, named in the header.
+    pub policy: String,
+    /// Verdicts for the artifact shown, one per environment of its source (from the gate).
     pub verdicts: Vec<crate::policy::Verdict>,
     /// A fixed clock for tests; None means now.
     pub clock: Option<chrono::DateTime<chrono::Utc>>,
@@ -252,11 +253,13 @@ impl App {
             size: (100, 30),
             keymap,
             environments: settings.environments.clone(),
-            policies: settings
-                .sources
-                .iter()
-                .map(|s| (s.name.clone(), crate::policy::policy_for_source(s)))
-                .collect(),
+            policy: match &settings.policy {
+                Some(p) => p.display().to_string(),
+                None if settings.sources.iter().any(|s| settings.is_demo(s)) => {
+                    "built-in demo policy".into()
+                }
+                None => "built-in checks only".into(),
+            },
             verdicts: vec![],
             clock: None,
             matrix: false,
@@ -290,32 +293,6 @@ impl App {
             Slot::Ready(t) => self.tags_view.visible(t.iter().map(|r| r.tag.as_str())),
             _ => vec![],
         }
-    }
-
-    /// Recomputes the verdicts of the shown artifact for every environment of its source.
-    pub fn compute_verdicts(&mut self) {
-        self.verdicts.clear();
-        let (Some(source), Slot::Ready(d), Slot::Ready(a)) =
-            (self.active_source(), &self.evidence, &self.detail)
-        else {
-            return;
-        };
-        let Some(policy) = self.policies.get(&source) else {
-            return;
-        };
-        let now = self.clock.unwrap_or_else(chrono::Utc::now);
-        let facts = crate::policy::Facts {
-            digest: &a.digest,
-            discovery: d,
-            created: a.created.as_deref(),
-            error: None,
-        };
-        self.verdicts = self
-            .environments
-            .iter()
-            .filter(|e| e.source == source && e.tracks_repository(&a.repository))
-            .map(|e| crate::policy::evaluate(&policy.file.rule, e, &facts, now))
-            .collect();
     }
 
     /// The environment the active source item is, if it is one.

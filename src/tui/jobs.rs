@@ -24,13 +24,11 @@ pub struct Jobs {
     tx: UnboundedSender<Action>,
     timeout: Duration,
     running: [Option<AbortHandle>; 4],
-    /// Trust per source name (the demo key applies to demo layouts only).
-    trust: HashMap<String, Arc<Vec<crate::verify::Trust>>>,
-    policies: HashMap<String, crate::policy::Policy>,
+    /// The gate per source name: the same service, policy and trust `provost gate` uses.
+    gates: HashMap<String, Arc<crate::gate::Gate>>,
     environments: Vec<crate::config::Environment>,
     /// A fixed clock for verdicts in tests; None means now.
     pub clock: Option<chrono::DateTime<chrono::Utc>>,
-    root: Arc<crate::verify::LazyRoot>,
 }
 
 fn describe_error(e: impl std::fmt::Display) -> String {
@@ -51,9 +49,20 @@ async fn with_timeout<T>(
 }
 
 impl Jobs {
-    /// Jobs over the configured sources, answering on `tx`.
-    pub fn new(settings: &Settings, tx: UnboundedSender<Action>) -> Jobs {
-        Jobs {
+    /// Jobs over the configured sources, answering on `tx`. Fails on a bad policy or trust
+    /// file, before the terminal is touched.
+    pub fn new(
+        settings: &Settings,
+        tx: UnboundedSender<Action>,
+    ) -> Result<Jobs, crate::gate::SetupError> {
+        let mut gates = HashMap::new();
+        for s in &settings.sources {
+            gates.insert(
+                s.name.clone(),
+                Arc::new(crate::gate::Gate::for_source(settings, s, None)?),
+            );
+        }
+        Ok(Jobs {
             sources: settings
                 .sources
                 .iter()
@@ -62,20 +71,15 @@ impl Jobs {
             tx,
             timeout: settings.timeout,
             running: [None, None, None, None],
-            trust: settings
-                .sources
-                .iter()
-                .map(|s| (s.name.clone(), Arc::new(settings.trust_for(s))))
-                .collect(),
-            root: settings.root.clone(),
-            policies: settings
-                .sources
-                .iter()
-                .map(|s| (s.name.clone(), crate::policy::policy_for_source(s)))
-                .collect(),
+            gates,
             environments: settings.environments.clone(),
             clock: None,
-        }
+        })
+    }
+
+    /// Where the policy of `source` came from, for the header.
+    pub fn policy_origin(&self, source: &str) -> Option<String> {
+        self.gates.get(source).map(|g| g.policy.origin.clone())
     }
 
     /// Starts a job, aborting the previous job of its kind.
@@ -89,10 +93,11 @@ impl Jobs {
             | Job::Evidence { source, .. } => source.clone(),
         };
         let store = self.sources.get(&source_name).cloned();
-        let trust = self.trust.get(&source_name).cloned().unwrap_or_default();
-        let root = self.root.clone();
-        let policy = self.policies.get(&source_name).cloned();
-        let clock = self.clock;
+        let gate = self.gates.get(&source_name).map(|g| {
+            let mut g = (**g).clone();
+            g.clock = self.clock.or(g.clock);
+            Arc::new(g)
+        });
         let envs: Vec<crate::config::Environment> = self
             .environments
             .iter()
@@ -173,8 +178,8 @@ impl Jobs {
                         });
                     }
                     // Verdicts per tag for every environment of the source (background, bounded:
-                    // the first 200 tags), each digest discovered and verified once.
-                    let Some(policy) = policy else { return };
+                    // the first 200 tags), each digest judged once by the gate service.
+                    let Some(gate) = gate else { return };
                     let envs: Vec<crate::config::Environment> = envs
                         .into_iter()
                         .filter(|e| e.tracks_repository(repository))
@@ -186,37 +191,15 @@ impl Jobs {
                     let mut unique: Vec<String> = digests.iter().map(|(_, d)| d.clone()).collect();
                     unique.sort();
                     unique.dedup();
-                    let Ok(root) = root.get() else { return };
-                    let (trust, policy, envs, digests) = (&trust, &policy, &envs, &digests);
+                    let (gate, envs, digests) = (&gate, &envs, &digests);
                     let tx = &tx;
                     futures::stream::iter(unique)
                         .for_each_concurrent(4, |digest| async move {
-                            let d = crate::verify::oci::discover_verified(
-                                store.as_ref(),
-                                repository,
-                                &digest,
-                                None,
-                                None,
-                                trust,
-                                root,
-                            )
-                            .await;
-                            let facts = crate::policy::Facts {
-                                digest: &digest,
-                                discovery: &d,
-                                created: None,
-                                error: None,
-                            };
-                            let now = clock.unwrap_or_else(chrono::Utc::now);
-                            let result: Vec<(String, crate::policy::Decision)> = envs
+                            let j = gate.judge(store.as_ref(), repository, &digest, envs).await;
+                            let result: Vec<(String, crate::policy::Decision)> = j
+                                .verdicts
                                 .iter()
-                                .map(|e| {
-                                    (
-                                        e.name.clone(),
-                                        crate::policy::evaluate(&policy.file.rule, e, &facts, now)
-                                            .decision,
-                                    )
-                                })
+                                .map(|v| (v.environment.clone(), v.decision))
                                 .collect();
                             for (tag, _) in digests.iter().filter(|(_, x)| *x == digest) {
                                 let _ = tx.send(Action::TagVerdictsLoaded {
@@ -271,21 +254,15 @@ impl Jobs {
                 let h = tokio::spawn(async move {
                     let result = with_timeout(limit, async {
                         let store = store.ok_or_else(|| format!("unknown source {source_name}"))?;
-                        let cosign_repo = std::env::var("COSIGN_REPOSITORY")
-                            .ok()
-                            .filter(|s| !s.is_empty());
-                        let root = root.get().map_err(|e| format!("trusted root: {e}"))?;
-                        let d = crate::verify::oci::discover_verified(
-                            store.as_ref(),
-                            &repository,
-                            &digest,
-                            cosign_repo.as_deref(),
-                            None,
-                            &trust,
-                            root,
-                        )
-                        .await;
-                        Ok(Box::new(d))
+                        let gate = gate.ok_or_else(|| format!("no gate for {source_name}"))?;
+                        let envs: Vec<crate::config::Environment> = envs
+                            .into_iter()
+                            .filter(|e| e.tracks_repository(&repository))
+                            .collect();
+                        let j = gate
+                            .judge(store.as_ref(), &repository, &digest, &envs)
+                            .await;
+                        Ok(Box::new(j))
                     })
                     .await;
                     let _ = tx.send(Action::EvidenceLoaded { generation, result });

@@ -82,7 +82,15 @@ pub async fn run(settings: &Settings, theme: theme::Theme) -> Result<()> {
     let keymap = keymap::Keymap::default_keymap();
     let mut app = App::new(settings, keymap);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut jobs = jobs::Jobs::new(settings, tx);
+    // A bad policy or trust file is reported here, before raw mode (exit code 2).
+    let mut jobs = jobs::Jobs::new(settings, tx)
+        .map_err(|e| color_eyre::eyre::eyre!(crate::cli::exit::Usage(e.to_string())))?;
+    if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        return Err(color_eyre::eyre::eyre!(crate::cli::exit::Usage(
+            "the console needs a terminal: run provost in one, or use a subcommand (provost --help)"
+                .into()
+        )));
+    }
 
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {

@@ -94,9 +94,18 @@ impl App {
             }
             Action::EvidenceLoaded { generation, result } => {
                 if generation == self.generations[3] {
-                    self.evidence = result.into();
+                    match result {
+                        Ok(j) => {
+                            let j = *j;
+                            self.verdicts = j.verdicts;
+                            self.evidence = Slot::Ready(Box::new(j.discovery));
+                        }
+                        Err(e) => {
+                            self.verdicts.clear();
+                            self.evidence = Slot::Failed(e);
+                        }
+                    }
                     self.evidence_view = Default::default();
-                    self.compute_verdicts();
                 }
             }
         }

@@ -3,7 +3,7 @@
 //! annotations. Keyless and timestamped layers are turned into the equivalent Sigstore bundle and
 //! checked by the bundle verifier: there is no second verifier to get wrong.
 
-use super::{key_fingerprint, verify_bundle, Outcome, Signer, Subject, Trust};
+use super::{key_fingerprint, verify_bundle, Outcome, Signer, Subject, TimeProof, Trust};
 use crate::evidence::envelope::{self, Envelope};
 use base64::Engine as _;
 use serde_json::{json, Value};
@@ -161,21 +161,13 @@ pub(super) fn check_signature(
 ) -> Outcome {
     let mut failures = vec![];
     if let Err(e) = check_payload_binding(payload, digest) {
-        return Outcome {
-            verified: false,
-            signer: None,
-            failures: vec![e],
-        };
+        return Outcome::invalid(e);
     }
     let Some(sig) = annotations
         .get(SIGNATURE_ANNOTATION)
         .filter(|s| !s.is_empty())
     else {
-        return Outcome {
-            verified: false,
-            signer: None,
-            failures: vec!["the layer carries no signature annotation".into()],
-        };
+        return Outcome::invalid("the layer carries no signature annotation".into());
     };
     let payload_sha256 =
         hex::decode(crate::oci::digest::sha256(payload).trim_start_matches("sha256:"))
@@ -209,17 +201,16 @@ pub(super) fn check_signature(
                     // A keyed cosign signature carries no trusted timestamp provost checks.
                     let label = name
                         .clone()
-                        .unwrap_or_else(|| fingerprint[..16].to_string());
+                        .unwrap_or_else(|| fingerprint.chars().take(16).collect());
                     match window.admits(&label, &[], chrono::Utc::now()) {
                         Ok(()) => {
-                            return Outcome {
-                                verified: true,
-                                signer: Some(Signer::Key {
+                            return Outcome::proven(
+                                Signer::Key {
                                     fingerprint,
                                     name: name.clone(),
-                                }),
-                                failures: vec![],
-                            }
+                                },
+                                TimeProof::Unproven,
+                            )
                         }
                         Err(e) => failures.push(e),
                     }
@@ -247,116 +238,123 @@ pub(super) fn check_signature(
     if trusts.is_empty() {
         failures.push("no trusted key or identity is configured".into());
     }
-    Outcome {
-        verified: false,
-        signer: None,
-        failures,
-    }
+    Outcome::failed(failures)
 }
 
-/// Checks one DSSE attestation envelope.
+/// Checks one DSSE attestation envelope: one outcome per signature in it, each judged on its
+/// own against every trust (a keyless `.att` layer carries one signature, checked as a bundle).
 pub(super) fn check_attestation(
     env_bytes: &[u8],
     annotations: &std::collections::BTreeMap<String, String>,
     digest: &str,
     trusts: &[Trust],
     root: &TrustedRoot,
-) -> (Option<String>, Outcome) {
+) -> (Option<String>, Vec<Outcome>) {
     let env: Envelope = match serde_json::from_slice(env_bytes) {
         Ok(e) => e,
         Err(e) => {
             return (
                 None,
-                Outcome {
-                    verified: false,
-                    signer: None,
-                    failures: vec![format!("malformed DSSE envelope: {e}")],
-                },
+                vec![Outcome::invalid(format!("malformed DSSE envelope: {e}"))],
             )
         }
     };
     let statement = envelope::statement_from_envelope(&env);
     let predicate_type = statement.as_ref().ok().map(|s| s.predicate_type.clone());
-    let mut failures = vec![];
-    match &statement {
-        Ok(s) if s.binds(digest) => {}
-        Ok(s) => failures.push(format!(
+    let bound = match &statement {
+        Ok(s) if s.binds(digest) => Ok(()),
+        Ok(s) => Err(format!(
             "the attestation's subjects ({}) do not include {digest}",
             s.subject_digests().join(", ")
         )),
-        Err(e) => failures.push(e.clone()),
+        Err(e) => Err(e.clone()),
+    };
+    if let Err(e) = bound {
+        // Bound to something else (or not a statement): no signature on it counts here.
+        let n = env.signatures.len().max(1);
+        return (predicate_type, vec![Outcome::invalid(e); n]);
     }
-    if !failures.is_empty() {
-        return (
-            predicate_type,
-            Outcome {
-                verified: false,
-                signer: None,
-                failures,
-            },
-        );
+    if env.signatures.is_empty() {
+        return (predicate_type, vec![]);
+    }
+    if annotations.contains_key(CERT_ANNOTATION) {
+        // A keyless cosign attestation: the certificate, log entry and envelope form a bundle.
+        let content: Value = serde_json::from_slice(env_bytes).unwrap_or(Value::Null);
+        let bundle = match legacy_to_bundle(annotations, content) {
+            Ok(b) => b,
+            Err(e) => {
+                return (
+                    predicate_type,
+                    vec![Outcome::invalid(format!("keyless: {e}"))],
+                )
+            }
+        };
+        let mut failures = vec![];
+        let mut proven_other = None;
+        for t in trusts
+            .iter()
+            .filter(|t| matches!(t, Trust::Identity { .. }))
+        {
+            let o = verify_bundle(&bundle, &Subject::Digest(digest.to_string()), t, root);
+            if o.verified {
+                return (predicate_type, vec![o]);
+            }
+            failures.extend(o.failures.iter().cloned());
+            if o.signer.is_some() {
+                proven_other = Some(o);
+            }
+        }
+        if failures.is_empty() {
+            failures.push("keyless signature, and no trusted identity is configured".into());
+        }
+        let mut o = Outcome::failed(failures);
+        o.signer = proven_other.and_then(|p| p.signer);
+        return (predicate_type, vec![o]);
     }
     let payload = env.payload_bytes().unwrap_or_default();
     let pae = envelope::pae(&env.payload_type, &payload);
-    for t in trusts {
-        match t {
-            Trust::Key { pem, name, window } => {
-                let mut last = "the envelope has no signature".to_string();
-                for s in &env.signatures {
-                    match verify_with_key(pem, &pae, &s.sig) {
+    let outcomes = env
+        .signatures
+        .iter()
+        .map(|sig| {
+            let mut failures = vec![];
+            for t in trusts {
+                if let Trust::Key { pem, name, window } = t {
+                    match verify_with_key(pem, &pae, &sig.sig) {
                         Ok(fingerprint) => {
                             let label = name
                                 .clone()
-                                .unwrap_or_else(|| fingerprint[..16].to_string());
-                            if let Err(e) = window.admits(&label, &[], chrono::Utc::now()) {
-                                last = e;
-                                continue;
+                                .unwrap_or_else(|| fingerprint.chars().take(16).collect());
+                            let signer = Signer::Key {
+                                fingerprint,
+                                name: name.clone(),
+                            };
+                            match window.admits(&label, &[], chrono::Utc::now()) {
+                                Ok(()) => return Outcome::proven(signer, TimeProof::Unproven),
+                                Err(e) => {
+                                    return Outcome {
+                                        signer: Some(signer),
+                                        ..Outcome::failed(vec![e])
+                                    }
+                                }
                             }
-                            return (
-                                predicate_type,
-                                Outcome {
-                                    verified: true,
-                                    signer: Some(Signer::Key {
-                                        fingerprint,
-                                        name: name.clone(),
-                                    }),
-                                    failures: vec![],
-                                },
-                            );
                         }
-                        Err(e) => last = e,
+                        Err(e) => failures.push(format!(
+                            "not signed by trusted key {} ({e})",
+                            name.as_deref().unwrap_or("key")
+                        )),
                     }
                 }
-                failures.push(format!(
-                    "not signed by trusted key {} ({last})",
-                    name.as_deref().unwrap_or("key")
-                ));
             }
-            Trust::Identity { .. } => {
-                let content: Value = serde_json::from_slice(env_bytes).unwrap_or(Value::Null);
-                match legacy_to_bundle(annotations, content) {
-                    Ok(bundle) => {
-                        let o =
-                            verify_bundle(&bundle, &Subject::Digest(digest.to_string()), t, root);
-                        if o.verified {
-                            return (predicate_type, o);
-                        }
-                        failures.extend(o.failures);
-                    }
-                    Err(e) => failures.push(format!("keyless: {e}")),
-                }
+            if failures.is_empty() {
+                failures.push("no trusted key is configured".into());
             }
-        }
-    }
-    if trusts.is_empty() {
-        failures.push("no trusted key or identity is configured".into());
-    }
-    (
-        predicate_type,
-        Outcome {
-            verified: false,
-            signer: None,
-            failures,
-        },
-    )
+            let mut o = Outcome::failed(failures);
+            if !sig.keyid.is_empty() {
+                o.claimed = Some(format!("key id {}", sig.keyid));
+            }
+            o
+        })
+        .collect();
+    (predicate_type, outcomes)
 }

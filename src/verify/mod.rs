@@ -186,67 +186,7 @@ impl LazyRoot {
     }
 }
 
-/// Workflow claims a Fulcio certificate carries (OIDs 1.3.6.1.4.1.57264.1.*).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Claims {
-    pub build_signer_uri: Option<String>,
-    pub source_repository_uri: Option<String>,
-    pub source_repository_digest: Option<String>,
-    pub source_repository_ref: Option<String>,
-    pub build_trigger: Option<String>,
-    pub run_invocation_uri: Option<String>,
-    pub runner_environment: Option<String>,
-}
-
-/// Who vouched, once proven.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum Signer {
-    Key {
-        fingerprint: String,
-        name: Option<String>,
-    },
-    Keyless {
-        subject: String,
-        issuer: String,
-        claims: Box<Claims>,
-        integrated_time: Option<String>,
-        log_index: Option<String>,
-    },
-}
-
-impl Signer {
-    /// The signer in plain words.
-    pub fn sentence(&self) -> String {
-        match self {
-            Signer::Key { fingerprint, name } => match name {
-                Some(n) => format!("key {n} ({})", &fingerprint[..fingerprint.len().min(16)]),
-                None => format!("key {}", &fingerprint[..fingerprint.len().min(16)]),
-            },
-            Signer::Keyless {
-                subject,
-                issuer,
-                integrated_time,
-                log_index,
-                ..
-            } => {
-                let issuer_host = issuer.trim_start_matches("https://");
-                let who = if let Some(rest) = subject.strip_prefix("https://github.com/") {
-                    format!("GitHub Actions workflow {rest}")
-                } else {
-                    subject.clone()
-                };
-                let mut s = format!("{who}, issuer {issuer_host}");
-                match (log_index, integrated_time) {
-                    (Some(i), Some(t)) => s.push_str(&format!(", Rekor entry {i} at {t}")),
-                    (None, Some(t)) => s.push_str(&format!(", logged at {t}")),
-                    _ => {}
-                }
-                s
-            }
-        }
-    }
-}
+pub use crate::evidence::trust::{Claims, Signer, TimeProof};
 
 /// The result of one verification: proven or not, by whom, and every failed check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -254,14 +194,62 @@ pub struct Outcome {
     pub verified: bool,
     pub signer: Option<Signer>,
     pub failures: Vec<String>,
+    /// How the signature's time was proven, when it verified.
+    pub time: TimeProof,
+    /// The failure is structural (malformed, bound to another digest, no signature at all),
+    /// not a question of who signed.
+    #[serde(skip)]
+    pub invalid: bool,
+    /// Who the signature says made it, unproven (a key id or public-key hint).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claimed: Option<String>,
 }
 
 impl Outcome {
-    fn failed(failures: Vec<String>) -> Outcome {
+    pub(crate) fn failed(failures: Vec<String>) -> Outcome {
         Outcome {
             verified: false,
             signer: None,
             failures,
+            time: TimeProof::Unproven,
+            invalid: false,
+            claimed: None,
+        }
+    }
+
+    /// A structural failure: nothing about this signature can count.
+    pub(crate) fn invalid(failure: String) -> Outcome {
+        Outcome {
+            invalid: true,
+            ..Outcome::failed(vec![failure])
+        }
+    }
+
+    /// A verified signature.
+    pub(crate) fn proven(signer: Signer, time: TimeProof) -> Outcome {
+        Outcome {
+            verified: true,
+            signer: Some(signer),
+            failures: vec![],
+            time,
+            invalid: false,
+            claimed: None,
+        }
+    }
+
+    /// The outcome as a typed check for the evidence item it belongs to.
+    pub fn to_check(&self) -> crate::evidence::trust::SignatureCheck {
+        use crate::evidence::trust::SignatureCheck;
+        match (&self.signer, self.verified) {
+            (Some(s), true) => SignatureCheck::verified(s.clone(), self.time.clone()),
+            (signer, _) if self.invalid => SignatureCheck {
+                signer: signer.clone(),
+                ..SignatureCheck::invalid(self.failures.join("; "))
+            },
+            (signer, _) => SignatureCheck {
+                claimed: self.claimed.clone(),
+                ..SignatureCheck::untrusted(signer.clone(), self.failures.clone())
+            },
         }
     }
 }
@@ -296,7 +284,7 @@ pub fn verify_bundle(
 ) -> Outcome {
     let bundle = match Bundle::from_json(bundle_json) {
         Ok(b) => b,
-        Err(e) => return Outcome::failed(vec![format!("malformed bundle: {e}")]),
+        Err(e) => return Outcome::invalid(format!("malformed bundle: {e}")),
     };
     verify_parsed(&bundle, subject, trust, root)
 }
@@ -345,21 +333,22 @@ pub fn verify_parsed(
                         .collect();
                     let label = name
                         .clone()
-                        .unwrap_or_else(|| fingerprint[..16].to_string());
-                    let signer = Some(Signer::Key {
+                        .unwrap_or_else(|| fingerprint.chars().take(16).collect());
+                    let signer = Signer::Key {
                         fingerprint,
                         name: name.clone(),
-                    });
+                    };
+                    let time = times
+                        .first()
+                        .map(|t| {
+                            TimeProof::Timestamp(t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+                        })
+                        .unwrap_or(TimeProof::Unproven);
                     match window.admits(&label, &times, chrono::Utc::now()) {
-                        Ok(()) => Outcome {
-                            verified: true,
-                            signer,
-                            failures: vec![],
-                        },
+                        Ok(()) => Outcome::proven(signer, time),
                         Err(e) => Outcome {
-                            verified: false,
-                            signer,
-                            failures: vec![e],
+                            signer: Some(signer),
+                            ..Outcome::failed(vec![e])
                         },
                     }
                 }
@@ -411,10 +400,25 @@ pub fn verify_parsed(
                     .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string()),
                 log_index: log_index(bundle),
             };
+            let time = match (
+                result.integrated_time(),
+                result.verified_timestamps().first(),
+            ) {
+                (Some(t), _) => {
+                    TimeProof::TransparencyLog(t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string())
+                }
+                (None, Some(t)) => {
+                    TimeProof::Timestamp(t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string())
+                }
+                (None, None) => TimeProof::Unproven,
+            };
             Outcome {
                 verified: failures.is_empty(),
                 signer: Some(signer),
                 failures,
+                time,
+                invalid: false,
+                claimed: None,
             }
         }
     }

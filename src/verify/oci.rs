@@ -7,8 +7,10 @@ pub use super::layer::{
     SIGNATURE_ANNOTATION, TIMESTAMP_ANNOTATION,
 };
 use super::{verify_bundle, Outcome, Subject, Trust};
+use crate::evidence::decode::{DSSE_MEDIA_TYPE, SIMPLE_SIGNING};
 use crate::evidence::discover::{cosign_tag, MAX_EVIDENCE_BLOB};
 use crate::evidence::envelope;
+use crate::evidence::trust::{Layer, LayerVerifier, SignatureCheck};
 use crate::oci::media::ImageManifest;
 use crate::oci::Store;
 use serde::Serialize;
@@ -56,29 +58,34 @@ pub async fn verify_cosign(
                     kind: suffix_kind(suffix),
                     digest: layer.digest.clone(),
                     predicate_type: None,
-                    outcome: Outcome {
-                        verified: false,
-                        signer: None,
-                        failures: vec![e.to_string()],
-                    },
+                    outcome: Outcome::invalid(e.to_string()),
                 });
                 continue;
             }
         };
-        let (predicate_type, outcome) = if suffix == "sig" {
+        let (predicate_type, outcomes) = if suffix == "sig" {
             (
                 None,
-                check_signature(&blob, &layer.annotations, digest, trusts, root),
+                vec![check_signature(
+                    &blob,
+                    &layer.annotations,
+                    digest,
+                    trusts,
+                    root,
+                )],
             )
         } else {
             check_attestation(&blob, &layer.annotations, digest, trusts, root)
         };
-        out.push(Check {
-            kind: suffix_kind(suffix),
-            digest: layer.digest.clone(),
-            predicate_type,
-            outcome,
-        });
+        // One check per signature: an envelope signed twice gives two.
+        for outcome in outcomes {
+            out.push(Check {
+                kind: suffix_kind(suffix),
+                digest: layer.digest.clone(),
+                predicate_type: predicate_type.clone(),
+                outcome,
+            });
+        }
     }
     Ok(out)
 }
@@ -92,99 +99,67 @@ fn suffix_kind(suffix: &str) -> String {
     .to_string()
 }
 
-/// Verifies every signature and attestation of `digest`: cosign `.sig` and `.att` layers, and
-/// referrers (via the API or its tag fallback) holding DSSE envelopes or Sigstore bundles.
-pub async fn verify_all(
-    store: &impl Store,
-    repo: &str,
-    digest: &str,
-    cosign_repo: Option<&str>,
-    trusts: &[Trust],
-    root: &TrustedRoot,
-) -> (Vec<Check>, Vec<String>) {
-    let crepo = cosign_repo.unwrap_or(repo);
-    let (sig, att, refs) = futures::join!(
-        verify_cosign(store, crepo, digest, "sig", trusts, root),
-        verify_cosign(store, crepo, digest, "att", trusts, root),
-        verify_referrers(store, repo, digest, trusts, root),
-    );
-    let mut checks = vec![];
-    let mut errors = vec![];
-    for r in [sig, att, refs] {
-        match r {
-            Ok(c) => checks.extend(c),
-            Err(e) => errors.push(e),
+/// Checks layers against the trusted keys and identities as discovery reads them.
+pub struct TrustVerifier<'a> {
+    pub trusts: &'a [Trust],
+    pub root: &'a TrustedRoot,
+}
+
+impl LayerVerifier for TrustVerifier<'_> {
+    fn check(&self, l: &Layer<'_>) -> Vec<SignatureCheck> {
+        let (trusts, root) = (self.trusts, self.root);
+        if l.media_type == SIMPLE_SIGNING {
+            return vec![check_signature(l.blob, l.annotations, l.target, trusts, root).to_check()];
+        }
+        if envelope::is_bundle_media_type(l.media_type) {
+            return vec![check_bundle(l.blob, l.target, trusts, root).to_check()];
+        }
+        let dsse = l.media_type == DSSE_MEDIA_TYPE
+            || serde_json::from_slice::<serde_json::Value>(l.blob)
+                .is_ok_and(|v| v.get("payloadType").is_some());
+        if dsse {
+            let (_, outcomes) = check_attestation(l.blob, l.annotations, l.target, trusts, root);
+            return outcomes.iter().map(Outcome::to_check).collect();
+        }
+        vec![]
+    }
+}
+
+/// A Sigstore bundle over `digest`: the first trust that verifies it wins; an identity proven
+/// but not trusted is kept as who signed.
+fn check_bundle(blob: &[u8], digest: &str, trusts: &[Trust], root: &TrustedRoot) -> Outcome {
+    let text = String::from_utf8_lossy(blob).to_string();
+    let mut failures = vec![];
+    let mut proven_other = None;
+    for t in trusts {
+        let o = verify_bundle(&text, &Subject::Digest(digest.to_string()), t, root);
+        if o.verified {
+            return o;
+        }
+        if o.invalid {
+            return o;
+        }
+        failures.extend(o.failures.iter().cloned());
+        if o.signer.is_some() {
+            proven_other = o.signer;
         }
     }
-    (checks, errors)
-}
-
-async fn verify_referrers(
-    store: &impl Store,
-    repo: &str,
-    digest: &str,
-    trusts: &[Trust],
-    root: &TrustedRoot,
-) -> Result<Vec<Check>, String> {
-    use crate::oci::media::Manifest;
-    let descs = match store.referrers(repo, digest, None).await {
-        Ok(Some(d)) => d,
-        Ok(None) => match store
-            .get_manifest(repo, &crate::oci::referrers_tag(digest))
-            .await
-        {
-            Ok(m) => match Manifest::parse(&m.bytes, &m.media_type) {
-                Ok((Manifest::Index(i), _)) => i.manifests,
-                _ => return Err("the referrers tag is not an index".into()),
-            },
-            Err(e) if e.is_not_found() => return Ok(vec![]),
-            Err(e) => return Err(e.to_string()),
-        },
-        Err(e) => return Err(e.to_string()),
-    };
-    // Every referrer at once: its manifest, then its layers, then the checks.
-    let mut pending = vec![];
-    for d in descs.iter().take(128) {
-        pending.push(check_referrer(store, repo, &d.digest, digest, trusts, root));
+    if trusts.is_empty() {
+        failures.push("no trusted key or identity is configured".into());
     }
-    let out: Vec<Check> = futures::future::join_all(pending)
-        .await
-        .into_iter()
-        .flatten()
-        .collect();
-    Ok(out)
-}
-
-/// Puts verification results on evidence items (matched by blob digest): "✓ signer" or
-/// "✗ first reason".
-pub fn apply(items: &mut [crate::evidence::EvidenceItem], checks: &[Check]) {
-    for item in items.iter_mut() {
-        if let Some(c) = checks.iter().find(|c| c.digest == item.digest) {
-            item.signer = if c.outcome.verified {
-                format!(
-                    "✓ {}",
-                    c.outcome
-                        .signer
-                        .as_ref()
-                        .map(|s| s.sentence())
-                        .unwrap_or_default()
-                )
-            } else {
-                format!(
-                    "✗ {}",
-                    c.outcome
-                        .failures
-                        .first()
-                        .cloned()
-                        .unwrap_or_else(|| "not verified".into())
-                )
-            };
-        }
+    let mut o = Outcome::failed(failures);
+    o.signer = proven_other;
+    if o.signer.is_none() {
+        o.claimed = envelope::parse_bundle(blob)
+            .ok()
+            .and_then(|b| b.public_key_hint)
+            .map(|h| format!("public key {h}"));
     }
+    o
 }
 
-/// Discovers the evidence of `digest` and verifies its signatures and attestations in one go;
-/// each item's signer then says who proved it, or why nobody did.
+/// Discovers the evidence of `digest` and verifies its signatures and attestations in the same
+/// walk; each item then carries the typed result of its own signatures.
 pub async fn discover_verified(
     store: &impl Store,
     repo: &str,
@@ -194,110 +169,14 @@ pub async fn discover_verified(
     trusts: &[Trust],
     root: &TrustedRoot,
 ) -> crate::evidence::Discovery {
-    // One read cache under both: whatever discovery and verification both need (cosign tags,
-    // referrers, blobs) is fetched once, and both run at the same time.
-    let cached = crate::oci::cache::ReadCache::new(store);
-    let (mut d, (checks, _)) = futures::join!(
-        crate::evidence::discover::discover_with(&cached, repo, digest, cosign_repo, subject),
-        verify_all(&cached, repo, digest, cosign_repo, trusts, root),
-    );
-    apply(&mut d.items, &checks);
-    d
-}
-
-async fn check_referrer(
-    store: &impl Store,
-    repo: &str,
-    manifest_digest: &str,
-    digest: &str,
-    trusts: &[Trust],
-    root: &TrustedRoot,
-) -> Vec<Check> {
-    let Ok(m) = store.get_manifest(repo, manifest_digest).await else {
-        return vec![];
-    };
-    let Ok(manifest) = serde_json::from_slice::<ImageManifest>(&m.bytes) else {
-        return vec![];
-    };
-    let artifact_type = manifest.artifact_type.clone().unwrap_or_default();
-    let layers: Vec<&crate::oci::media::Descriptor> = manifest
-        .layers
-        .iter()
-        .take(16)
-        .filter(|l| {
-            l.media_type == crate::evidence::decode::DSSE_MEDIA_TYPE
-                || envelope::is_bundle_media_type(&l.media_type)
-                || envelope::is_bundle_media_type(&artifact_type)
-        })
-        .collect();
-    let mut pending = vec![];
-    for l in &layers {
-        pending.push(store.get_blob(repo, &l.digest, MAX_EVIDENCE_BLOB));
-    }
-    let blobs = futures::future::join_all(pending).await;
-    let mut out = vec![];
-    for (layer, blob) in layers.into_iter().zip(blobs) {
-        let is_bundle = envelope::is_bundle_media_type(&layer.media_type)
-            || envelope::is_bundle_media_type(&artifact_type);
-        let blob = match blob {
-            Ok(b) => b,
-            Err(e) => {
-                out.push(Check {
-                    kind: "attestation".into(),
-                    digest: layer.digest.clone(),
-                    predicate_type: None,
-                    outcome: Outcome {
-                        verified: false,
-                        signer: None,
-                        failures: vec![e.to_string()],
-                    },
-                });
-                continue;
-            }
-        };
-        if is_bundle {
-            let text = String::from_utf8_lossy(&blob).to_string();
-            let mut failures = vec![];
-            let mut won = None;
-            for t in trusts {
-                let o = verify_bundle(&text, &Subject::Digest(digest.to_string()), t, root);
-                if o.verified {
-                    won = Some(o);
-                    break;
-                }
-                failures.extend(o.failures);
-            }
-            let outcome = won.unwrap_or(Outcome {
-                verified: false,
-                signer: None,
-                failures,
-            });
-            // A DSSE bundle names what it attests; a message signature (or cosign's signing
-            // statement) stands for an image signature.
-            let predicate_type = match envelope::parse_bundle(&blob).map(|b| b.content) {
-                Ok(envelope::BundleContent::Dsse(env)) => envelope::statement_from_envelope(&env)
-                    .ok()
-                    .map(|s| s.predicate_type)
-                    .filter(|p| p != crate::evidence::decode::COSIGN_SIGN_PREDICATE),
-                _ => None,
-            };
-            out.push(Check {
-                kind: "bundle".into(),
-                digest: layer.digest.clone(),
-                predicate_type,
-                outcome,
-            });
-        } else {
-            // Referrer envelopes carry no certificate annotations: keys only.
-            let (predicate_type, outcome) =
-                check_attestation(&blob, &Default::default(), digest, trusts, root);
-            out.push(Check {
-                kind: "attestation".into(),
-                digest: layer.digest.clone(),
-                predicate_type,
-                outcome,
-            });
-        }
-    }
-    out
+    let verifier = TrustVerifier { trusts, root };
+    crate::evidence::discover::discover_with(
+        store,
+        repo,
+        digest,
+        cosign_repo,
+        subject,
+        Some(&verifier),
+    )
+    .await
 }

@@ -88,15 +88,15 @@ pub fn lines<'a>(app: &App, theme: &Theme, a: &Artifact, width: usize) -> Vec<Li
         let mut signers: Vec<String> = d
             .items
             .iter()
-            .filter(|i| i.signer.starts_with('✓'))
-            .map(|i| i.signer.trim_start_matches("✓ ").to_string())
+            .flat_map(|i| i.signer.verified_signers())
+            .map(|s| s.sentence())
             .collect();
         signers.sort();
         signers.dedup();
         let image_signed = d
             .items
             .iter()
-            .any(|i| i.kind == crate::evidence::Kind::Signature && i.signer.starts_with('✓'));
+            .any(|i| i.kind == crate::evidence::Kind::Signature && i.signer.is_verified());
         let label = format!("{:<11} ", "Signers");
         if signers.is_empty() {
             out.push(Line::from(vec![

@@ -32,14 +32,7 @@ pub fn pending<'a>(app: &App, theme: &Theme) -> Option<Vec<Line<'a>>> {
 /// The signer cell: verified (✓) and failed (✗) signers carry their own mark; an unsigned item
 /// gets "·" and a signed one not yet verified "?".
 fn signer_cell(i: &EvidenceItem) -> String {
-    let sig = s(&i.signer);
-    if sig.starts_with('✓') || sig.starts_with('✗') {
-        sig
-    } else if i.signer == "unsigned" {
-        format!("· {sig}")
-    } else {
-        format!("? {sig}")
-    }
+    s(&i.signer.cell())
 }
 
 /// The evidence list: kind, predicate type, where found, signer.
@@ -232,7 +225,7 @@ pub fn provenance<'a>(app: &App, theme: &Theme, width: usize) -> Vec<Line<'a>> {
         out.push(field(
             theme,
             "Found",
-            &format!("{} · {}", item.found.describe(), item.signer),
+            &format!("{} · {}", item.found.describe(), signer_cell(item)),
             width,
         ));
         if !p.materials.is_empty() {

@@ -1,0 +1,126 @@
+//! The demo's keys, generated fresh each time `provost demo` creates a store. The private key
+//! stays in the user's data directory; its public key is trusted for that store at that path
+//! only, as recorded in the data directory (never in the layout, so a copied or planted layout
+//! gains nothing). No key is derivable from the source.
+
+use crate::oci::{OciError, Result};
+use p256::ecdsa::SigningKey;
+use p256::pkcs8::{EncodePrivateKey, LineEnding};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// The keys one demo store is seeded with.
+pub struct DemoKeys {
+    /// Signs the release evidence; trusted for the store.
+    pub release: SigningKey,
+    /// A contractor's laptop key, say: signs one release, trusted by nobody.
+    pub untrusted: SigningKey,
+}
+
+impl DemoKeys {
+    /// Two new random keys.
+    pub fn generate() -> DemoKeys {
+        DemoKeys {
+            release: crate::verify::keys::generate(),
+            untrusted: crate::verify::keys::generate(),
+        }
+    }
+}
+
+/// One demo store this user created, and the public key trusted for it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Record {
+    /// The store's canonical path.
+    path: PathBuf,
+    public_key: String,
+}
+
+const RECORDS: &str = "demo-trust.json";
+
+fn records_path(data: &Path) -> PathBuf {
+    data.join(RECORDS)
+}
+
+fn read_records(data: &Path) -> Vec<Record> {
+    std::fs::read(records_path(data))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default()
+}
+
+fn canonical(dir: &Path) -> Option<PathBuf> {
+    std::fs::canonicalize(dir).ok()
+}
+
+fn key_file(data: &Path, dir: &Path) -> PathBuf {
+    let id = crate::oci::digest::sha256(dir.as_os_str().as_encoded_bytes());
+    let hex: String = id.trim_start_matches("sha256:").chars().take(16).collect();
+    data.join("demo-keys").join(format!("{hex}.key"))
+}
+
+/// Records that the store at `dir` was seeded with `keys`: the private key is written beside
+/// the record (mode 0600), the public key trusted for that path. Written atomically.
+pub fn record(data: &Path, dir: &Path, keys: &DemoKeys) -> Result<()> {
+    let dir = canonical(dir).ok_or_else(|| OciError::Layout {
+        path: dir.display().to_string(),
+        reason: "the demo store vanished while it was recorded".into(),
+    })?;
+    let io = |p: &Path, e| OciError::io(p, e);
+    let kf = key_file(data, &dir);
+    if let Some(parent) = kf.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
+    }
+    let pem = keys
+        .release
+        .to_pkcs8_pem(LineEnding::LF)
+        .map_err(|e| OciError::Layout {
+            path: kf.display().to_string(),
+            reason: e.to_string(),
+        })?;
+    write_private(&kf, pem.as_bytes()).map_err(|e| io(&kf, e))?;
+    let public_key =
+        crate::verify::keys::public_pem(&keys.release).map_err(|e| OciError::Layout {
+            path: kf.display().to_string(),
+            reason: e,
+        })?;
+    let mut records = read_records(data);
+    records.retain(|r| r.path != dir);
+    records.push(Record {
+        path: dir,
+        public_key,
+    });
+    let p = records_path(data);
+    let bytes = serde_json::to_vec_pretty(&records).unwrap_or_default();
+    let tmp = p.with_extension("json.tmp");
+    std::fs::write(&tmp, bytes).map_err(|e| io(&tmp, e))?;
+    std::fs::rename(&tmp, &p).map_err(|e| io(&p, e))
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    o.open(path)?.write_all(bytes)
+}
+
+/// The public key trusted for the layout at `dir`, if this user's `provost demo` created it
+/// there.
+pub fn trusted_key(data: &Path, dir: &Path) -> Option<String> {
+    let dir = canonical(dir)?;
+    read_records(data)
+        .into_iter()
+        .find(|r| r.path == dir)
+        .map(|r| r.public_key)
+}
+
+/// The release key of the demo store at `dir`, for signing more demo data by hand.
+pub fn release_key(data: &Path, dir: &Path) -> Option<SigningKey> {
+    let dir = canonical(dir)?;
+    let pem = std::fs::read_to_string(key_file(data, &dir)).ok()?;
+    crate::verify::keys::load_signing_key(&pem, || Err("the demo key is not encrypted".into())).ok()
+}

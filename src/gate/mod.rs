@@ -1,0 +1,281 @@
+//! The gate service: the one place a verdict is computed. The CLI (`gate`, `inspect`,
+//! `evidence`, `verify`) and every TUI view ask it, with the same policy, trust, clock and
+//! `COSIGN_REPOSITORY`, so CI and the console never disagree.
+//!
+//! Judging a digest reads the artifact's own content first (manifest, config, platform
+//! manifests), each checked against its digest: a corrupt config is a failure of the artifact,
+//! not something a gate may pass over. Then one walk discovers and verifies the evidence, and
+//! the policy decides per environment.
+
+use crate::config::Environment;
+use crate::evidence::Discovery;
+use crate::oci::media::Manifest;
+use crate::oci::{FetchedManifest, OciError, Store};
+use crate::policy::{evaluate, Facts, Policy, Verdict};
+use crate::verify::{LazyRoot, Trust};
+use std::sync::Arc;
+
+/// Platform manifests of an index checked per judgement.
+const MAX_CHILDREN: usize = 64;
+
+/// Everything the gate needs besides the artifact: policy, trust, root, clock.
+#[derive(Debug, Clone)]
+pub struct Gate {
+    pub policy: Policy,
+    pub trust: Arc<Vec<Trust>>,
+    pub root: Arc<LazyRoot>,
+    /// Where cosign tags live (`COSIGN_REPOSITORY`), when not beside the image.
+    pub cosign_repository: Option<String>,
+    /// A fixed time for max-age rules (tests); None is now.
+    pub clock: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// What the gate found about one digest and its verdict per environment.
+#[derive(Debug, Clone)]
+pub struct Judgement {
+    pub digest: String,
+    pub discovery: Discovery,
+    /// When the image says it was created (its config).
+    pub created: Option<String>,
+    pub verdicts: Vec<Verdict>,
+}
+
+/// The artifact's own content, as far as it could be read.
+#[derive(Debug, Default)]
+struct Content {
+    manifest: Option<FetchedManifest>,
+    created: Option<String>,
+    error: Option<String>,
+    integrity: Vec<String>,
+}
+
+fn note(c: &mut Content, what: &str, e: OciError) {
+    if e.is_integrity() {
+        c.integrity.push(format!("{what}: {e}"));
+    } else {
+        c.error.get_or_insert(format!("{what}: {e}"));
+    }
+}
+
+async fn read_content(store: &impl Store, repo: &str, digest: &str) -> Content {
+    let mut c = Content::default();
+    let m = match store.get_manifest(repo, digest).await {
+        Ok(m) => m,
+        Err(e) => {
+            note(&mut c, "the manifest", e);
+            return c;
+        }
+    };
+    match Manifest::parse(&m.bytes, &m.media_type) {
+        Ok((Manifest::Image(img), _)) => {
+            c.created = img
+                .annotations
+                .get(crate::oci::media::annotation::CREATED)
+                .cloned();
+            match crate::oci::artifact::read_config(store, repo, &img.config).await {
+                Ok(cfg) => {
+                    c.created = c.created.take().or(cfg.and_then(|c| c.created));
+                }
+                Err(e) => note(&mut c, "the image config", e),
+            }
+        }
+        Ok((Manifest::Index(idx), _)) => {
+            c.created = idx
+                .annotations
+                .get(crate::oci::media::annotation::CREATED)
+                .cloned();
+            // Every platform manifest must check out: the index's signature covers them.
+            let children: Vec<_> = idx
+                .manifests
+                .iter()
+                .filter(|d| {
+                    d.annotations
+                        .get("vnd.docker.reference.type")
+                        .map(String::as_str)
+                        != Some("attestation-manifest")
+                })
+                .take(MAX_CHILDREN)
+                .collect();
+            let read = futures::future::join_all(
+                children.iter().map(|d| store.get_manifest(repo, &d.digest)),
+            )
+            .await;
+            for (d, r) in children.iter().zip(read) {
+                if let Err(e) = r {
+                    note(
+                        &mut c,
+                        &format!("platform manifest {}", crate::oci::digest::short(&d.digest)),
+                        e,
+                    );
+                }
+            }
+        }
+        Err(e) => c
+            .integrity
+            .push(format!("the manifest does not parse: {e}")),
+    }
+    c.manifest = Some(m);
+    c
+}
+
+impl Gate {
+    /// The clock max-age rules use.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.unwrap_or_else(chrono::Utc::now)
+    }
+
+    /// Judges `digest` in `repo` for every environment in `envs`.
+    pub async fn judge(
+        &self,
+        store: &impl Store,
+        repo: &str,
+        digest: &str,
+        envs: &[Environment],
+    ) -> Judgement {
+        let (content, discovery) = if !crate::oci::digest::is_valid(digest) {
+            // Never fetched: a string that is not a digest is not looked up as a tag.
+            let c = Content {
+                error: Some(format!("{digest:?} is not a sha256 digest")),
+                ..Default::default()
+            };
+            (c, Discovery::default())
+        } else {
+            let cached = crate::oci::cache::ReadCache::new(store);
+            let content = read_content(&cached, repo, digest).await;
+            let discovery = match self.root.get() {
+                Ok(root) => {
+                    crate::verify::oci::discover_verified(
+                        &cached,
+                        repo,
+                        digest,
+                        self.cosign_repository.as_deref(),
+                        content.manifest.as_ref(),
+                        &self.trust,
+                        root,
+                    )
+                    .await
+                }
+                Err(e) => Discovery {
+                    digest: digest.to_string(),
+                    items: vec![],
+                    errors: vec![format!("trusted root: {e}")],
+                },
+            };
+            (content, discovery)
+        };
+        let verdicts = self.verdicts(
+            digest,
+            &discovery,
+            content.created.as_deref(),
+            content.error.clone(),
+            &content.integrity,
+            envs,
+        );
+        Judgement {
+            digest: digest.to_string(),
+            discovery,
+            created: content.created,
+            verdicts,
+        }
+    }
+
+    /// Verdicts from what is already known (no I/O).
+    pub fn verdicts(
+        &self,
+        digest: &str,
+        discovery: &Discovery,
+        created: Option<&str>,
+        error: Option<String>,
+        integrity: &[String],
+        envs: &[Environment],
+    ) -> Vec<Verdict> {
+        let facts = Facts {
+            digest,
+            discovery,
+            created,
+            error,
+            integrity: integrity.to_vec(),
+        };
+        let now = self.now();
+        envs.iter()
+            .map(|e| evaluate(&self.policy.file.rule, e, &facts, now))
+            .collect()
+    }
+}
+
+/// Why a gate could not be set up: a bad policy or trust file (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error(transparent)]
+    Policy(#[from] crate::policy::PolicyError),
+    #[error(transparent)]
+    Trust(#[from] crate::config::ConfigError),
+}
+
+impl Gate {
+    /// The gate for artifacts of `source`: the policy is `policy_path`, else the configured
+    /// `policy`, else the demo policy for a demo store this user created, else only the
+    /// built-in checks; trust is the configuration's (with the demo key where it applies) plus
+    /// the policy's own `[trust]`, whose paths are relative to the policy file.
+    pub fn for_source(
+        settings: &crate::config::Settings,
+        source: &crate::config::NamedSource,
+        policy_path: Option<&std::path::Path>,
+    ) -> Result<Gate, SetupError> {
+        let names: Vec<&str> = if settings.environments.is_empty() {
+            crate::policy::file::DEFAULT_ENVIRONMENTS.to_vec()
+        } else {
+            settings
+                .environments
+                .iter()
+                .map(|e| e.name.as_str())
+                .collect()
+        };
+        let policy = match policy_path.or(settings.policy.as_deref()) {
+            Some(p) => Policy {
+                origin: p.display().to_string(),
+                file: crate::policy::PolicyFile::load_for(p, &names)?,
+            },
+            None if settings.is_demo(source) => Policy::demo(),
+            None => Policy::builtin(),
+        };
+        let mut trust = settings.trust_for(source);
+        let (extra, _) = crate::config::load_trust(
+            &policy.file.trust,
+            Some(std::path::Path::new(&policy.origin)),
+            &policy.origin,
+            &[],
+        )?;
+        trust.extend(extra);
+        Ok(Gate {
+            policy,
+            trust: Arc::new(trust),
+            root: settings.root.clone(),
+            cosign_repository: std::env::var("COSIGN_REPOSITORY")
+                .ok()
+                .filter(|s| !s.is_empty()),
+            clock: None,
+        })
+    }
+}
+
+/// The verdict for something that could not even be resolved (a registry that did not answer):
+/// one evaluation error, which blocks a required tier and warns elsewhere.
+pub fn unresolved(env: &Environment, error: &str) -> Verdict {
+    let findings = vec![crate::policy::Finding {
+        rule: "evaluation".into(),
+        outcome: crate::policy::Outcome::Error,
+        evidence_fails: false,
+        critical: false,
+        message: format!("could not evaluate: {error}"),
+        hint: Some("check that the registry is reachable, then run the gate again".into()),
+        evidence: None,
+    }];
+    Verdict {
+        environment: env.name.clone(),
+        tier: env.tier,
+        digest: String::new(),
+        decision: crate::policy::verdict::decide(env.tier, &findings),
+        findings,
+    }
+}

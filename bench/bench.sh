@@ -10,6 +10,7 @@ for t in docker-registry skopeo hyperfine; do
   command -v "$t" >/dev/null || { echo "missing $t (apt-get install docker-registry skopeo hyperfine)"; exit 2; }
 done
 cargo build --release --quiet --bin provost --example bench_seed
+export BENCH_KEY="${BENCH_KEY:-$(mktemp -u /tmp/provost-bench-key.XXXXXX)}"
 bin=target/release/provost
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

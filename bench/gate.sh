@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 N=${1:-1000}
 for t in docker-registry skopeo; do command -v "$t" >/dev/null || { echo "missing $t"; exit 2; }; done
 cargo build --release --quiet --bin provost --example bench_seed
+export BENCH_KEY="${BENCH_KEY:-$(mktemp -u /tmp/provost-bench-key.XXXXXX)}"
 bin=$PWD/target/release/provost
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

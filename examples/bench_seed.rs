@@ -7,13 +7,27 @@ use provost::oci::remote::RemoteStore;
 use provost::oci::Store;
 use std::time::Duration;
 
+/// The benchmark's signing key: generated on first use into `$BENCH_KEY` (PKCS#8 PEM), so
+/// `--print-demo-pub` and the seeding runs agree.
+fn bench_key() -> Result<p256::ecdsa::SigningKey, Box<dyn std::error::Error>> {
+    use p256::pkcs8::EncodePrivateKey;
+    let path = std::env::var("BENCH_KEY").unwrap_or_else(|_| "/tmp/provost-bench.key".into());
+    if let Ok(pem) = std::fs::read_to_string(&path) {
+        return provost::verify::keys::load_signing_key(&pem, || Err("unencrypted".into()))
+            .map_err(Into::into);
+    }
+    let key = provost::verify::keys::generate();
+    std::fs::write(
+        &path,
+        key.to_pkcs8_pem(p256::pkcs8::LineEnding::LF)?.as_bytes(),
+    )?;
+    Ok(key)
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("--print-demo-pub") {
-        print!(
-            "{}",
-            provost::verify::keys::public_pem(&provost::demo::evidence::demo_key())?
-        );
+        print!("{}", provost::verify::keys::public_pem(&bench_key()?)?);
         return Ok(());
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -44,7 +58,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 Duration::from_secs(30),
                 Ok(Credential::Anonymous),
             )?;
-            rt.block_on(provost::demo::seed(&store))?;
+            let keys = provost::demo::keys::DemoKeys {
+                release: bench_key()?,
+                untrusted: provost::verify::keys::generate(),
+            };
+            rt.block_on(provost::demo::seed(&store, &keys))?;
             return Ok(());
         }
     }
@@ -84,7 +102,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 async fn signed(store: &RemoteStore, n: usize) -> Result<(), Box<dyn std::error::Error>> {
     use futures::StreamExt;
-    let key = provost::demo::evidence::demo_key();
+    let key = bench_key()?;
     let key = &key;
     let results: Vec<Result<(), provost::oci::OciError>> = futures::stream::iter(0..n)
         .map(|i| async move {

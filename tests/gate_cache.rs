@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{provost, runtime, store, Registry};
+use common::{demo_keys, provost, runtime, store, Registry};
 use provost::oci::Store;
 use std::path::Path;
 
@@ -106,17 +106,18 @@ fn a_warm_gate_reuses_the_disk_cache_and_still_sees_changed_evidence() {
     let reg = Registry::start();
     let rt = runtime();
     let s = store(&reg);
-    rt.block_on(provost::demo::seed(&s)).expect("seed");
+    rt.block_on(provost::demo::seed(&s, demo_keys()))
+        .expect("seed");
     let home = tempfile::tempdir().expect("home");
     let h = home.path();
-    let demo_key = provost::demo::evidence::demo_key();
+    let demo_key = demo_keys().release.clone();
     let key = provost::verify::keys::public_pem(&demo_key).expect("pem");
     std::fs::write(h.join("demo.pub"), key).expect("pub");
     std::fs::write(h.join("policy.toml"), provost::policy::DEMO_POLICY).expect("policy");
     std::fs::write(
         h.join("provost.toml"),
         format!(
-            "demo = false\n[[registry]]\nname = \"reg\"\nhost = \"{}\"\ninsecure = true\n[[environment]]\nname = \"prod\"\ntier = \"required\"\nsource = \"reg\"\n[[trust.key]]\nname = \"acme\"\npath = \"demo.pub\"\n",
+            "demo = false\n[[registry]]\nname = \"reg\"\nhost = \"{}\"\ninsecure = true\n[[environment]]\nname = \"dev\"\ntier = \"warn\"\nsource = \"reg\"\n[[environment]]\nname = \"staging\"\ntier = \"conditional\"\nsource = \"reg\"\n[[environment]]\nname = \"prod\"\ntier = \"required\"\nsource = \"reg\"\n[[trust.key]]\nname = \"acme\"\npath = \"demo.pub\"\n",
             reg.host
         ),
     )

@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::{provost, runtime, store, Registry};
+use common::{demo_keys, provost, runtime, store, Registry};
 use provost::oci::Store;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -267,7 +267,7 @@ struct Signed {
 fn signed_with_a_timestamp() -> Signed {
     let reg = Registry::start();
     let rt = runtime();
-    rt.block_on(provost::demo::seed(&store(&reg)))
+    rt.block_on(provost::demo::seed(&store(&reg), demo_keys()))
         .expect("seed");
     let tsa = Sigstore::start();
     let home = tempfile::tempdir().expect("home");

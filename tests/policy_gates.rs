@@ -36,13 +36,15 @@ fn the_demo_landscape_gives_its_stated_verdicts_per_tier() {
                 config: Some(tmp.path().join("none.toml"))
                     .filter(|p| std::fs::write(p, "").is_ok()),
                 store: Some(dir),
+                data_dir: Some(demo_data(tmp.path())),
                 ..Default::default()
             },
         ))
         .expect("settings");
     let source = settings.sources[0].clone();
-    let trust = settings.trust_for(&source);
-    let policy = Policy::demo();
+    let mut gate = provost::gate::Gate::for_source(&settings, &source, None).expect("gate");
+    gate.clock = Some(now());
+    assert_eq!(gate.policy.origin, Policy::demo().origin);
     let envs = [
         env("dev", Tier::Warn),
         env("staging", Tier::Conditional),
@@ -50,7 +52,7 @@ fn the_demo_landscape_gives_its_stated_verdicts_per_tier() {
     ];
     // (reference, [dev, staging, prod], why)
     let table: &[(&str, &str, [Decision; 3])] = &[
-        ("acme/api", "prod", [Pass, Pass, Pass]), // passes everywhere
+        ("acme/api", "prod", [Pass, Warn, Pass]), // passes; staging warns "0 of 2 approvals"
         ("acme/billing", "3.2.0", [Pass, Warn, Block]), // unofficial pipeline: fine for dev, blocked in prod
         ("acme/worker", "1.0.0", [Warn, Block, Block]), // provenance describes another digest
         ("acme/api", "1.5.0-rc.1", [Warn, Warn, Block]), // unsigned
@@ -66,27 +68,8 @@ fn the_demo_landscape_gives_its_stated_verdicts_per_tier() {
                 tag,
             ))
             .expect("resolve");
-        let d = rt.block_on(provost::verify::oci::discover_verified(
-            source.store.as_ref(),
-            repo,
-            &digest,
-            None,
-            None,
-            &trust,
-            settings.root.get().expect("root"),
-        ));
-        for (e, want) in envs.iter().zip(expected.iter()) {
-            let v = evaluate(
-                &policy.file.rule,
-                e,
-                &Facts {
-                    digest: &digest,
-                    discovery: &d,
-                    created: None,
-                    error: None,
-                },
-                now(),
-            );
+        let j = rt.block_on(gate.judge(source.store.as_ref(), repo, &digest, &envs));
+        for ((e, want), v) in envs.iter().zip(expected.iter()).zip(&j.verdicts) {
             assert_eq!(
                 v.decision, *want,
                 "{repo}:{tag} in {}: {:#?}",
@@ -135,15 +118,39 @@ fn third_party_provenance_against_the_rules_slsa_verifier_applies() {
             items,
             errors: vec![],
         };
-        let facts = Facts {
-            digest: "sha256:x",
-            discovery: &d,
-            created: None,
-            error: None,
-        };
-        // The expected builder, source and ref: rules pass; only the unsigned image and the
-        // unverified provenance remain (warn, warn, block).
         let ok = rules(v.builder, v.source, v.git_ref, true);
+        // Read from a file, the provenance is unverified: it can satisfy no rule, whatever it
+        // claims (the rules are missing their evidence: warn, warn, block).
+        let unverified = Facts::new("sha256:x", &d);
+        let got = evaluate(&ok.rule, &env("e", Tier::Required), &unverified, now());
+        assert!(
+            got.findings
+                .iter()
+                .filter(|f| ["builder", "source", "ref"].contains(&f.rule.as_str()))
+                .all(|f| f.outcome == provost::policy::Outcome::Missing
+                    && f.message.contains("no verified provenance")),
+            "{}: unverified provenance must never pass a rule: {:#?}",
+            v.file,
+            got.findings
+        );
+        assert_eq!(got.decision, Block);
+        // The same document once a trusted signer vouches for it (as verification marks it).
+        let mut d = d.clone();
+        for i in &mut d.items {
+            i.binding = provost::evidence::Binding::Matches;
+            i.signer = provost::evidence::Verification::from_checks(vec![
+                provost::evidence::trust::SignatureCheck::verified(
+                    provost::evidence::Signer::Key {
+                        fingerprint: "00".repeat(32),
+                        name: Some("test".into()),
+                    },
+                    provost::evidence::trust::TimeProof::Unproven,
+                ),
+            ]);
+        }
+        let facts = Facts::new("sha256:x", &d);
+        // The expected builder, source and ref: rules pass; only the unsigned image remains
+        // (warn, warn, block).
         let got: Vec<Decision> = [Tier::Warn, Tier::Conditional, Tier::Required]
             .iter()
             .map(|t| evaluate(&ok.rule, &env("e", *t), &facts, now()).decision)
@@ -179,11 +186,12 @@ fn gate_exit_codes_and_fail_closed_against_a_real_registry() {
     let mut reg = Registry::start();
     let rt = runtime();
     let s = store(&reg);
-    rt.block_on(provost::demo::seed(&s)).expect("seed");
+    rt.block_on(provost::demo::seed(&s, demo_keys()))
+        .expect("seed");
     let home = tempfile::tempdir().expect("home");
     let h = home.path();
     // The registry is not a demo layout: trust the demo key and use the demo policy explicitly.
-    let key = provost::verify::keys::public_pem(&provost::demo::evidence::demo_key()).expect("pem");
+    let key = provost::verify::keys::public_pem(&demo_keys().release).expect("pem");
     std::fs::write(h.join("demo.pub"), key).expect("pub");
     std::fs::write(h.join("policy.toml"), provost::policy::DEMO_POLICY).expect("policy");
     std::fs::write(

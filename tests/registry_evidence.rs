@@ -118,7 +118,8 @@ fn demo_evidence_in_the_registry_is_found_both_ways_and_survives_a_skopeo_copy()
     let reg = Registry::start();
     let rt = runtime();
     let s = store(&reg);
-    rt.block_on(provost::demo::seed(&s)).expect("seed");
+    rt.block_on(provost::demo::seed(&s, demo_keys()))
+        .expect("seed");
     let digest = rt.block_on(s.resolve("acme/api", "prod")).expect("resolve");
     let d = rt.block_on(discover(&s, "acme/api", &digest, None));
     assert!(d.errors.is_empty(), "{:?}", d.errors);
@@ -180,7 +181,8 @@ fn a_broken_attestation_never_hides_the_others_and_hostile_text_prints_inert() {
     let reg = Registry::start();
     let rt = runtime();
     let s = store(&reg);
-    rt.block_on(provost::demo::seed(&s)).expect("seed");
+    rt.block_on(provost::demo::seed(&s, demo_keys()))
+        .expect("seed");
     let digest = rt.block_on(s.resolve("acme/web", "prod")).expect("resolve");
     // A hostile provenance referrer: escape sequences in every field a person reads.
     let evil = "\u{1b}[2J\u{1b}]52;c;cHduZWQ=\u{7}";
@@ -193,7 +195,7 @@ fn a_broken_attestation_never_hides_the_others_and_hostile_text_prints_inert() {
             "runDetails": {"builder": {"id": format!("https://evil.example/{evil}")}}
         }),
     );
-    let env = provost::evidence::attest::sign_statement(&st, &provost::demo::evidence::demo_key());
+    let env = provost::evidence::attest::sign_statement(&st, &demo_keys().release);
     let subject = provost::oci::media::Descriptor {
         media_type: provost::oci::media::OCI_MANIFEST.into(),
         digest: digest.clone(),

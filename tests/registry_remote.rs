@@ -11,7 +11,7 @@ fn images_provost_pushes_read_back_through_skopeo_with_the_same_digest() {
     let rt = runtime();
     let s = store(&reg);
     let n = rt
-        .block_on(provost::demo::seed(&s))
+        .block_on(provost::demo::seed(&s, demo_keys()))
         .expect("seed into the registry");
     assert!(n >= 12, "at least 12 digests, got {n}");
     for (repo, tag) in [
@@ -137,7 +137,8 @@ fn a_blob_corrupted_on_the_registry_disk_is_refused_with_a_digest_mismatch() {
     let reg = Registry::start();
     let rt = runtime();
     let s = store(&reg);
-    rt.block_on(provost::demo::seed(&s)).expect("seed");
+    rt.block_on(provost::demo::seed(&s, demo_keys()))
+        .expect("seed");
     let fetched = rt
         .block_on(s.get_manifest("acme/api", "1.4.2"))
         .expect("manifest");
@@ -180,7 +181,8 @@ fn a_manifest_corrupted_on_disk_is_refused() {
     let reg = Registry::start();
     let rt = runtime();
     let s = store(&reg);
-    rt.block_on(provost::demo::seed(&s)).expect("seed");
+    rt.block_on(provost::demo::seed(&s, demo_keys()))
+        .expect("seed");
     let d = rt
         .block_on(s.resolve("acme/worker", "prod"))
         .expect("resolve");
@@ -260,7 +262,8 @@ fn delete_by_digest_removes_the_manifest() {
     let reg = Registry::start();
     let rt = runtime();
     let s = store(&reg);
-    rt.block_on(provost::demo::seed(&s)).expect("seed");
+    rt.block_on(provost::demo::seed(&s, demo_keys()))
+        .expect("seed");
     let d = rt
         .block_on(s.resolve("acme/api", "1.2.0"))
         .expect("resolve");

@@ -122,7 +122,7 @@ fn bearer_tokens_from_a_token_server_let_provost_read_push_and_sign() {
     );
 
     // Push through the token flow: a signature, then read back by skopeo and verified.
-    let key = provost::demo::evidence::demo_key();
+    let key = demo_keys().release.clone();
     std::fs::write(
         h.join("k.key"),
         provost::verify::keys::encrypt_cosign(&key, "pw").expect("key"),

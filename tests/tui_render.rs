@@ -17,6 +17,8 @@ use std::time::Duration;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 struct Harness {
+    /// The demo key's fingerprint: fresh per store, so snapshots show it redacted.
+    fingerprint: String,
     app: App,
     jobs: Jobs,
     rx: UnboundedReceiver<Action>,
@@ -42,19 +44,26 @@ impl Harness {
     async fn new(extra_insecure: &[&str]) -> Harness {
         let tmp = tempfile::tempdir().expect("tmp");
         let store = tmp.path().join("demo");
-        provost::demo::reset(&store).await.expect("seed demo");
+        let data = tmp.path().join("data");
+        provost::demo::reset(&store, &data)
+            .await
+            .expect("seed demo");
+        let fingerprint = provost::demo::keys::trusted_key(&data, &store)
+            .and_then(|pem| provost::verify::keys::fingerprint_of_pem(&pem))
+            .expect("the demo key is recorded as trusted");
         let config = tmp.path().join("provost.toml");
         std::fs::write(&config, "timeout_secs = 2\n").expect("config");
         let settings = Settings::load(&Overrides {
             config: Some(config),
             store: Some(store),
             insecure_registries: extra_insecure.iter().map(|s| s.to_string()).collect(),
-            theme: None,
+            data_dir: Some(data),
+            ..Default::default()
         })
         .await
         .expect("settings");
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        let mut jobs = Jobs::new(&settings, tx);
+        let mut jobs = Jobs::new(&settings, tx).expect("gates");
         jobs.clock = Some(
             chrono::DateTime::parse_from_rfc3339("2026-11-22T12:00:00Z")
                 .expect("time")
@@ -68,6 +77,7 @@ impl Harness {
                 .with_timezone(&chrono::Utc),
         );
         Harness {
+            fingerprint,
             app,
             jobs,
             rx,
@@ -104,6 +114,16 @@ impl Harness {
         }
     }
 
+    /// The screen as text, the demo key's fingerprint (and its truncations) redacted.
+    fn screen(&self, w: u16, h: u16) -> String {
+        let mut text = format!("{}", self.draw(w, h).backend());
+        for n in (6..=16).rev() {
+            let prefix: String = self.fingerprint.chars().take(n).collect();
+            text = text.replace(&prefix, &"F".repeat(n));
+        }
+        text
+    }
+
     fn draw(&self, w: u16, h: u16) -> Terminal<TestBackend> {
         let mut app = self.app.clone();
         app.size = (w, h);
@@ -117,7 +137,7 @@ impl Harness {
 #[tokio::test]
 async fn sources_pane_at_start() {
     let h = Harness::new(&[]).await;
-    insta::assert_snapshot!("sources", h.draw(100, 30).backend());
+    insta::assert_snapshot!("sources", h.screen(100, 30));
 }
 
 #[tokio::test]
@@ -126,24 +146,24 @@ async fn repositories_then_tags_then_image_detail() {
     h.cmd(Command::Open).await;
     assert_eq!(h.app.focus, Pane::Repositories);
     assert_eq!(h.app.repos.ready().map(|r| r.len()), Some(4));
-    insta::assert_snapshot!("repositories", h.draw(100, 30).backend());
+    insta::assert_snapshot!("repositories", h.screen(100, 30));
 
     h.cmd(Command::Open).await; // acme/api
     assert_eq!(h.app.focus, Pane::Tags);
-    insta::assert_snapshot!("tags", h.draw(100, 30).backend());
+    insta::assert_snapshot!("tags", h.screen(100, 30));
 
     h.down(3).await; // 1.4.1
     h.cmd(Command::Open).await;
     let art = h.app.detail.ready().expect("detail loaded");
     assert_eq!(art.tags, vec!["1.4.1", "prod"]);
     assert_eq!(art.layers.len(), 2);
-    insta::assert_snapshot!("detail_image", h.draw(100, 30).backend());
+    insta::assert_snapshot!("detail_image", h.screen(100, 30));
 
     // Scrolling reaches the layers and annotations.
     h.down(12).await;
-    let screen = h.draw(100, 30).backend().to_string();
+    let screen = h.screen(100, 30).to_string();
     assert!(screen.contains("Layers (2)"), "{screen}");
-    insta::assert_snapshot!("detail_scrolled", h.draw(100, 30).backend());
+    insta::assert_snapshot!("detail_scrolled", h.screen(100, 30));
 }
 
 #[tokio::test]
@@ -156,14 +176,14 @@ async fn index_platforms_drill_down_and_back() {
     h.cmd(Command::Open).await;
     let index = h.app.detail.ready().expect("index").clone();
     assert_eq!(index.platforms.len(), 2);
-    insta::assert_snapshot!("detail_index", h.draw(100, 30).backend());
+    insta::assert_snapshot!("detail_index", h.screen(100, 30));
 
     h.cmd(Command::Down).await;
     h.cmd(Command::Open).await;
     let child = h.app.detail.ready().expect("child");
     assert_eq!(child.platform.as_deref(), Some("linux/arm64/v8"));
     assert_eq!(child.digest, index.platforms[1].digest);
-    insta::assert_snapshot!("detail_platform", h.draw(100, 30).backend());
+    insta::assert_snapshot!("detail_platform", h.screen(100, 30));
 
     h.cmd(Command::Back).await;
     assert_eq!(
@@ -178,11 +198,11 @@ async fn index_platforms_drill_down_and_back() {
 async fn help_overlay_lists_the_keymap() {
     let mut h = Harness::new(&[]).await;
     h.cmd(Command::Help).await;
-    let screen = h.draw(100, 30).backend().to_string();
+    let screen = h.screen(100, 30).to_string();
     for text in ["Keys", "quit", "filter the list", "copy reference"] {
         assert!(screen.contains(text), "{text} missing from {screen}");
     }
-    insta::assert_snapshot!("help", h.draw(100, 30).backend());
+    insta::assert_snapshot!("help", h.screen(100, 30));
     h.cmd(Command::Back).await;
     assert!(!h.app.help);
 }
@@ -193,7 +213,7 @@ async fn small_terminal_80x24() {
     h.cmd(Command::Open).await;
     h.cmd(Command::Open).await;
     h.cmd(Command::Open).await;
-    insta::assert_snapshot!("small_80x24", h.draw(80, 24).backend());
+    insta::assert_snapshot!("small_80x24", h.screen(80, 24));
 }
 
 #[tokio::test]
@@ -206,7 +226,7 @@ async fn filter_narrows_a_list() {
     }
     h.act(Action::FilterCommit).await;
     assert_eq!(h.app.visible_repos().len(), 1);
-    insta::assert_snapshot!("filtered", h.draw(100, 30).backend());
+    insta::assert_snapshot!("filtered", h.screen(100, 30));
     h.cmd(Command::Open).await;
     assert_eq!(h.app.active_repo.as_deref(), Some("acme/worker"));
 }
@@ -226,7 +246,7 @@ async fn environment_shows_only_its_tags() {
         .map(|r| r.tag.clone())
         .collect();
     assert_eq!(tags, vec!["prod"]);
-    insta::assert_snapshot!("environment_prod", h.draw(100, 30).backend());
+    insta::assert_snapshot!("environment_prod", h.screen(100, 30));
 }
 
 #[tokio::test]
@@ -241,7 +261,7 @@ async fn unreachable_registry_shows_the_error_with_its_retry_key() {
         e.contains("cannot reach 127.0.0.1:9") && e.contains("press r to retry"),
         "{e}"
     );
-    insta::assert_snapshot!("unreachable", h.draw(100, 30).backend());
+    insta::assert_snapshot!("unreachable", h.screen(100, 30));
     // r retries: the pane goes back to loading and fails again, still without ending the app.
     h.cmd(Command::Refresh).await;
     assert!(matches!(h.app.repos, Slot::Failed(_)));
@@ -346,24 +366,24 @@ async fn evidence_provenance_and_sbom_tabs() {
         panic!("evidence: {:?}", h.app.evidence)
     };
     assert_eq!(d.items.len(), 7, "{:?}", d.items);
-    insta::assert_snapshot!("artifact_with_evidence", h.draw(100, 30).backend());
+    insta::assert_snapshot!("artifact_with_evidence", h.screen(100, 30));
     h.cmd(Command::ShowEvidence).await;
-    insta::assert_snapshot!("evidence", h.draw(100, 30).backend());
+    insta::assert_snapshot!("evidence", h.screen(100, 30));
     h.cmd(Command::ShowProvenance).await;
-    let screen = h.draw(100, 30).backend().to_string();
+    let screen = h.screen(100, 30).to_string();
     assert!(
         screen.contains("Built by GitHub Actions (github-hosted) from github.com/acme/api"),
         "{screen}"
     );
-    insta::assert_snapshot!("provenance", h.draw(100, 30).backend());
+    insta::assert_snapshot!("provenance", h.screen(100, 30));
     h.cmd(Command::ShowSbom).await;
-    insta::assert_snapshot!("sbom", h.draw(100, 30).backend());
+    insta::assert_snapshot!("sbom", h.screen(100, 30));
     // The package list is searchable.
     h.cmd(Command::Filter).await;
     for c in "grpc".chars() {
         h.act(Action::FilterInput(c)).await;
     }
-    let screen = h.draw(100, 30).backend().to_string();
+    let screen = h.screen(100, 30).to_string();
     assert!(
         screen.contains("google.golang.org/grpc") && !screen.contains("go-chi"),
         "{screen}"
@@ -372,12 +392,12 @@ async fn evidence_provenance_and_sbom_tabs() {
     // v shows the selected item's JSON; esc closes it.
     h.cmd(Command::ShowEvidence).await;
     h.cmd(Command::Raw).await;
-    let screen = h.draw(100, 30).backend().to_string();
+    let screen = h.screen(100, 30).to_string();
     assert!(
         screen.contains("\"_type\": \"https://in-toto.io/Statement/v1\""),
         "{screen}"
     );
-    insta::assert_snapshot!("raw", h.draw(100, 30).backend());
+    insta::assert_snapshot!("raw", h.screen(100, 30));
     h.cmd(Command::Back).await;
     assert!(!h.app.evidence_view.raw);
 }
@@ -387,14 +407,14 @@ async fn provenance_for_another_digest_is_flagged_not_shown() {
     let mut h = Harness::new(&[]).await;
     open_tag(&mut h, 3, 5).await; // acme/worker:staging
     h.cmd(Command::ShowProvenance).await;
-    let screen = h.draw(100, 30).backend().to_string();
+    let screen = h.screen(100, 30).to_string();
     assert!(screen.contains("describes another artifact"), "{screen}");
     assert!(
         screen.contains("No provenance describes this digest"),
         "{screen}"
     );
     assert!(!screen.contains("Built by"), "{screen}");
-    insta::assert_snapshot!("provenance_misbound", h.draw(100, 30).backend());
+    insta::assert_snapshot!("provenance_misbound", h.screen(100, 30));
 }
 
 #[tokio::test]
@@ -408,7 +428,7 @@ async fn verdict_strip_and_findings_per_environment() {
         .map(|v| format!("{} {}", v.environment, v.decision.label()))
         .collect();
     assert_eq!(labels, vec!["dev ✓ pass", "staging ⚠ warn", "prod ✗ block"]);
-    let screen = h.draw(100, 30).backend().to_string();
+    let screen = h.screen(100, 30).to_string();
     assert!(
         screen.contains("dev ✓ pass · staging ⚠ warn · prod ✗ block"),
         "{screen}"
@@ -416,13 +436,13 @@ async fn verdict_strip_and_findings_per_environment() {
     // ⏎ on the artifact opens the verdicts (the strip's findings).
     h.cmd(Command::Open).await;
     assert_eq!(h.app.tab, provost::tui::app::DetailTab::Verdicts);
-    let screen = h.draw(100, 30).backend().to_string();
+    let screen = h.screen(100, 30).to_string();
     assert!(screen.contains("prod (required): ✗ block"), "{screen}");
     assert!(
         screen.contains("→ rebuild with .github/workflows/release.yml"),
         "{screen}"
     );
-    insta::assert_snapshot!("verdicts", h.draw(100, 30).backend());
+    insta::assert_snapshot!("verdicts", h.screen(100, 30));
 }
 
 #[tokio::test]
@@ -444,9 +464,9 @@ async fn tags_show_their_environment_verdict_and_the_matrix_shows_all() {
         "{:?}",
         staging.verdicts
     );
-    let screen = h.draw(100, 30).backend().to_string();
+    let screen = h.screen(100, 30).to_string();
     assert!(screen.contains("GATE"), "{screen}");
-    insta::assert_snapshot!("tags_with_gates", h.draw(100, 30).backend());
+    insta::assert_snapshot!("tags_with_gates", h.screen(100, 30));
     h.cmd(Command::Matrix).await;
-    insta::assert_snapshot!("matrix", h.draw(100, 30).backend());
+    insta::assert_snapshot!("matrix", h.screen(100, 30));
 }

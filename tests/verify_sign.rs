@@ -23,7 +23,8 @@ fn provost_in(home: &Path, args: &[&str]) -> Output {
 fn seed(reg: &Registry) {
     let rt = runtime();
     let s = store(reg);
-    rt.block_on(provost::demo::seed(&s)).expect("seed");
+    rt.block_on(provost::demo::seed(&s, demo_keys()))
+        .expect("seed");
 }
 
 #[test]
@@ -265,7 +266,7 @@ fn the_demo_has_signed_unsigned_and_untrusted_digests() {
     );
     let out = run_provost(tmp.path(), &["--store", s, "evidence", "acme/web:2.0.0"]);
     assert!(
-        stdout(&out).contains("✗ not signed by trusted key"),
+        stdout(&out).contains("(not trusted): not signed by trusted key"),
         "{}",
         stdout(&out)
     );

@@ -171,7 +171,7 @@ async fn gate_on(
         if tags.is_empty() && !repository_exists(source.store.as_ref(), repo).await? {
             // Nothing to judge is not a pass: a missing repository is "not found" (exit 5).
             return Err(eyre!(crate::oci::OciError::NotFound {
-                what: "repository".into(),
+                what: "repository",
                 name: repo.to_string(),
                 source_name: source.name.clone(),
             }));

@@ -67,8 +67,10 @@ fn split_op(c: &str) -> Result<(Op, String), String> {
     let (op, v) = c.split_at(op_len);
     let op =
         Op::parse(op).ok_or_else(|| format!("unknown comparator {op:?} (use < <= = != >= >)"))?;
-    if v.is_empty() {
-        return Err(format!("{c:?} has no version"));
+    if !v.starts_with(|ch: char| ch.is_ascii_alphanumeric()) {
+        return Err(format!(
+            "{c:?}: unknown comparator or no version (use < <= = != >= > and a version)"
+        ));
     }
     Ok((op, v.to_string()))
 }

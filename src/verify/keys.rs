@@ -121,6 +121,13 @@ pub fn public_pem(key: &SigningKey) -> Result<String, String> {
         .map_err(|e| e.to_string())
 }
 
+/// The fingerprint provost shows for a PEM public key (SHA-256 of its DER SPKI, hex).
+pub fn fingerprint_of_pem(pem_text: &str) -> Option<String> {
+    sigstore_verify::types::DerPublicKey::from_pem(pem_text)
+        .ok()
+        .map(|k| super::key_fingerprint(k.as_bytes()))
+}
+
 /// A new random P-256 key.
 pub fn generate() -> SigningKey {
     SigningKey::random(&mut rand_core::OsRng)

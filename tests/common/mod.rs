@@ -160,15 +160,30 @@ pub fn skopeo(args: &[&str]) -> Output {
     out
 }
 
-/// A fresh demo layout at `<tmp>/demo`, built by provost's own seeding code.
+/// A fresh demo layout at `<tmp>/demo`, built by provost's own seeding code; its key is
+/// recorded as trusted in the data directory `<tmp>/data` (see `demo_data`).
 pub fn demo_layout(tmp: &Path) -> PathBuf {
     let dir = tmp.join("demo");
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
-    rt.block_on(provost::demo::reset(&dir)).expect("seed demo");
+    rt.block_on(provost::demo::reset(&dir, &demo_data(tmp)))
+        .expect("seed demo");
     dir
+}
+
+/// The data directory `demo_layout(tmp)` records its trusted key in: the one provost uses
+/// with HOME=`tmp` (so `run_provost(tmp, …)` trusts the store too).
+pub fn demo_data(tmp: &Path) -> PathBuf {
+    tmp.join(".local/share/provost")
+}
+
+/// The keys every test in this process seeds registries with (generated once, so a test can
+/// trust the public key of what it seeded).
+pub fn demo_keys() -> &'static provost::demo::keys::DemoKeys {
+    static KEYS: std::sync::OnceLock<provost::demo::keys::DemoKeys> = std::sync::OnceLock::new();
+    KEYS.get_or_init(provost::demo::keys::DemoKeys::generate)
 }
 
 /// A RemoteStore on the test registry: plain HTTP, anonymous.

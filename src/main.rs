@@ -391,8 +391,7 @@ async fn run(args: Args) -> Result<()> {
         None => {
             let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
             let theme = provost::tui::theme::Theme::load(&settings.theme, no_color)
-                .map_err(|e| eyre!(e))
-                .wrap_err("loading the theme")?;
+                .map_err(|e| eyre!(cli::exit::Usage(format!("loading the theme: {e}"))))?;
             provost::tui::run(&settings, theme).await
         }
         Some(Cmd::Ls {

@@ -438,9 +438,15 @@ async fn verdict_strip_and_findings_per_environment() {
     assert_eq!(h.app.tab, provost::tui::app::DetailTab::Verdicts);
     let screen = h.screen(100, 30).to_string();
     assert!(screen.contains("prod (required): ✗ block"), "{screen}");
+    // Reasons wrap rather than being cut: on a taller screen every hint is there in full.
+    let tall = h.screen(100, 60).to_string();
     assert!(
-        screen.contains("→ rebuild with .github/workflows/release.yml"),
-        "{screen}"
+        tall.contains("→ rebuild with .github/workflows/release.yml"),
+        "{tall}"
+    );
+    assert!(
+        tall.contains("https://jenkins.acme.internal/job/billing-ci"),
+        "{tall}"
     );
     insta::assert_snapshot!("verdicts", h.screen(100, 30));
 }

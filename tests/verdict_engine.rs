@@ -544,6 +544,7 @@ fn the_console_and_the_gate_give_the_same_verdicts() {
             source: settings.sources[0].name.clone(),
             repository: repo.to_string(),
             digest: digest.clone(),
+            index: None,
         });
         let tui = match rt.block_on(rx.recv()) {
             Some(provost::tui::action::Action::EvidenceLoaded { result, .. }) => {
@@ -588,4 +589,56 @@ fn the_console_and_the_gate_give_the_same_verdicts() {
             );
         }
     }
+}
+
+#[test]
+fn a_platform_manifest_of_a_signed_index_is_covered_by_the_index_signature() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = demo_layout(tmp.path());
+    let settings = settings_for(&dir, &demo_data(tmp.path()));
+    let source = settings.sources[0].clone();
+    let gate = provost::gate::Gate::for_source(&settings, &source, None).expect("gate");
+    let rt = runtime();
+    let store = source.store.as_ref();
+    let index = rt
+        .block_on(provost::oci::Store::resolve(store, "acme/web", "2.2.0"))
+        .expect("index");
+    let m = rt
+        .block_on(provost::oci::Store::get_manifest(store, "acme/web", &index))
+        .expect("manifest");
+    let v: serde_json::Value = serde_json::from_slice(&m.bytes).expect("json");
+    let child = v["manifests"][0]["digest"]
+        .as_str()
+        .expect("child")
+        .to_string();
+    let envs = [env("dev", Tier::Warn)];
+    let sig = |j: &provost::gate::Judgement| {
+        j.verdicts[0]
+            .findings
+            .iter()
+            .find(|f| f.rule == "signature")
+            .cloned()
+            .expect("signature")
+    };
+    // On its own the platform manifest carries no signature...
+    let alone = rt.block_on(gate.judge(store, "acme/web", &child, &envs));
+    assert_eq!(sig(&alone).outcome, Outcome::Missing);
+    // ...opened from its signed index, the index signature covers it.
+    let within = rt.block_on(gate.judge_platform(store, "acme/web", &child, &index, &envs));
+    let f = sig(&within);
+    assert_eq!(f.outcome, Outcome::Pass, "{}", f.message);
+    assert!(
+        f.message.contains("covered by the signature on index"),
+        "{}",
+        f.message
+    );
+    // An index that does not list the digest covers nothing.
+    let other = rt
+        .block_on(provost::oci::Store::resolve(store, "acme/api", "prod"))
+        .expect("other");
+    let j = rt.block_on(gate.judge_platform(store, "acme/api", &other, &index, &envs));
+    assert!(
+        !sig(&j).message.contains("covered by"),
+        "an unrelated index must not cover a digest"
+    );
 }

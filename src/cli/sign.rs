@@ -5,14 +5,36 @@ use crate::verify::keys;
 use color_eyre::eyre::{eyre, Result, WrapErr};
 use p256::ecdsa::SigningKey;
 
+/// provost's own write to `repo` (and to the cosign repository) makes the cached tag pointers
+/// of those repositories stale: forget them, so the next gate sees the write.
+fn invalidate_cache(source: &crate::config::NamedSource, repo: &str) {
+    use crate::oci::Store;
+    if let Some(dir) = crate::config::paths::cache_dir() {
+        let name = source.store.name();
+        crate::oci::disk::invalidate(&dir, name, repo);
+        if let Some(c) = super::evidence::cosign_repository() {
+            crate::oci::disk::invalidate(&dir, name, &c);
+        }
+    }
+}
+
+/// Reads a private key; a missing, unreadable or malformed key file is a usage error (exit 2).
 fn load_key(path: &str) -> Result<SigningKey> {
-    let text = zeroize::Zeroizing::new(
-        std::fs::read_to_string(path).wrap_err_with(|| format!("reading the key {path}"))?,
-    );
+    let text = zeroize::Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
+        eyre!(super::exit::Usage(format!(
+            "reading the key {}: {e}",
+            crate::text::sanitize(path)
+        )))
+    })?);
     keys::load_signing_key(&text, || {
         keys::passphrase(&format!("Passphrase for {path}: "))
     })
-    .map_err(|e| eyre!("{path}: {e}"))
+    .map_err(|e| {
+        eyre!(super::exit::Usage(format!(
+            "{}: {e}",
+            crate::text::sanitize(path)
+        )))
+    })
 }
 
 /// `provost sign REF --key KEY`.
@@ -59,6 +81,7 @@ pub async fn sign_cmd(
     )
     .await
     .wrap_err_with(|| format!("signing {r}"))?;
+    invalidate_cache(&source, &r.repository);
     println!(
         "signed {}@{digest} ({} at {}{})",
         r.repository,
@@ -98,6 +121,8 @@ pub async fn attest_cmd(
     let value: serde_json::Value =
         serde_json::from_slice(&text).wrap_err_with(|| format!("{predicate} is not JSON"))?;
     let (r, source, digest) = super::resolve_ref(settings, reference).await?;
+    // cosign's shorthands (`slsaprovenance1`, `spdxjson`, …) name their URIs.
+    let predicate_type = crate::policy::file::predicate_type(predicate_type);
     crate::release::sign::attest_image(
         source.store.as_ref(),
         &r.repository,
@@ -108,6 +133,7 @@ pub async fn attest_cmd(
     )
     .await
     .wrap_err_with(|| format!("attesting {r}"))?;
+    invalidate_cache(&source, &r.repository);
     println!("attested {predicate_type} for {}@{digest}", r.repository);
     Ok(())
 }

@@ -26,8 +26,12 @@ pub fn trust_from(
     issuer_regexp: Option<&str>,
 ) -> Result<Trust> {
     if let Some(k) = key {
-        let pem =
-            std::fs::read_to_string(k).wrap_err_with(|| format!("reading the public key {k}"))?;
+        let pem = std::fs::read_to_string(k).map_err(|e| {
+            eyre!(super::exit::Usage(format!(
+                "reading the public key {}: {e}",
+                crate::text::sanitize(k)
+            )))
+        })?;
         return Ok(Trust::Key {
             pem,
             name: Some(k.to_string()),

@@ -324,7 +324,7 @@ async fn manifest_items(
         // cosign keeps the signature in an annotation: count it for the signer column.
         let has_cosign_sig = layer
             .annotations
-            .get("dev.cosignproject.cosign/signature")
+            .get(super::cosign::SIGNATURE_ANNOTATION)
             .is_some_and(|s| !s.is_empty());
         // This layer's own signatures, checked here: nothing is joined up later by digest.
         let checks = match blobs.verifier {

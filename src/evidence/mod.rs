@@ -3,6 +3,7 @@
 //! SPDX, CycloneDX) into `EvidenceItem`s.
 
 pub mod attest;
+pub mod cosign;
 pub mod decode;
 pub mod discover;
 pub mod envelope;

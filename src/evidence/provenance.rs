@@ -98,20 +98,46 @@ pub fn split_source(uri: &str) -> (String, Option<String>, Option<String>) {
     }
 }
 
-fn platform_for(builder_id: &str, build_type: &str) -> &'static str {
+/// The build platform, from the builder id first: the builder is who ran the build, whatever
+/// build type it claims (a Jenkins job emitting GitHub's build type is still Jenkins). The build
+/// type decides only when the builder id names no known platform and no host.
+fn platform_for(builder_id: &str, build_type: &str) -> String {
     let b = builder_id.to_lowercase();
     let t = build_type.to_lowercase();
-    if b.contains("github.com") || t.contains("github") || t.contains("actions.github.io") {
-        "GitHub Actions"
-    } else if b.contains("cloudbuild.googleapis.com") {
-        "Google Cloud Build"
-    } else if b.contains("gitlab") || t.contains("gitlab") {
-        "GitLab CI"
-    } else if t.contains("mobyproject.org/buildkit") || b.contains("buildkit") {
-        "BuildKit"
-    } else {
-        "unknown builder"
+    let known = |s: &str| -> Option<&'static str> {
+        if s.contains("cloudbuild.googleapis.com") {
+            Some("Google Cloud Build")
+        } else if s.contains("github.com") || s.contains("actions.github.io") {
+            Some("GitHub Actions")
+        } else if s.contains("gitlab") {
+            Some("GitLab CI")
+        } else if s.contains("jenkins") {
+            Some("Jenkins")
+        } else if s.contains("tekton") {
+            Some("Tekton")
+        } else if s.contains("buildkit") {
+            Some("BuildKit")
+        } else {
+            None
+        }
+    };
+    if let Some(p) = known(&b) {
+        return p.into();
     }
+    // An unknown builder is named by its host, never by the build type it claims.
+    if let Some(host) = b
+        .split_once("://")
+        .map(|(_, r)| r.split(['/', '?', '#']).next().unwrap_or(""))
+        .filter(|h| !h.is_empty())
+    {
+        return format!("builder {host}");
+    }
+    if b.is_empty() {
+        if let Some(p) = known(&t) {
+            return p.into();
+        }
+    }
+    "unknown builder".into()
 }
 
 /// Decodes a SLSA predicate of the given type.
@@ -122,7 +148,7 @@ pub fn decode(predicate_type: &str, p: &Value) -> Result<Provenance, String> {
         SLSA_V01 => decode_v01(p),
         other => return Err(format!("unsupported provenance predicate {other}")),
     }?;
-    prov.platform = platform_for(&prov.builder_id, &prov.build_type).to_string();
+    prov.platform = platform_for(&prov.builder_id, &prov.build_type);
     // A source named only by materials: take the first git material.
     if prov.source_repo.is_none() {
         if let Some(m) = prov
@@ -324,14 +350,19 @@ impl Provenance {
     /// One sentence a release manager reads: who built it, from what, how, when.
     pub fn sentence(&self) -> String {
         let mut out = format!("Built by {}", self.platform);
-        if let Some(r) = &self.runner {
+        // A runner environment is a GitHub Actions notion: shown only for that platform.
+        if let Some(r) = self
+            .runner
+            .as_ref()
+            .filter(|_| self.platform == "GitHub Actions")
+        {
             out.push_str(&format!(" ({r})"));
         }
         if let Some(src) = &self.source_repo {
             out.push_str(&format!(" from {src}"));
         }
         if let Some(c) = &self.commit {
-            out.push_str(&format!(" at {}", &c[..c.len().min(7)]));
+            out.push_str(&format!(" at {}", c.chars().take(7).collect::<String>()));
         }
         if let Some(r) = &self.git_ref {
             out.push_str(&format!(" on {r}"));
@@ -407,6 +438,35 @@ mod tests {
         assert_eq!(
             p.sentence(),
             "Built by GitHub Actions (github-hosted) from github.com/acme/api at 3f2a1c9 on refs/tags/v1.4.2 by workflow .github/workflows/release.yml, run 8841123456, in 12 minutes on 2026-11-20"
+        );
+    }
+
+    #[test]
+    fn the_headline_comes_from_the_builder_not_the_build_type() {
+        let gh = "https://actions.github.io/buildtypes/workflow/v1";
+        assert_eq!(
+            platform_for("https://jenkins.acme.internal/job/billing-ci", gh),
+            "Jenkins"
+        );
+        assert_eq!(
+            platform_for("https://ci.acme.internal/runner", gh),
+            "builder ci.acme.internal"
+        );
+        assert_eq!(
+            platform_for("https://github.com/actions/runner/github-hosted", gh),
+            "GitHub Actions"
+        );
+        assert_eq!(platform_for("", gh), "GitHub Actions");
+        let p = Provenance {
+            platform: "Jenkins".into(),
+            runner: Some("self-hosted".into()),
+            commit: Some("é".repeat(9)),
+            ..Default::default()
+        };
+        assert!(
+            p.sentence().starts_with("Built by Jenkins at "),
+            "{}",
+            p.sentence()
         );
     }
 }

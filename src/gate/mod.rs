@@ -132,6 +132,70 @@ impl Gate {
         digest: &str,
         envs: &[Environment],
     ) -> Judgement {
+        self.judge_in(store, repo, digest, None, envs).await
+    }
+
+    /// Judges a platform manifest opened from the index `index`: when the index lists it and a
+    /// trusted signer signed the index, that signature covers the platform manifest.
+    pub async fn judge_platform(
+        &self,
+        store: &impl Store,
+        repo: &str,
+        digest: &str,
+        index: &str,
+        envs: &[Environment],
+    ) -> Judgement {
+        self.judge_in(store, repo, digest, Some(index), envs).await
+    }
+
+    async fn covering(
+        &self,
+        store: &impl Store,
+        repo: &str,
+        digest: &str,
+        index: &str,
+    ) -> Option<(String, Vec<String>)> {
+        let m = store.get_manifest(repo, index).await.ok()?;
+        let Ok((Manifest::Index(idx), _)) = Manifest::parse(&m.bytes, &m.media_type) else {
+            return None;
+        };
+        if !idx.manifests.iter().any(|d| d.digest == digest) {
+            return None;
+        }
+        let root = self.root.get().ok()?;
+        let d = crate::verify::oci::discover_verified(
+            store,
+            repo,
+            index,
+            self.cosign_repository.as_deref(),
+            Some(&m),
+            &self.trust,
+            root,
+        )
+        .await;
+        let mut signers: Vec<String> = d
+            .items
+            .iter()
+            .filter(|i| {
+                i.kind == crate::evidence::Kind::Signature
+                    && i.binding == crate::evidence::Binding::Matches
+            })
+            .flat_map(|i| i.signer.verified_signers())
+            .map(|s| s.sentence())
+            .collect();
+        signers.sort();
+        signers.dedup();
+        Some((index.to_string(), signers))
+    }
+
+    async fn judge_in(
+        &self,
+        store: &impl Store,
+        repo: &str,
+        digest: &str,
+        index: Option<&str>,
+        envs: &[Environment],
+    ) -> Judgement {
         let (content, discovery) = if !crate::oci::digest::is_valid(digest) {
             // Never fetched: a string that is not a digest is not looked up as a tag.
             let c = Content {
@@ -163,43 +227,29 @@ impl Gate {
             };
             (content, discovery)
         };
-        let verdicts = self.verdicts(
+        let covered_by = match index.filter(|i| crate::oci::digest::is_valid(i)) {
+            Some(i) => self.covering(store, repo, digest, i).await,
+            None => None,
+        };
+        let facts = Facts {
             digest,
-            &discovery,
-            content.created.as_deref(),
-            content.error.clone(),
-            &content.integrity,
-            envs,
-        );
+            discovery: &discovery,
+            created: content.created.as_deref(),
+            error: content.error.clone(),
+            integrity: content.integrity.clone(),
+            covered_by,
+        };
+        let now = self.now();
+        let verdicts = envs
+            .iter()
+            .map(|e| evaluate(&self.policy.file.rule, e, &facts, now))
+            .collect();
         Judgement {
             digest: digest.to_string(),
             discovery,
             created: content.created,
             verdicts,
         }
-    }
-
-    /// Verdicts from what is already known (no I/O).
-    pub fn verdicts(
-        &self,
-        digest: &str,
-        discovery: &Discovery,
-        created: Option<&str>,
-        error: Option<String>,
-        integrity: &[String],
-        envs: &[Environment],
-    ) -> Vec<Verdict> {
-        let facts = Facts {
-            digest,
-            discovery,
-            created,
-            error,
-            integrity: integrity.to_vec(),
-        };
-        let now = self.now();
-        envs.iter()
-            .map(|e| evaluate(&self.policy.file.rule, e, &facts, now))
-            .collect()
     }
 }
 

@@ -80,6 +80,21 @@ fn is_digest(reference: &str) -> bool {
     reference.contains(':') && super::digest::is_valid(reference)
 }
 
+/// Where the tag pointers of `repo` in the store called `store` are kept under `dir`.
+fn pointer_file(dir: &Path, store: &str, repo: &str) -> PathBuf {
+    let key = super::digest::sha256(format!("{store}\n{repo}").as_bytes());
+    let hex = super::digest::hex_part(&key)
+        .unwrap_or("invalid")
+        .to_string();
+    dir.join("tags").join(format!("{hex}.json"))
+}
+
+/// Forgets the cached tag pointers of `repo` (after provost itself wrote to it: a signature,
+/// an attestation), so the next gate asks the registry. A missing file is fine.
+pub fn invalidate(dir: &Path, store: &str, repo: &str) {
+    let _ = std::fs::remove_file(pointer_file(dir, store, repo));
+}
+
 impl<'a, S: Store> DiskCache<'a, S> {
     /// A cache in `dir` (created on first write) reusing pointers younger than `ttl`.
     pub fn new(inner: &'a S, dir: &Path, ttl: Duration) -> Self {
@@ -104,11 +119,7 @@ impl<'a, S: Store> DiskCache<'a, S> {
     }
 
     fn pointer_path(&self, repo: &str) -> PathBuf {
-        let key = super::digest::sha256(format!("{}\n{repo}", self.inner.name()).as_bytes());
-        let hex = super::digest::hex_part(&key)
-            .unwrap_or("invalid")
-            .to_string();
-        self.dir.join("tags").join(format!("{hex}.json"))
+        pointer_file(&self.dir, self.inner.name(), repo)
     }
 
     fn read_manifest(&self, digest: &str) -> Option<FetchedManifest> {

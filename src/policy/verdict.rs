@@ -78,6 +78,9 @@ pub struct Facts<'a> {
     /// The artifact's own content failed its digest check (manifest, config, a platform
     /// manifest): present and corrupt, so even a conditional tier blocks.
     pub integrity: Vec<String>,
+    /// For a platform manifest judged as part of an index: the index's digest and the trusted
+    /// signers of its signature, which covers every manifest the index lists.
+    pub covered_by: Option<(String, Vec<String>)>,
 }
 
 impl<'a> Facts<'a> {
@@ -89,6 +92,7 @@ impl<'a> Facts<'a> {
             created: None,
             error: None,
             integrity: vec![],
+            covered_by: None,
         }
     }
 }
@@ -161,7 +165,24 @@ pub fn evaluate(
         f.hint = Some("re-attach the evidence from its producer".into());
         out.push(f);
     }
-    out.push(signature_finding(items));
+    let mut sig = signature_finding(items);
+    if let (Outcome::Missing | Outcome::Fail, Some((index, signers))) =
+        (sig.outcome, &facts.covered_by)
+    {
+        if !signers.is_empty() && sig.outcome == Outcome::Missing {
+            sig = finding(
+                "signature",
+                Outcome::Pass,
+                format!(
+                    "covered by the signature on index {} (signed by {})",
+                    crate::oci::digest::short(index),
+                    signers.join("; ")
+                ),
+            );
+            sig.evidence = Some(index.clone());
+        }
+    }
+    out.push(sig);
     // Provenance and its subject.
     for other in items
         .iter()

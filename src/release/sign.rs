@@ -74,8 +74,7 @@ async fn append_layer(
         .await
 }
 
-/// cosign's annotation for an RFC 3161 timestamp over a `.sig` layer's signature.
-pub const TIMESTAMP_ANNOTATION: &str = "dev.sigstore.cosign/rfc3161timestamp";
+pub use crate::evidence::cosign::TIMESTAMP_ANNOTATION;
 
 /// A simple-signing payload for `digest` and `key`'s signature over it (DER).
 pub fn simple_signature(

@@ -115,6 +115,8 @@ pub enum Job {
         source: String,
         repository: String,
         digest: String,
+        /// The index this digest was opened from (its signature covers the platform).
+        index: Option<String>,
     },
 }
 

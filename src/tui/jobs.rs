@@ -249,6 +249,7 @@ impl Jobs {
                 generation,
                 repository,
                 digest,
+                index,
                 ..
             } => {
                 let h = tokio::spawn(async move {
@@ -259,9 +260,16 @@ impl Jobs {
                             .into_iter()
                             .filter(|e| e.tracks_repository(&repository))
                             .collect();
-                        let j = gate
-                            .judge(store.as_ref(), &repository, &digest, &envs)
-                            .await;
+                        let j = match &index {
+                            Some(i) => {
+                                gate.judge_platform(store.as_ref(), &repository, &digest, i, &envs)
+                                    .await
+                            }
+                            None => {
+                                gate.judge(store.as_ref(), &repository, &digest, &envs)
+                                    .await
+                            }
+                        };
                         Ok(Box::new(j))
                     })
                     .await;

@@ -250,6 +250,7 @@ impl App {
             return vec![];
         };
         let digest = a.digest.clone();
+        let index = self.detail_view.stack.last().map(|p| p.digest.clone());
         let generation = self.next_generation(3);
         self.evidence = Slot::Loading;
         vec![Job::Evidence {
@@ -257,6 +258,7 @@ impl App {
             source,
             repository,
             digest,
+            index,
         }]
     }
 

@@ -11,11 +11,10 @@ use sigstore_verify::crypto::VerificationKey;
 use sigstore_verify::trust_root::TrustedRoot;
 use sigstore_verify::types::{DerPublicKey, SignatureBytes};
 
-pub const SIGNATURE_ANNOTATION: &str = "dev.cosignproject.cosign/signature";
-pub const CERT_ANNOTATION: &str = "dev.sigstore.cosign/certificate";
-pub const CHAIN_ANNOTATION: &str = "dev.sigstore.cosign/chain";
-pub const BUNDLE_ANNOTATION: &str = "dev.sigstore.cosign/bundle";
-pub const TIMESTAMP_ANNOTATION: &str = crate::release::sign::TIMESTAMP_ANNOTATION;
+pub use crate::evidence::cosign::{
+    BUNDLE_ANNOTATION, CERT_ANNOTATION, CHAIN_ANNOTATION, SIGNATURE_ANNOTATION,
+    TIMESTAMP_ANNOTATION,
+};
 
 /// The RFC 3161 timestamp (base64 DER) cosign put in a layer's `rfc3161timestamp` annotation;
 /// empty when there is none.

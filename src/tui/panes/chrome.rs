@@ -24,15 +24,26 @@ pub fn title(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
         }
         crumbs.push(crate::oci::digest::short(&a.digest));
     }
-    spans.push(Span::styled(
-        sanitize(&crumbs.join(" › ")).to_string(),
-        theme.accent,
-    ));
+    let crumbs = sanitize(&crumbs.join(" › ")).to_string();
+    let used = 10 + crumbs.chars().count();
+    spans.push(Span::styled(crumbs, theme.accent));
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
-    let help = Span::styled(" ? help ", theme.muted);
-    let w = 8.min(area.width);
+    // The policy in force, named on the right (its file name when it is a file).
+    let policy = std::path::Path::new(&app.policy)
+        .file_name()
+        .filter(|_| app.policy.contains('/'))
+        .map(|f| f.to_string_lossy().to_string())
+        .unwrap_or_else(|| app.policy.clone());
+    let full = format!(" policy: {} · ? help ", sanitize(&policy));
+    // Named when it fits beside the breadcrumb; `? help` always shows.
+    let right = if used + full.chars().count() < area.width as usize {
+        full
+    } else {
+        " ? help ".to_string()
+    };
+    let w = (right.chars().count() as u16).min(area.width);
     frame.render_widget(
-        Paragraph::new(Line::from(help)),
+        Paragraph::new(Line::from(Span::styled(right, theme.muted))),
         Rect::new(area.x + area.width - w, area.y, w, 1),
     );
 }
@@ -47,9 +58,13 @@ pub fn status(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
             theme.muted,
         ))
     } else {
-        let hint = match app.focus {
-            Pane::Detail => " ↑↓ move · ⏎ open · 1-5 tabs · v raw · esc back · y copy · r refresh · ? help · q quit",
-            _ => " ↑↓ move · ⏎ open · esc back · tab pane · / filter · r refresh · y copy · ? help · q quit",
+        // Shorter hints on a narrow terminal, so the status line is never cut mid-word.
+        let wide = area.width >= 100;
+        let hint = match (app.focus, wide) {
+            (Pane::Detail, true) => " ↑↓ move · ⏎ open · 1-5 tabs · v raw · esc back · y copy · r refresh · ? help · q quit",
+            (Pane::Detail, false) => " ↑↓ · ⏎ open · 1-5 tabs · v raw · esc back · y copy · ? help · q quit",
+            (_, true) => " ↑↓ move · ⏎ open · esc back · tab pane · / filter · r refresh · y copy · ? help · q quit",
+            (_, false) => " ↑↓ · ⏎ open · esc back · tab pane · / filter · y copy · ? help · q quit",
         };
         Line::from(Span::styled(hint, theme.muted))
     };

@@ -96,6 +96,46 @@ pub(crate) fn placeholder<T>(
 }
 
 /// Cuts a string to `width` characters with an ellipsis.
+/// `prefix` then `body` wrapped at word boundaries to `width` columns; continuation lines are
+/// indented to the prefix's width, and a word longer than a line is split. Nothing is cut off.
+pub(crate) fn wrap(prefix: &str, body: &str, width: usize) -> Vec<String> {
+    let indent = prefix.chars().count();
+    let avail = width.saturating_sub(indent).max(8);
+    let mut lines: Vec<String> = vec![];
+    let mut cur: Vec<char> = vec![];
+    for word in body.split_whitespace() {
+        let mut word: Vec<char> = word.chars().collect();
+        while !word.is_empty() {
+            let sep = usize::from(!cur.is_empty());
+            if cur.len() + sep + word.len() <= avail {
+                if sep == 1 {
+                    cur.push(' ');
+                }
+                cur.append(&mut word);
+            } else if !cur.is_empty() {
+                lines.push(cur.drain(..).collect());
+            } else {
+                // A word longer than a line: split it.
+                lines.push(word.drain(..avail).collect());
+            }
+        }
+    }
+    if !cur.is_empty() || lines.is_empty() {
+        lines.push(cur.into_iter().collect());
+    }
+    lines
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                format!("{prefix}{l}")
+            } else {
+                format!("{}{l}", " ".repeat(indent))
+            }
+        })
+        .collect()
+}
+
 pub(crate) fn truncate(s: &str, width: usize) -> String {
     if s.chars().count() <= width {
         s.to_string()
@@ -105,5 +145,28 @@ pub(crate) fn truncate(s: &str, width: usize) -> String {
         let mut out: String = s.chars().take(width - 1).collect();
         out.push('…');
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn wrapping_keeps_every_word_and_each_line_fits() {
+        let prefix = "  ? sbom               ";
+        let body = "2 SBOM(s) attached, but no trusted signer vouches for any of them at all";
+        let lines = wrap(prefix, body, 40);
+        assert!(lines.len() > 1);
+        assert!(lines.iter().all(|l| l.chars().count() <= 40), "{lines:?}");
+        assert!(lines[0].starts_with(prefix));
+        assert!(lines[1].starts_with(&" ".repeat(prefix.len())));
+        let words = |s: &str| s.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+        assert_eq!(words(&lines.join(" ")), words(&format!("{prefix}{body}")));
+        // A word longer than a line is split, not dropped.
+        let long = format!("x {}", "y".repeat(100));
+        let lines = wrap("    ", &long, 30);
+        assert_eq!(lines.concat().matches('y').count(), 100);
+        assert!(lines.iter().all(|l| l.chars().count() <= 30), "{lines:?}");
     }
 }

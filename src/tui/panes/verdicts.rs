@@ -74,29 +74,50 @@ pub fn tab<'a>(app: &App, theme: &Theme, width: usize) -> Vec<Line<'a>> {
             ),
             style(theme, v.decision),
         ));
-        let mut findings: Vec<&crate::policy::Finding> = v.findings.iter().collect();
-        findings.sort_by_key(|f| matches!(f.outcome, Outcome::Pass | Outcome::Skipped));
+        let mut findings: Vec<&crate::policy::Finding> = v
+            .findings
+            .iter()
+            .filter(|f| f.outcome != Outcome::Skipped)
+            .collect();
+        findings.sort_by_key(|f| f.outcome == Outcome::Pass);
+        // The rule column fits the longest rule name (up to 20); every reason wraps, never cut
+        // short before its cause.
+        let rule_w = v
+            .findings
+            .iter()
+            .map(|f| f.rule.chars().count())
+            .max()
+            .unwrap_or(10)
+            .clamp(10, if width < 60 { 12 } else { 20 });
         for f in findings {
             let s = match f.outcome {
                 Outcome::Pass => theme.pass,
-                Outcome::Skipped => theme.muted,
                 Outcome::Fail | Outcome::Error if v.decision == Decision::Block => theme.block,
                 _ => theme.warn,
             };
-            let text = format!(
-                "  {} {:<18} {}",
-                mark(f.outcome),
-                sanitize(&f.rule),
-                sanitize(&f.message)
-            );
-            out.push(Line::styled(super::truncate(&text, width), s));
-            if !matches!(f.outcome, Outcome::Pass | Outcome::Skipped) {
+            let rule = super::truncate(&sanitize(&f.rule), rule_w);
+            let prefix = format!("  {} {rule:<rule_w$} ", mark(f.outcome));
+            for l in super::wrap(&prefix, &sanitize(&f.message), width) {
+                out.push(Line::styled(l, s));
+            }
+            if f.outcome != Outcome::Pass {
                 if let Some(h) = &f.hint {
-                    out.push(Line::styled(
-                        super::truncate(&format!("      → {}", sanitize(h)), width),
-                        theme.muted,
-                    ));
+                    for l in super::wrap("      → ", &sanitize(h), width) {
+                        out.push(Line::styled(l, theme.muted));
+                    }
                 }
+            }
+        }
+        let skipped: Vec<String> = v
+            .findings
+            .iter()
+            .filter(|f| f.outcome == Outcome::Skipped)
+            .map(|f| sanitize(&f.rule).to_string())
+            .collect();
+        if !skipped.is_empty() {
+            let prefix = format!("  · not scoped to {}: ", sanitize(&v.environment));
+            for l in super::wrap(&prefix, &skipped.join(", "), width) {
+                out.push(Line::styled(l, theme.muted));
             }
         }
         out.push(Line::raw(""));

@@ -511,29 +511,28 @@ fn a_corrupt_config_blob_blocks_the_gate_as_inspect_refuses_it() {
     }
 }
 
-#[test]
-fn the_console_and_the_gate_give_the_same_verdicts() {
-    // The TUI's jobs and `gate --json` over every demo tag × environment.
-    let tmp = tempfile::tempdir().expect("tmp");
-    let dir = demo_layout(tmp.path());
-    let settings = settings_for(&dir, &demo_data(tmp.path()));
+/// Judges every `(repo, tag)` with the console's jobs and with `provost gate --json ARGS`, and
+/// asserts the decisions and findings are the same for every environment.
+fn assert_parity(
+    settings: &Settings,
+    home: &std::path::Path,
+    cli: &[&str],
+    prefix: &str,
+    refs: &[(&str, &str)],
+) {
     let rt = runtime();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut jobs = provost::tui::jobs::Jobs::new(&settings, tx).expect("jobs");
-    let refs = [
-        ("acme/api", "prod"),
-        ("acme/api", "1.4.2"),
-        ("acme/api", "1.5.0-rc.1"),
-        ("acme/billing", "3.2.0"),
-        ("acme/worker", "1.0.0"),
-        ("acme/web", "2.0.0"),
-        ("acme/web", "2.1.0"),
-        ("acme/web", "2.2.0"),
-    ];
+    let mut jobs = provost::tui::jobs::Jobs::new(settings, tx).expect("jobs");
+    let source = settings
+        .sources
+        .iter()
+        .find(|s| settings.environments.iter().any(|e| e.source == s.name))
+        .expect("a source with environments")
+        .clone();
     for (n, (repo, tag)) in refs.iter().enumerate() {
         let digest = rt
             .block_on(provost::oci::Store::resolve(
-                settings.sources[0].store.as_ref(),
+                source.store.as_ref(),
                 repo,
                 tag,
             ))
@@ -541,7 +540,7 @@ fn the_console_and_the_gate_give_the_same_verdicts() {
         let _guard = rt.enter();
         jobs.start(provost::tui::app::Job::Evidence {
             generation: n as u64,
-            source: settings.sources[0].name.clone(),
+            source: source.name.clone(),
             repository: repo.to_string(),
             digest: digest.clone(),
             index: None,
@@ -552,21 +551,14 @@ fn the_console_and_the_gate_give_the_same_verdicts() {
             }
             _ => panic!("no judgement"),
         };
-        assert_eq!(tui.len(), 3);
+        assert_eq!(tui.len(), settings.environments.len());
         for v in &tui {
-            let out = run_provost(
-                tmp.path(),
-                &[
-                    "--store",
-                    dir.to_str().expect("utf8"),
-                    "gate",
-                    &format!("{repo}:{tag}"),
-                    "--env",
-                    &v.environment,
-                    "--json",
-                ],
-            );
-            let j: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+            let target = format!("{prefix}{repo}:{tag}");
+            let mut args: Vec<&str> = cli.to_vec();
+            args.extend(["gate", &target, "--env", &v.environment, "--json"]);
+            let out = run_provost(home, &args);
+            let j: serde_json::Value = serde_json::from_slice(&out.stdout)
+                .unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
             let cli = &j["verdicts"][0];
             assert_eq!(
                 cli["decision"],
@@ -589,6 +581,80 @@ fn the_console_and_the_gate_give_the_same_verdicts() {
             );
         }
     }
+}
+
+const DEMO_REFS: &[(&str, &str)] = &[
+    ("acme/api", "prod"),
+    ("acme/api", "1.4.2"),
+    ("acme/api", "1.5.0-rc.1"),
+    ("acme/billing", "3.2.0"),
+    ("acme/worker", "1.0.0"),
+    ("acme/web", "2.0.0"),
+    ("acme/web", "2.1.0"),
+    ("acme/web", "2.2.0"),
+];
+
+#[test]
+fn the_console_and_the_gate_give_the_same_verdicts() {
+    // The TUI's jobs and `gate --json` over the demo tags × environments.
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = demo_layout(tmp.path());
+    let settings = settings_for(&dir, &demo_data(tmp.path()));
+    let store = dir.to_str().expect("utf8").to_string();
+    assert_parity(&settings, tmp.path(), &["--store", &store], "", DEMO_REFS);
+}
+
+#[test]
+fn the_console_and_the_gate_agree_on_a_user_policy_over_a_real_registry() {
+    let reg = Registry::start();
+    let rt = runtime();
+    rt.block_on(provost::demo::seed(&store(&reg), demo_keys()))
+        .expect("seed");
+    let home = tempfile::tempdir().expect("home");
+    let h = home.path();
+    std::fs::write(
+        h.join("team.pub"),
+        provost::verify::keys::public_pem(&demo_keys().release).expect("pem"),
+    )
+    .expect("pub");
+    // A user policy (set in provost.toml, as the console reads it): stricter than the demo's.
+    std::fs::write(
+        h.join("policy.toml"),
+        "[[rule]]\nname = \"builder\"\nkind = \"builder\"\nallow = [\"https://github.com/actions/*\"]\ncritical = true\n\
+         [[rule]]\nname = \"provenance-type\"\nkind = \"predicates\"\nrequire = [\"slsaprovenance1\"]\nenvironments = [\"prod\"]\n\
+         [[rule]]\nname = \"no-left-pad\"\nkind = \"denied-packages\"\ndeny = [\"left-pad vers:npm/<2.0.0\"]\n",
+    )
+    .expect("policy");
+    let config = h.join("provost.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "demo = false\npolicy = \"policy.toml\"\n[[registry]]\nname = \"reg\"\nhost = \"{}\"\ninsecure = true\n\
+             [[environment]]\nname = \"dev\"\ntier = \"warn\"\nsource = \"reg\"\n\
+             [[environment]]\nname = \"staging\"\ntier = \"conditional\"\nsource = \"reg\"\n\
+             [[environment]]\nname = \"prod\"\ntier = \"required\"\nsource = \"reg\"\n\
+             [[trust.key]]\nname = \"team\"\npath = \"team.pub\"\n",
+            reg.host
+        ),
+    )
+    .expect("config");
+    let settings = rt
+        .block_on(Settings::load(&Overrides {
+            config: Some(config.clone()),
+            data_dir: Some(h.join("data")),
+            ..Default::default()
+        }))
+        .expect("settings");
+    let gate =
+        provost::gate::Gate::for_source(&settings, &settings.sources[0], None).expect("gate");
+    assert!(
+        gate.policy.origin.ends_with("policy.toml"),
+        "{}",
+        gate.policy.origin
+    );
+    let prefix = format!("{}/", reg.host);
+    let config = config.to_str().expect("utf8").to_string();
+    assert_parity(&settings, h, &["--config", &config], &prefix, DEMO_REFS);
 }
 
 #[test]

@@ -196,10 +196,10 @@ impl Gate {
         index: Option<&str>,
         envs: &[Environment],
     ) -> Judgement {
-        let (content, discovery) = if !crate::oci::digest::is_valid(digest) {
+        let (content, discovery) = if let Err(e) = crate::oci::Digest::parse(digest) {
             // Never fetched: a string that is not a digest is not looked up as a tag.
             let c = Content {
-                error: Some(format!("{digest:?} is not a sha256 digest")),
+                error: Some(e.to_string()),
                 ..Default::default()
             };
             (c, Discovery::default())

@@ -32,11 +32,84 @@ pub fn hex_part(digest: &str) -> Option<&str> {
     }
 }
 
-/// A short form for tables: the first 12 hex digits.
+/// A short form for tables: the first 12 hex digits (of anything, never a slicing panic: a
+/// hostile "digest" may be short or hold multi-byte characters).
 pub fn short(digest: &str) -> String {
     match digest.strip_prefix(SHA256_PREFIX) {
-        Some(hex) if hex.len() > 12 => hex[..12].to_string(),
+        Some(hex) if hex.chars().count() > 12 => hex.chars().take(12).collect(),
         _ => digest.chars().take(19).collect(),
+    }
+}
+
+/// Why a string is not a digest.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DigestError {
+    #[error("{0:?} names no algorithm (expected sha256:<64 hex digits>)")]
+    NoAlgorithm(String),
+    #[error("{0:?}: provost accepts only sha256 digests")]
+    UnknownAlgorithm(String),
+    #[error("{0:?}: a sha256 digest has 64 lowercase hex digits")]
+    BadHex(String),
+}
+
+/// A validated `sha256:<64 lowercase hex>` digest. Parsing is the only way to make one from
+/// outside data, so everything holding a `Digest` can slice and print it safely.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(transparent)]
+pub struct Digest(String);
+
+impl Digest {
+    /// Parses and validates a digest string.
+    pub fn parse(s: &str) -> Result<Digest, DigestError> {
+        let shown: String = s.chars().take(80).collect();
+        let Some((alg, _)) = s.split_once(':') else {
+            return Err(DigestError::NoAlgorithm(shown));
+        };
+        if alg != "sha256" {
+            return Err(DigestError::UnknownAlgorithm(shown));
+        }
+        if !is_valid(s) {
+            return Err(DigestError::BadHex(shown));
+        }
+        Ok(Digest(s.to_string()))
+    }
+
+    /// The digest of `bytes`.
+    pub fn of(bytes: &[u8]) -> Digest {
+        Digest(sha256(bytes))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The 64 hex digits.
+    pub fn hex(&self) -> &str {
+        &self.0[SHA256_PREFIX.len()..]
+    }
+
+    /// The first 12 hex digits.
+    pub fn short(&self) -> &str {
+        &self.hex()[..12]
+    }
+}
+
+impl std::fmt::Display for Digest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::str::FromStr for Digest {
+    type Err = DigestError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Digest::parse(s)
+    }
+}
+
+impl AsRef<str> for Digest {
+    fn as_ref(&self) -> &str {
+        &self.0
     }
 }
 
@@ -65,6 +138,30 @@ mod tests {
         assert!(!is_valid(&sha256(b"x").to_uppercase()));
         assert!(!is_valid(
             "sha256:../../etc/passwd0000000000000000000000000000000000000000000000000"
+        ));
+    }
+
+    #[test]
+    fn hostile_digests_are_refused_and_never_panic() {
+        for bad in [
+            "",
+            "sha256:",
+            "sha256:abc",
+            "sha512:00",
+            "md5:x",
+            "sha256:ééééééééééééééé",
+            "nodigest",
+        ] {
+            assert!(Digest::parse(bad).is_err(), "{bad:?}");
+            let _ = short(bad);
+        }
+        assert_eq!(short("sha256:ééééééééééééééé").chars().count(), 12);
+        let d = Digest::of(b"x");
+        assert_eq!(d.short().len(), 12);
+        assert_eq!(Digest::parse(d.as_str()), Ok(d.clone()));
+        assert!(matches!(
+            Digest::parse("sha512:00"),
+            Err(DigestError::UnknownAlgorithm(_))
         ));
     }
 

@@ -284,6 +284,7 @@ impl Store for LayoutStore {
     }
 
     async fn resolve(&self, repo: &str, tag: &str) -> Result<String> {
+        super::check_reference(tag)?;
         let index = self.read_index()?;
         index
             .manifests
@@ -298,6 +299,7 @@ impl Store for LayoutStore {
     }
 
     async fn get_manifest(&self, repo: &str, reference: &str) -> Result<FetchedManifest> {
+        super::check_reference(reference)?;
         let index = self.read_index()?;
         let wanted = if reference.starts_with("sha256:") {
             reference.to_string()

@@ -16,6 +16,7 @@ pub mod reference;
 pub mod remote;
 pub mod source;
 
+pub use digest::{Digest, DigestError};
 pub use error::{OciError, Result};
 pub use reference::ArtifactRef;
 pub use source::Source;
@@ -102,6 +103,24 @@ pub fn is_evidence_tag(tag: &str) -> bool {
         && matches!(suffix, "" | ".sig" | ".att" | ".sbom")
 }
 
+/// Checks a manifest reference before it is sent anywhere: a tag by the distribution grammar,
+/// or a valid digest. A string that looks like a digest but is not one is refused, never
+/// fetched as a tag.
+pub(crate) fn check_reference(reference: &str) -> Result<()> {
+    if reference.contains(':') {
+        Digest::parse(reference)
+            .map(|_| ())
+            .map_err(|_| OciError::InvalidDigest(reference.chars().take(80).collect()))
+    } else if reference::valid_tag(reference) {
+        Ok(())
+    } else {
+        Err(OciError::InvalidReference {
+            reference: reference.chars().take(80).collect(),
+            reason: "a tag is 1-128 of [A-Za-z0-9_.-], not starting with . or -".into(),
+        })
+    }
+}
+
 /// The referrers tag schema's tag for a digest: `sha256-<hex>`.
 pub fn referrers_tag(digest: &str) -> String {
     digest.replacen(':', "-", 1)
@@ -135,4 +154,16 @@ pub(crate) fn check_manifest(
         }
     }
     Ok(actual)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn what_looks_like_a_digest_must_be_one() {
+        assert!(super::check_reference("prod").is_ok());
+        assert!(super::check_reference(&super::digest::sha256(b"x")).is_ok());
+        for bad in ["sha256:abc", "sha512:00", "md5:x", "sha256:é", "-x", ""] {
+            assert!(super::check_reference(bad).is_err(), "{bad:?}");
+        }
+    }
 }

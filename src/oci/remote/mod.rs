@@ -317,6 +317,7 @@ impl Store for RemoteStore {
     }
 
     async fn resolve(&self, repo: &str, tag: &str) -> Result<String> {
+        crate::oci::check_reference(tag)?;
         let url = format!("{}/v2/{repo}/manifests/{tag}", self.base);
         let scope = format!("repository:{repo}:pull");
         let res = self
@@ -337,6 +338,7 @@ impl Store for RemoteStore {
     }
 
     async fn get_manifest(&self, repo: &str, reference: &str) -> Result<FetchedManifest> {
+        crate::oci::check_reference(reference)?;
         let url = format!("{}/v2/{repo}/manifests/{reference}", self.base);
         let scope = format!("repository:{repo}:pull");
         let res = self

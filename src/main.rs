@@ -113,6 +113,13 @@ enum Cmd {
         /// Print JSON
         #[arg(long)]
         json: bool,
+        /// Reuse other tags' lookups cached on disk when younger than this many seconds (the
+        /// reference given is always resolved by the registry; content is checked by digest)
+        #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+        cache_ttl: u64,
+        /// Ask the registry for everything; read and write no on-disk cache
+        #[arg(long)]
+        no_cache: bool,
     },
     /// List every attestation, provenance, SBOM and signature attached to an artifact
     Evidence {
@@ -400,7 +407,15 @@ async fn run(args: Args) -> Result<()> {
             all,
             digests,
         }) => cli::ls(&settings, target.as_deref(), json, all, digests).await,
-        Some(Cmd::Inspect { reference, json }) => cli::inspect(&settings, &reference, json).await,
+        Some(Cmd::Inspect {
+            reference,
+            json,
+            cache_ttl,
+            no_cache,
+        }) => {
+            let ttl = (!no_cache).then(|| std::time::Duration::from_secs(cache_ttl));
+            cli::inspect(&settings, &reference, json, ttl).await
+        }
         Some(Cmd::Evidence { reference, json }) => {
             cli::evidence::evidence_cmd(&settings, &reference, json).await
         }

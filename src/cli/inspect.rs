@@ -7,21 +7,52 @@ use crate::oci::Store;
 use crate::text::sanitize;
 use color_eyre::eyre::{Result, WrapErr};
 
-/// Prints the artifact a reference names.
-pub async fn inspect(settings: &Settings, reference: &str, json: bool) -> Result<()> {
+/// Prints the artifact a reference names. The reference itself is always read from its
+/// registry; with `cache_ttl`, the other tags' pointers and content-addressed evidence come from
+/// the gate's on-disk cache (digest-checked on every read), as `gate` does.
+pub async fn inspect(
+    settings: &Settings,
+    reference: &str,
+    json: bool,
+    cache_ttl: Option<std::time::Duration>,
+) -> Result<()> {
     let r = parse_ref(settings, reference)?;
     let source = settings.source_for(&r.registry)?;
-    let store = source.store.as_ref();
-    // Read the manifest once (by tag or digest, digest-checked), then describe the artifact
-    // and discover its evidence concurrently.
-    let fetched = store
+    let fetched = source
+        .store
         .get_manifest(&r.repository, r.reference())
         .await
         .wrap_err_with(|| format!("inspecting {r} in {}", source.name))?;
+    match (
+        source.store.as_ref(),
+        cache_ttl,
+        crate::config::paths::cache_dir(),
+    ) {
+        (crate::oci::Source::Remote(_), Some(ttl), Some(dir)) => {
+            let cache = crate::oci::disk::DiskCache::new(source.store.as_ref(), &dir, ttl);
+            let res = show(settings, &source, &cache, &r, fetched, json).await;
+            cache.flush();
+            res
+        }
+        _ => show(settings, &source, source.store.as_ref(), &r, fetched, json).await,
+    }
+}
+
+async fn show(
+    settings: &Settings,
+    source: &crate::config::NamedSource,
+    store: &impl Store,
+    r: &crate::oci::ArtifactRef,
+    fetched: crate::oci::FetchedManifest,
+    json: bool,
+) -> Result<()> {
+    // One single-flight read cache under describing and discovering: the config, the tag list
+    // and evidence blobs attached twice are each read once.
+    let store = &crate::oci::cache::ReadCache::new(store);
     let digest = fetched.digest.clone();
     let pinned = r.pinned(&digest);
     // The gate's trust (configuration, demo key where it applies, the policy's [trust]).
-    let gate = super::gate::gate_for(settings, &source, None)?;
+    let gate = super::gate::gate_for(settings, source, None)?;
     let cosign_repo = gate.cosign_repository.clone();
     let trust = gate.trust.clone();
     let root = settings

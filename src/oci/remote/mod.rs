@@ -21,6 +21,12 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
+/// `PROVOST_TRACE_REQUESTS=1`: every registry request is printed to stderr (for benchmarks).
+fn trace_requests() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var_os("PROVOST_TRACE_REQUESTS").is_some())
+}
+
 /// HTTP requests sent to registries by this process (for benchmarks and `PROVOST_COUNT_REQUESTS`).
 pub static REQUESTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
@@ -174,6 +180,9 @@ impl RemoteStore {
             req
         };
         REQUESTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if trace_requests() {
+            eprintln!("provost: {method} {}", crate::text::sanitize(url));
+        }
         let res = build(cached.as_deref())
             .send()
             .await

@@ -13,8 +13,12 @@ fn bench_key() -> Result<p256::ecdsa::SigningKey, Box<dyn std::error::Error>> {
     use p256::pkcs8::EncodePrivateKey;
     let path = std::env::var("BENCH_KEY").unwrap_or_else(|_| "/tmp/provost-bench.key".into());
     if let Ok(pem) = std::fs::read_to_string(&path) {
-        return provost::verify::keys::load_signing_key(&pem, || Err("unencrypted".into()))
-            .map_err(Into::into);
+        return provost::verify::keys::load_signing_key(&pem, || {
+            Err(provost::verify::VerifyError::Passphrase(
+                "unencrypted".into(),
+            ))
+        })
+        .map_err(Into::into);
     }
     let key = provost::verify::keys::generate();
     std::fs::write(

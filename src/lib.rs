@@ -1,7 +1,8 @@
 //! provost: a terminal release console for container supply chains.
 //!
-//! The core (`oci`, `config`, `demo`, `text`) never touches the terminal; `cli` and `tui` are the
-//! edges that do.
+//! Arrows point down: `cli`/`tui` (edges) → `setup` (composition root) → `gate` → `policy` →
+//! `verify` → `evidence` → `oci`, with `config` (file formats) and `text` beside them. Only the
+//! edges touch the terminal.
 
 pub mod cli;
 pub mod config;
@@ -11,6 +12,7 @@ pub mod gate;
 pub mod oci;
 pub mod policy;
 pub mod release;
+pub mod setup;
 pub mod text;
 pub mod tui;
 pub mod verify;

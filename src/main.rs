@@ -3,7 +3,7 @@
 use clap::{Parser, Subcommand};
 use color_eyre::eyre::{eyre, Result, WrapErr};
 use provost::cli;
-use provost::config::{Overrides, Settings};
+use provost::setup::{Overrides, Settings};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -383,7 +383,7 @@ async fn run(args: Args) -> Result<()> {
         Some(Cmd::Policy {
             action: PolicyCmd::Check { file },
         }) => {
-            let envs = provost::config::environment_names(args.config.as_deref())
+            let envs = provost::setup::environment_names(args.config.as_deref())
                 .wrap_err("reading the configuration")?;
             return cli::gate::policy_check(file, &envs);
         }

@@ -31,18 +31,15 @@ fn the_demo_landscape_gives_its_stated_verdicts_per_tier() {
     let dir = demo_layout(tmp.path());
     let rt = runtime();
     let settings = rt
-        .block_on(provost::config::Settings::load(
-            &provost::config::Overrides {
-                config: Some(tmp.path().join("none.toml"))
-                    .filter(|p| std::fs::write(p, "").is_ok()),
-                store: Some(dir),
-                data_dir: Some(demo_data(tmp.path())),
-                ..Default::default()
-            },
-        ))
+        .block_on(provost::setup::Settings::load(&provost::setup::Overrides {
+            config: Some(tmp.path().join("none.toml")).filter(|p| std::fs::write(p, "").is_ok()),
+            store: Some(dir),
+            data_dir: Some(demo_data(tmp.path())),
+            ..Default::default()
+        }))
         .expect("settings");
     let source = settings.sources[0].clone();
-    let mut gate = provost::gate::Gate::for_source(&settings, &source, None).expect("gate");
+    let mut gate = settings.gate(&source, None).expect("gate");
     gate.clock = Some(now());
     assert_eq!(gate.policy.origin, Policy::demo().origin);
     let envs = [

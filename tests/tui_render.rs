@@ -3,7 +3,7 @@
 
 mod common;
 
-use provost::config::{Overrides, Settings};
+use provost::setup::{Overrides, Settings};
 use provost::tui::action::{Action, Command};
 use provost::tui::app::{App, Slot};
 use provost::tui::jobs::Jobs;

@@ -7,10 +7,11 @@
 mod common;
 
 use common::*;
-use provost::config::{Environment, Overrides, Settings, Tier};
+use provost::config::{Environment, Tier};
 use provost::evidence::trust::{SignatureCheck, TimeProof};
 use provost::evidence::{Binding, Discovery, Signer, State, Verification};
 use provost::policy::{evaluate, Decision, Facts, Outcome, PolicyFile};
+use provost::setup::{Overrides, Settings};
 
 fn env(name: &str, tier: Tier) -> Environment {
     Environment {
@@ -173,7 +174,7 @@ fn an_attestation_nobody_trusted_never_earns_a_pass_for_builder_workflow_or_sour
     let dir = demo_layout(tmp.path());
     let settings = settings_for(&dir, &demo_data(tmp.path()));
     let source = settings.sources[0].clone();
-    let gate = provost::gate::Gate::for_source(&settings, &source, None).expect("gate");
+    let gate = settings.gate(&source, None).expect("gate");
     let rt = runtime();
     let digest = rt
         .block_on(provost::oci::Store::resolve(
@@ -236,7 +237,7 @@ fn two_signatures_over_one_payload_are_two_results() {
         ))
         .expect("sign");
     }
-    let gate = provost::gate::Gate::for_source(&settings, &source, None).expect("gate");
+    let gate = settings.gate(&source, None).expect("gate");
     let j = rt.block_on(gate.judge(
         source.store.as_ref(),
         "acme/api",
@@ -645,8 +646,7 @@ fn the_console_and_the_gate_agree_on_a_user_policy_over_a_real_registry() {
             ..Default::default()
         }))
         .expect("settings");
-    let gate =
-        provost::gate::Gate::for_source(&settings, &settings.sources[0], None).expect("gate");
+    let gate = settings.gate(&settings.sources[0], None).expect("gate");
     assert!(
         gate.policy.origin.ends_with("policy.toml"),
         "{}",
@@ -663,7 +663,7 @@ fn a_platform_manifest_of_a_signed_index_is_covered_by_the_index_signature() {
     let dir = demo_layout(tmp.path());
     let settings = settings_for(&dir, &demo_data(tmp.path()));
     let source = settings.sources[0].clone();
-    let gate = provost::gate::Gate::for_source(&settings, &source, None).expect("gate");
+    let gate = settings.gate(&source, None).expect("gate");
     let rt = runtime();
     let store = source.store.as_ref();
     let index = rt

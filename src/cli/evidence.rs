@@ -1,8 +1,8 @@
 //! `provost evidence REF`, `provost provenance FILE`, `provost sbom FILE`: evidence in words.
 
 use super::print_json;
-use crate::config::Settings;
 use crate::evidence::{self, Binding, EvidenceItem, Kind, Provenance, SbomSummary};
+use crate::setup::Settings;
 use crate::text::sanitize;
 use color_eyre::eyre::{eyre, Result, WrapErr};
 

@@ -1,12 +1,13 @@
 //! `provost gate` and `provost policy`: verdicts for CI, with documented exit codes.
 
 use super::parse_ref;
-use crate::config::{Environment, NamedSource, Settings};
+use crate::config::Environment;
 use crate::gate::Gate;
 use crate::oci::artifact::tags_with_digests;
 use crate::oci::disk::{CacheUse, DiskCache};
 use crate::oci::Store;
 use crate::policy::{Decision, Outcome, PolicyFile, Verdict};
+use crate::setup::{NamedSource, Settings};
 use crate::text::sanitize;
 use color_eyre::eyre::{eyre, Result, WrapErr};
 use futures::stream::{self, StreamExt};
@@ -36,7 +37,8 @@ pub fn environment<'a>(settings: &'a Settings, name: &str) -> Result<&'a Environ
 
 /// The gate for a source, a bad policy or trust file being a usage error (exit 2).
 pub fn gate_for(settings: &Settings, source: &NamedSource, policy: Option<&str>) -> Result<Gate> {
-    Gate::for_source(settings, source, policy.map(std::path::Path::new))
+    settings
+        .gate(source, policy.map(std::path::Path::new))
         .map_err(|e| eyre!(super::exit::Usage(e.to_string())))
 }
 

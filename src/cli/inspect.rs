@@ -1,9 +1,9 @@
 //! `provost inspect REF`: the detail of one artifact.
 
 use super::{parse_ref, print_json};
-use crate::config::Settings;
 use crate::oci::artifact::{describe_fetched, human_size, Artifact};
 use crate::oci::Store;
+use crate::setup::Settings;
 use crate::text::sanitize;
 use color_eyre::eyre::{Result, WrapErr};
 
@@ -40,7 +40,7 @@ pub async fn inspect(
 
 async fn show(
     settings: &Settings,
-    source: &crate::config::NamedSource,
+    source: &crate::setup::NamedSource,
     store: &impl Store,
     r: &crate::oci::ArtifactRef,
     fetched: crate::oci::FetchedManifest,

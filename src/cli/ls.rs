@@ -1,9 +1,9 @@
 //! `provost ls`: sources, repositories of a source, tags of a repository.
 
 use super::{parse_ref, print_json};
-use crate::config::Settings;
 use crate::oci::artifact::{tags_with_digests, CONCURRENCY};
 use crate::oci::Store;
+use crate::setup::Settings;
 use crate::text::sanitize;
 use color_eyre::eyre::{Result, WrapErr};
 use futures::stream::{self, StreamExt, TryStreamExt};

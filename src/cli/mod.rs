@@ -12,8 +12,8 @@ pub use exit::exit_code;
 pub use inspect::inspect;
 pub use ls::ls;
 
-use crate::config::Settings;
 use crate::oci::ArtifactRef;
+use crate::setup::Settings;
 use color_eyre::eyre::{Result, WrapErr};
 
 /// Parses a reference, treating a first component that names a configured source as a source.
@@ -27,7 +27,7 @@ pub fn parse_ref(settings: &Settings, input: &str) -> Result<ArtifactRef> {
 pub async fn resolve_ref(
     settings: &Settings,
     input: &str,
-) -> Result<(ArtifactRef, crate::config::NamedSource, String)> {
+) -> Result<(ArtifactRef, crate::setup::NamedSource, String)> {
     use crate::oci::Store;
     let r = parse_ref(settings, input)?;
     let source = settings.source_for(&r.registry)?;

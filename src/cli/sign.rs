@@ -1,13 +1,13 @@
 //! `provost sign`, `provost attest`, `provost keygen`: cosign-compatible signing with local keys.
 
-use crate::config::Settings;
+use crate::setup::Settings;
 use crate::verify::keys;
 use color_eyre::eyre::{eyre, Result, WrapErr};
 use p256::ecdsa::SigningKey;
 
 /// provost's own write to `repo` (and to the cosign repository) makes the cached tag pointers
 /// of those repositories stale: forget them, so the next gate sees the write.
-fn invalidate_cache(source: &crate::config::NamedSource, repo: &str) {
+fn invalidate_cache(source: &crate::setup::NamedSource, repo: &str) {
     use crate::oci::Store;
     if let Some(dir) = crate::config::paths::cache_dir() {
         let name = source.store.name();

@@ -106,7 +106,7 @@ pub fn verify_bundle_cmd(a: &VerifyBundleArgs) -> Result<bool> {
 /// given, or the configured trust when none is given; otherwise fails with exit code 6.
 #[allow(clippy::too_many_arguments)]
 pub async fn verify_image_cmd(
-    settings: &crate::config::Settings,
+    settings: &crate::setup::Settings,
     reference: &str,
     attestations: bool,
     predicate_type: Option<&str>,

@@ -81,7 +81,7 @@ pub fn record(data: &Path, dir: &Path, keys: &DemoKeys) -> Result<()> {
     let public_key =
         crate::verify::keys::public_pem(&keys.release).map_err(|e| OciError::Layout {
             path: kf.display().to_string(),
-            reason: e,
+            reason: e.to_string(),
         })?;
     let mut records = read_records(data);
     records.retain(|r| r.path != dir);
@@ -122,5 +122,10 @@ pub fn trusted_key(data: &Path, dir: &Path) -> Option<String> {
 pub fn release_key(data: &Path, dir: &Path) -> Option<SigningKey> {
     let dir = canonical(dir)?;
     let pem = std::fs::read_to_string(key_file(data, &dir)).ok()?;
-    crate::verify::keys::load_signing_key(&pem, || Err("the demo key is not encrypted".into())).ok()
+    crate::verify::keys::load_signing_key(&pem, || {
+        Err(crate::verify::VerifyError::Passphrase(
+            "the demo key is not encrypted".into(),
+        ))
+    })
+    .ok()
 }

@@ -86,7 +86,7 @@ pub fn statement_item(
             Ok(p) => item.provenance = Some(p),
             Err(e) => {
                 item.kind = Kind::Invalid;
-                item.problem = Some(e);
+                item.problem = Some(e.to_string());
             }
         },
         Kind::Sbom => match sbom::summarize(&st.predicate) {
@@ -109,7 +109,7 @@ pub fn statement_item(
 fn envelope_item(env: &Envelope, ctx: &Context, media_type: &str) -> EvidenceItem {
     match envelope::statement_from_envelope(env) {
         Ok(st) => statement_item(st, ctx, media_type, env.signatures.len()),
-        Err(e) => ctx.problem(Kind::Invalid, media_type, e),
+        Err(e) => ctx.problem(Kind::Invalid, media_type, e.to_string()),
     }
 }
 
@@ -178,7 +178,7 @@ pub fn decode_blob(bytes: &[u8], media_type: &str, ctx: &Context) -> Vec<Evidenc
                     vec![item]
                 }
             },
-            Err(e) => vec![ctx.problem(Kind::Invalid, media_type, e)],
+            Err(e) => vec![ctx.problem(Kind::Invalid, media_type, e.to_string())],
         };
     }
     let json: Value = match serde_json::from_slice(bytes) {
@@ -208,7 +208,7 @@ pub fn decode_blob(bytes: &[u8], media_type: &str, ctx: &Context) -> Vec<Evidenc
     if media_type == INTOTO_MEDIA_TYPE || json.get("_type").is_some() {
         return match Statement::parse(bytes) {
             Ok(st) => vec![statement_item(st, ctx, media_type, 0)],
-            Err(e) => vec![ctx.problem(Kind::Invalid, media_type, e)],
+            Err(e) => vec![ctx.problem(Kind::Invalid, media_type, e.to_string())],
         };
     }
     if sbom::is_sbom_media_type(media_type)

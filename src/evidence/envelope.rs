@@ -90,7 +90,11 @@ pub struct Statement {
 
 impl Statement {
     /// Parses and checks the statement type.
-    pub fn parse(bytes: &[u8]) -> Result<Statement, String> {
+    pub fn parse(bytes: &[u8]) -> Result<Statement, super::EvidenceError> {
+        Self::parse_text(bytes).map_err(super::EvidenceError::Statement)
+    }
+
+    fn parse_text(bytes: &[u8]) -> Result<Statement, String> {
         let s: Statement =
             serde_json::from_slice(bytes).map_err(|e| format!("not an in-toto statement: {e}"))?;
         if !s
@@ -187,7 +191,11 @@ pub fn timestamp_data(timestamps_b64: &[String]) -> Value {
     })
 }
 
-pub fn parse_bundle(bytes: &[u8]) -> Result<Bundle, String> {
+pub fn parse_bundle(bytes: &[u8]) -> Result<Bundle, super::EvidenceError> {
+    parse_bundle_text(bytes).map_err(super::EvidenceError::Bundle)
+}
+
+fn parse_bundle_text(bytes: &[u8]) -> Result<Bundle, String> {
     let v: Value = serde_json::from_slice(bytes).map_err(|e| format!("not JSON: {e}"))?;
     let media_type = v["mediaType"].as_str().unwrap_or_default().to_string();
     if !is_bundle_media_type(&media_type) {
@@ -221,14 +229,17 @@ pub fn parse_bundle(bytes: &[u8]) -> Result<Bundle, String> {
 }
 
 /// Unwraps a DSSE envelope to its in-toto statement.
-pub fn statement_from_envelope(env: &Envelope) -> Result<Statement, String> {
+pub fn statement_from_envelope(env: &Envelope) -> Result<Statement, super::EvidenceError> {
     if env.payload_type != INTOTO_PAYLOAD_TYPE {
-        return Err(format!(
+        return Err(super::EvidenceError::Envelope(format!(
             "DSSE payload type {:?} is not in-toto",
             env.payload_type
-        ));
+        )));
     }
-    Statement::parse(&env.payload_bytes()?)
+    let payload = env
+        .payload_bytes()
+        .map_err(|e| super::EvidenceError::Envelope(e.to_string()))?;
+    Statement::parse(&payload)
 }
 
 #[cfg(test)]

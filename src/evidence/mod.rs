@@ -19,6 +19,23 @@ pub use trust::{Signer, State, Verification};
 
 use serde::Serialize;
 
+/// A document that is not the evidence it claims to be, by what failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EvidenceError {
+    /// Not a DSSE envelope, or its payload is not an in-toto statement.
+    #[error("{0}")]
+    Envelope(String),
+    /// Not an in-toto statement.
+    #[error("{0}")]
+    Statement(String),
+    /// Not a Sigstore bundle provost can read.
+    #[error("{0}")]
+    Bundle(String),
+    /// Provenance whose predicate does not decode.
+    #[error("{0}")]
+    Provenance(String),
+}
+
 /// Where an item was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]

@@ -141,7 +141,11 @@ fn platform_for(builder_id: &str, build_type: &str) -> String {
 }
 
 /// Decodes a SLSA predicate of the given type.
-pub fn decode(predicate_type: &str, p: &Value) -> Result<Provenance, String> {
+pub fn decode(predicate_type: &str, p: &Value) -> Result<Provenance, super::EvidenceError> {
+    decode_text(predicate_type, p).map_err(super::EvidenceError::Provenance)
+}
+
+fn decode_text(predicate_type: &str, p: &Value) -> Result<Provenance, String> {
     let mut prov = match predicate_type {
         SLSA_V1 => decode_v1(p),
         SLSA_V02 => decode_v02(p),

@@ -253,62 +253,6 @@ impl Gate {
     }
 }
 
-/// Why a gate could not be set up: a bad policy or trust file (exit code 2).
-#[derive(Debug, thiserror::Error)]
-pub enum SetupError {
-    #[error(transparent)]
-    Policy(#[from] crate::policy::PolicyError),
-    #[error(transparent)]
-    Trust(#[from] crate::config::ConfigError),
-}
-
-impl Gate {
-    /// The gate for artifacts of `source`: the policy is `policy_path`, else the configured
-    /// `policy`, else the demo policy for a demo store this user created, else only the
-    /// built-in checks; trust is the configuration's (with the demo key where it applies) plus
-    /// the policy's own `[trust]`, whose paths are relative to the policy file.
-    pub fn for_source(
-        settings: &crate::config::Settings,
-        source: &crate::config::NamedSource,
-        policy_path: Option<&std::path::Path>,
-    ) -> Result<Gate, SetupError> {
-        let names: Vec<&str> = if settings.environments.is_empty() {
-            crate::policy::file::DEFAULT_ENVIRONMENTS.to_vec()
-        } else {
-            settings
-                .environments
-                .iter()
-                .map(|e| e.name.as_str())
-                .collect()
-        };
-        let policy = match policy_path.or(settings.policy.as_deref()) {
-            Some(p) => Policy {
-                origin: p.display().to_string(),
-                file: crate::policy::PolicyFile::load_for(p, &names)?,
-            },
-            None if settings.is_demo(source) => Policy::demo(),
-            None => Policy::builtin(),
-        };
-        let mut trust = settings.trust_for(source);
-        let (extra, _) = crate::config::load_trust(
-            &policy.file.trust,
-            Some(std::path::Path::new(&policy.origin)),
-            &policy.origin,
-            &[],
-        )?;
-        trust.extend(extra);
-        Ok(Gate {
-            policy,
-            trust: Arc::new(trust),
-            root: settings.root.clone(),
-            cosign_repository: std::env::var("COSIGN_REPOSITORY")
-                .ok()
-                .filter(|s| !s.is_empty()),
-            clock: None,
-        })
-    }
-}
-
 /// The verdict for something that could not even be resolved (a registry that did not answer):
 /// one evaluation error, which blocks a required tier and warns elsewhere.
 pub fn unresolved(env: &Environment, error: &str) -> Verdict {

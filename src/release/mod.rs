@@ -2,3 +2,16 @@
 //! later). Every write goes through the `Store` trait, so layouts and registries behave alike.
 
 pub mod sign;
+
+/// What can go wrong acting on a digest, beyond the store's own errors.
+#[derive(Debug, thiserror::Error)]
+pub enum ReleaseError {
+    /// The timestamp authority did not give a valid timestamp.
+    #[error("timestamp authority {url}: {reason}")]
+    Timestamp { url: String, reason: String },
+    /// The signature or bundle could not be made.
+    #[error("signing {digest}: {reason}")]
+    Signing { digest: String, reason: String },
+    #[error(transparent)]
+    Store(#[from] crate::oci::OciError),
+}

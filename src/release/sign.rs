@@ -90,22 +90,29 @@ pub fn simple_signature(
 /// Asks the RFC 3161 timestamp authority at `url` to countersign `signature` (the SHA-256 of
 /// the signature bytes is stamped, as Sigstore bundles and cosign expect). Returns the DER
 /// response, already checked against the request.
-pub async fn timestamp(url: &str, signature: &[u8]) -> std::result::Result<Vec<u8>, String> {
+pub async fn timestamp(
+    url: &str,
+    signature: &[u8],
+) -> std::result::Result<Vec<u8>, super::ReleaseError> {
+    let failed = |e: &dyn std::fmt::Display| super::ReleaseError::Timestamp {
+        url: url.to_string(),
+        reason: e.to_string(),
+    };
     // A hung authority must not hang the signer: 30 s for the whole exchange.
     let http = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(30))
         .build()
-        .map_err(|e| format!("timestamp authority {url}: {e}"))?;
+        .map_err(|e| failed(&e))?;
     let client = sigstore_tsa::TimestampClient::builder(url)
         .with_http_client(http)
         .build()
-        .map_err(|e| format!("timestamp authority {url}: {e}"))?;
+        .map_err(|e| failed(&e))?;
     let token = client
         .timestamp_signature(&sigstore_verify::types::SignatureBytes::new(
             signature.to_vec(),
         ))
         .await
-        .map_err(|e| format!("timestamp authority {url}: {e}"))?;
+        .map_err(|e| failed(&e))?;
     Ok(token.as_bytes().to_vec())
 }
 
@@ -201,19 +208,23 @@ pub async fn key_signed_bundle(
     digest: &str,
     key: &SigningKey,
     timestamp_url: Option<&str>,
-) -> std::result::Result<Vec<u8>, String> {
+) -> std::result::Result<Vec<u8>, super::ReleaseError> {
     use p256::ecdsa::signature::hazmat::PrehashSigner;
     use p256::pkcs8::EncodePublicKey;
-    let hex_digest = crate::oci::digest::hex_part(digest)
-        .filter(|_| digest.starts_with("sha256:"))
-        .ok_or_else(|| format!("{digest:?} is not a sha256 digest"))?;
-    let prehash = hex::decode(hex_digest).map_err(|e| e.to_string())?;
-    let sig: Signature = key.sign_prehash(&prehash).map_err(|e| e.to_string())?;
+    let failed = |reason: String| super::ReleaseError::Signing {
+        digest: digest.chars().take(80).collect(),
+        reason,
+    };
+    let d = crate::oci::Digest::parse(digest).map_err(|e| failed(e.to_string()))?;
+    let prehash = hex::decode(d.hex()).map_err(|e| failed(e.to_string()))?;
+    let sig: Signature = key
+        .sign_prehash(&prehash)
+        .map_err(|e| failed(e.to_string()))?;
     let sig_der = sig.to_der().as_bytes().to_vec();
     let spki = key
         .verifying_key()
         .to_public_key_der()
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| failed(e.to_string()))?;
     let b64 = base64::engine::general_purpose::STANDARD;
     let mut timestamps = vec![];
     if let Some(url) = timestamp_url {
@@ -225,7 +236,7 @@ pub async fn key_signed_bundle(
         &crate::verify::key_fingerprint(spki.as_bytes()),
         &timestamps,
     );
-    serde_json::to_vec(&bundle).map_err(|e| e.to_string())
+    serde_json::to_vec(&bundle).map_err(|e| failed(e.to_string()))
 }
 
 /// Stores a Sigstore bundle about `digest` as an OCI 1.1 referrer of the image (artifact type

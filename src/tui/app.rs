@@ -4,8 +4,9 @@
 use super::keymap::Keymap;
 use super::layout::{Areas, Pane};
 use super::list::ListView;
-use crate::config::{Environment, Settings};
+use crate::config::Environment;
 use crate::oci::artifact::{Artifact, TagSummary};
+use crate::setup::Settings;
 use ratatui::layout::Rect;
 
 /// Data that arrives from a background job.
@@ -147,6 +148,17 @@ impl DetailTab {
             DetailTab::Provenance => "Provenance",
             DetailTab::Sbom => "SBOM",
             DetailTab::Verdicts => "Verdicts",
+        }
+    }
+
+    /// The short title for a narrow pane.
+    pub fn short_title(self) -> &'static str {
+        match self {
+            DetailTab::Artifact => "Art",
+            DetailTab::Evidence => "Evid",
+            DetailTab::Provenance => "Prov",
+            DetailTab::Sbom => "SBOM",
+            DetailTab::Verdicts => "Verd",
         }
     }
 }

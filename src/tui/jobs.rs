@@ -4,9 +4,9 @@
 
 use super::action::Action;
 use super::app::Job;
-use crate::config::Settings;
 use crate::oci::artifact::{describe, summarize};
 use crate::oci::{ArtifactRef, Source, Store};
+use crate::setup::Settings;
 use futures::StreamExt;
 use std::collections::HashMap;
 use std::future::Future;
@@ -54,13 +54,10 @@ impl Jobs {
     pub fn new(
         settings: &Settings,
         tx: UnboundedSender<Action>,
-    ) -> Result<Jobs, crate::gate::SetupError> {
+    ) -> Result<Jobs, crate::setup::SetupError> {
         let mut gates = HashMap::new();
         for s in &settings.sources {
-            gates.insert(
-                s.name.clone(),
-                Arc::new(crate::gate::Gate::for_source(settings, s, None)?),
-            );
+            gates.insert(s.name.clone(), Arc::new(settings.gate(s, None)?));
         }
         Ok(Jobs {
             sources: settings

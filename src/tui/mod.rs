@@ -24,7 +24,7 @@ use futures::StreamExt;
 use std::io::Write;
 use std::time::Duration;
 
-use crate::config::Settings;
+use crate::setup::Settings;
 
 /// Maps a terminal event to an action, given whether a filter is being typed.
 pub fn map_event(app: &App, ev: &Event) -> Option<Action> {

@@ -74,6 +74,14 @@ fn derive(passphrase: &[u8], kdf: &Kdf) -> Result<Zeroizing<[u8; 32]>, String> {
 /// Reads a private key; `passphrase` is asked for only when the key is encrypted.
 pub fn load_signing_key(
     pem_text: &str,
+    passphrase: impl FnOnce() -> Result<Zeroizing<String>, super::VerifyError>,
+) -> Result<SigningKey, super::VerifyError> {
+    load_key_text(pem_text, || passphrase().map_err(|e| e.to_string()))
+        .map_err(super::VerifyError::Key)
+}
+
+fn load_key_text(
+    pem_text: &str,
     passphrase: impl FnOnce() -> Result<Zeroizing<String>, String>,
 ) -> Result<SigningKey, String> {
     let block = pem::parse(pem_text.trim()).map_err(|e| format!("not a PEM private key: {e}"))?;
@@ -115,10 +123,10 @@ pub fn load_signing_key(
 }
 
 /// The public key of a signing key, as PEM SPKI (`cosign.pub`).
-pub fn public_pem(key: &SigningKey) -> Result<String, String> {
+pub fn public_pem(key: &SigningKey) -> Result<String, super::VerifyError> {
     key.verifying_key()
         .to_public_key_pem(LineEnding::LF)
-        .map_err(|e| e.to_string())
+        .map_err(|e| super::VerifyError::Key(e.to_string()))
 }
 
 /// The fingerprint provost shows for a PEM public key (SHA-256 of its DER SPKI, hex).
@@ -134,7 +142,11 @@ pub fn generate() -> SigningKey {
 }
 
 /// The key encrypted in cosign's format with `passphrase`.
-pub fn encrypt_cosign(key: &SigningKey, passphrase: &str) -> Result<String, String> {
+pub fn encrypt_cosign(key: &SigningKey, passphrase: &str) -> Result<String, super::VerifyError> {
+    encrypt_text(key, passphrase).map_err(super::VerifyError::Key)
+}
+
+fn encrypt_text(key: &SigningKey, passphrase: &str) -> Result<String, String> {
     use rand_core::RngCore;
     let der = key.to_pkcs8_der().map_err(|e| e.to_string())?;
     let mut salt = [0u8; 32];
@@ -168,7 +180,7 @@ pub fn encrypt_cosign(key: &SigningKey, passphrase: &str) -> Result<String, Stri
 }
 
 /// The passphrase from `PROVOST_PASSWORD` or `COSIGN_PASSWORD`, else a prompt on the terminal.
-pub fn passphrase(prompt: &str) -> Result<Zeroizing<String>, String> {
+pub fn passphrase(prompt: &str) -> Result<Zeroizing<String>, super::VerifyError> {
     for var in ["PROVOST_PASSWORD", "COSIGN_PASSWORD"] {
         if let Ok(p) = std::env::var(var) {
             return Ok(Zeroizing::new(p));
@@ -176,7 +188,11 @@ pub fn passphrase(prompt: &str) -> Result<Zeroizing<String>, String> {
     }
     rpassword::prompt_password(prompt)
         .map(Zeroizing::new)
-        .map_err(|e| format!("cannot read a passphrase ({e}); set PROVOST_PASSWORD"))
+        .map_err(|e| {
+            super::VerifyError::Passphrase(format!(
+                "cannot read a passphrase ({e}); set PROVOST_PASSWORD"
+            ))
+        })
 }
 
 #[cfg(test)]
@@ -193,10 +209,14 @@ mod tests {
         assert_eq!(back.verifying_key(), k.verifying_key());
         let err = load_signing_key(&pem, || Ok(Zeroizing::new("wrong".into())))
             .expect_err("wrong passphrase");
-        assert!(err.contains("wrong passphrase"));
+        assert!(err.to_string().contains("wrong passphrase"));
         let pkcs8 = k.to_pkcs8_pem(LineEnding::LF).expect("pem");
-        let plain =
-            load_signing_key(&pkcs8, || Err("no prompt for plain keys".into())).expect("plain");
+        let plain = load_signing_key(&pkcs8, || {
+            Err(crate::verify::VerifyError::Passphrase(
+                "no prompt for plain keys".into(),
+            ))
+        })
+        .expect("plain");
         assert_eq!(plain.verifying_key(), k.verifying_key());
         assert!(public_pem(&k)
             .expect("pub")

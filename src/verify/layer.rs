@@ -266,7 +266,7 @@ pub(super) fn check_attestation(
             "the attestation's subjects ({}) do not include {digest}",
             s.subject_digests().join(", ")
         )),
-        Err(e) => Err(e.clone()),
+        Err(e) => Err(e.to_string()),
     };
     if let Err(e) = bound {
         // Bound to something else (or not a statement): no signature on it counts here.

@@ -6,6 +6,7 @@
 //! Every check fails closed: anything that cannot be parsed or proven is a failure, and every
 //! failed check is reported, not only the first.
 
+mod error;
 pub mod keys;
 mod layer;
 pub mod oci;
@@ -85,10 +86,13 @@ pub enum Matcher {
 
 impl Matcher {
     /// A regex matcher; the pattern is anchored so it must match the whole value.
-    pub fn regex(pattern: &str) -> Result<Matcher, String> {
+    pub fn regex(pattern: &str) -> Result<Matcher, VerifyError> {
         Regex::new(&format!("^(?:{pattern})$"))
             .map(Matcher::Regex)
-            .map_err(|e| format!("bad regular expression {pattern:?}: {e}"))
+            .map_err(|e| VerifyError::Pattern {
+                pattern: pattern.to_string(),
+                reason: e.to_string(),
+            })
     }
 
     pub fn matches(&self, value: &str) -> bool {
@@ -143,7 +147,11 @@ pub enum Root {
 
 impl Root {
     /// Loads the root: the public-good roots ship inside the binary, so no network is needed.
-    pub fn load(&self) -> Result<TrustedRoot, String> {
+    pub fn load(&self) -> Result<TrustedRoot, VerifyError> {
+        self.load_text().map_err(VerifyError::TrustedRoot)
+    }
+
+    fn load_text(&self) -> Result<TrustedRoot, String> {
         match self {
             Root::Production => {
                 TrustedRoot::from_json(SIGSTORE_PRODUCTION_TRUSTED_ROOT).map_err(|e| e.to_string())
@@ -166,7 +174,7 @@ impl Root {
 #[derive(Debug)]
 pub struct LazyRoot {
     spec: Root,
-    cell: std::sync::OnceLock<Result<TrustedRoot, String>>,
+    cell: std::sync::OnceLock<Result<TrustedRoot, VerifyError>>,
 }
 
 impl LazyRoot {
@@ -178,7 +186,7 @@ impl LazyRoot {
     }
 
     /// The root, loading it the first time.
-    pub fn get(&self) -> Result<&TrustedRoot, String> {
+    pub fn get(&self) -> Result<&TrustedRoot, VerifyError> {
         self.cell
             .get_or_init(|| self.spec.load())
             .as_ref()
@@ -187,6 +195,7 @@ impl LazyRoot {
 }
 
 pub use crate::evidence::trust::{Claims, Signer, TimeProof};
+pub use error::VerifyError;
 
 /// The result of one verification: proven or not, by whom, and every failed check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

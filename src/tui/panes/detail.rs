@@ -234,24 +234,39 @@ pub fn lines<'a>(app: &App, theme: &Theme, a: &Artifact, width: usize) -> Vec<Li
     out
 }
 
-/// The pane title: every tab, the current one marked.
-fn tabs_title(app: &App) -> String {
-    DetailTab::ALL
-        .iter()
-        .enumerate()
-        .map(|(i, t)| {
-            let count = match (t, &app.evidence) {
-                (DetailTab::Evidence, Slot::Ready(d)) => format!(" ({})", d.items.len()),
-                _ => String::new(),
-            };
-            if *t == app.tab {
-                format!("[{} {}{count}]", i + 1, t.title())
-            } else {
-                format!("{} {}{count}", i + 1, t.title())
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+/// The pane title: every tab, the current one marked; short names when the full ones do not
+/// fit `width` (the tab bar is never cut off).
+fn tabs_title(app: &App, width: usize) -> String {
+    let build = |short: bool| {
+        DetailTab::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let count = match (t, &app.evidence) {
+                    (DetailTab::Evidence, Slot::Ready(d)) => format!(" ({})", d.items.len()),
+                    _ => String::new(),
+                };
+                let name = if short && *t != app.tab {
+                    t.short_title()
+                } else {
+                    t.title()
+                };
+                if *t == app.tab {
+                    format!("[{} {name}{count}]", i + 1)
+                } else {
+                    format!("{} {name}{count}", i + 1)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let full = build(false);
+    // Room inside the borders and the title's padding.
+    if full.chars().count() + 4 <= width {
+        full
+    } else {
+        build(true)
+    }
 }
 
 pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
@@ -259,7 +274,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
         app,
         theme,
         Pane::Detail,
-        tabs_title(app),
+        tabs_title(app, area.width as usize),
         &app.detail_view.filter,
     );
     if placeholder(

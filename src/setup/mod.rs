@@ -1,0 +1,467 @@
+//! The composition root: turns the configuration files into the running `Settings` — opens
+//! every source (seeding the demo store on first use), resolves the policy path and builds the
+//! trust list. The core below it (`gate`, `policy`, `verify`, `evidence`, `oci`) never reads a
+//! file on its own; `config` holds the formats only.
+
+use crate::config::{
+    expand_home, paths, ConfigError, ConfigFile, Environment, Tier, DEMO_SOURCE, STORE_SOURCE,
+};
+use crate::gate::Gate;
+use crate::oci::layout::LayoutStore;
+use crate::oci::remote::RemoteStore;
+use crate::oci::Source;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A configured source with its open store.
+#[derive(Debug, Clone)]
+pub struct NamedSource {
+    pub name: String,
+    pub store: Arc<Source>,
+}
+
+/// The resolved configuration the CLI and the TUI run on.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub path: Option<PathBuf>,
+    pub theme: String,
+    pub timeout: Duration,
+    pub sources: Vec<NamedSource>,
+    pub environments: Vec<Environment>,
+    pub insecure: Vec<String>,
+    /// Keys and identities that may vouch, already filtered for revocation and expiry.
+    pub trust: Vec<crate::verify::Trust>,
+    /// The trusted root for keyless verification, loaded.
+    pub root: std::sync::Arc<crate::verify::LazyRoot>,
+    /// The configured policy file (`policy = "FILE"`), resolved against the config's folder.
+    pub policy: Option<PathBuf>,
+    /// The user's data directory, where the keys trusted for demo stores are recorded.
+    pub data_dir: Option<PathBuf>,
+}
+
+/// What the command line adds to the file.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub config: Option<PathBuf>,
+    pub store: Option<PathBuf>,
+    pub insecure_registries: Vec<String>,
+    pub theme: Option<String>,
+    /// `--policy FILE`: overrides the configured policy.
+    pub policy: Option<PathBuf>,
+    /// The data directory (default: the platform's); tests point it at a temporary one.
+    pub data_dir: Option<PathBuf>,
+}
+
+impl Settings {
+    /// Loads `--config`, else the user's `provost.toml` when present, and opens every source.
+    /// With `--store DIR` that layout becomes the default source in place of the demo store.
+    pub async fn load(o: &Overrides) -> Result<Settings, ConfigError> {
+        let (path, file) = match &o.config {
+            Some(p) => (Some(p.clone()), ConfigFile::load(p)?),
+            None => match paths::config_file() {
+                Some(p) if p.is_file() => (Some(p.clone()), ConfigFile::load(&p)?),
+                _ => (None, ConfigFile::default()),
+            },
+        };
+        let path_str = path
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "built-in defaults".into());
+        file.validate(&path_str)?;
+        let timeout = Duration::from_secs(file.timeout_secs.unwrap_or(10).max(1));
+        let mut insecure: Vec<String> = o.insecure_registries.clone();
+        for r in &file.registry {
+            if r.insecure && !insecure.contains(&r.host) {
+                insecure.push(r.host.clone());
+            }
+        }
+        let data_dir = o.data_dir.clone().or_else(paths::data_dir);
+        let mut sources = Vec::new();
+        let default_store = match &o.store {
+            Some(dir) => Some((
+                STORE_SOURCE.to_string(),
+                LayoutStore::open(STORE_SOURCE, dir)?,
+            )),
+            None if file.demo.unwrap_or(true) => {
+                let dir = paths::demo_store().ok_or_else(|| ConfigError::Invalid {
+                    path: path_str.clone(),
+                    key: "demo".into(),
+                    value: "true".into(),
+                    reason: "no user data directory to hold the demo store (is HOME set?)".into(),
+                })?;
+                let data = data_dir.clone().ok_or_else(|| ConfigError::Invalid {
+                    path: path_str.clone(),
+                    key: "demo".into(),
+                    value: "true".into(),
+                    reason: "no user data directory to record the demo key in (is HOME set?)"
+                        .into(),
+                })?;
+                crate::demo::ensure(&dir, &data).await?;
+                Some((
+                    DEMO_SOURCE.to_string(),
+                    LayoutStore::open(DEMO_SOURCE, &dir)?,
+                ))
+            }
+            None => None,
+        };
+        let default_name = default_store.as_ref().map(|(n, _)| n.clone());
+        if let Some((name, store)) = default_store {
+            sources.push(NamedSource {
+                name,
+                store: Arc::new(Source::Layout(store)),
+            });
+        }
+        for s in &file.store {
+            let dir = expand_home(&s.path);
+            sources.push(NamedSource {
+                name: s.name.clone(),
+                store: Arc::new(Source::Layout(LayoutStore::open(&s.name, &dir)?)),
+            });
+        }
+        for r in &file.registry {
+            let store = RemoteStore::new(&r.host, insecure.contains(&r.host), timeout)?;
+            sources.push(NamedSource {
+                name: r.name.clone().unwrap_or_else(|| r.host.clone()),
+                store: Arc::new(Source::Remote(Box::new(store))),
+            });
+        }
+        for host in &o.insecure_registries {
+            if !sources
+                .iter()
+                .any(|s| s.store.location() == *host || s.name == *host)
+            {
+                sources.push(NamedSource {
+                    name: host.clone(),
+                    store: Arc::new(Source::Remote(Box::new(RemoteStore::new(
+                        host, true, timeout,
+                    )?))),
+                });
+            }
+        }
+        let environments = if file.environment.is_empty() {
+            match &default_name {
+                Some(name) => ["dev", "staging", "prod"]
+                    .iter()
+                    .zip([Tier::Warn, Tier::Conditional, Tier::Required])
+                    .map(|(env, tier)| Environment {
+                        name: env.to_string(),
+                        tier,
+                        source: name.clone(),
+                        repository: "*".into(),
+                        tag: env.to_string(),
+                    })
+                    .collect(),
+                None => vec![],
+            }
+        } else {
+            file.environment
+                .iter()
+                .map(|e| Environment {
+                    name: e.name.clone(),
+                    tier: e.tier,
+                    source: e.source.clone(),
+                    repository: e.repository.clone().unwrap_or_else(|| "*".into()),
+                    tag: e.tag.clone().unwrap_or_else(|| "*".into()),
+                })
+                .collect()
+        };
+        for e in &environments {
+            if !sources.iter().any(|s| s.name == e.source) {
+                return Err(ConfigError::Invalid {
+                    path: path_str.clone(),
+                    key: format!("environment {:?} source", e.name),
+                    value: e.source.clone(),
+                    reason: format!(
+                        "no registry or store has that name (known: {})",
+                        sources
+                            .iter()
+                            .map(|s| s.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                });
+            }
+        }
+        let theme = o
+            .theme
+            .clone()
+            .or(file.theme.clone())
+            .unwrap_or_else(|| "default".into());
+        let (trust, root_spec) = load_trust(&file.trust, path.as_deref(), &path_str, &sources)?;
+        if let crate::verify::Root::File(p) = &root_spec {
+            if !p.is_file() {
+                return Err(ConfigError::Invalid {
+                    path: path_str.clone(),
+                    key: "trust.trusted_root".into(),
+                    value: file.trust.trusted_root.clone().unwrap_or_default(),
+                    reason: format!("{} is not a file", p.display()),
+                });
+            }
+        }
+        let root = std::sync::Arc::new(crate::verify::LazyRoot::new(root_spec));
+        let base = path
+            .as_deref()
+            .and_then(|p| p.parent())
+            .map(|p| p.to_path_buf())
+            .unwrap_or_default();
+        let policy = match &o.policy {
+            Some(p) => Some(p.clone()),
+            None => file.policy.as_deref().map(|p| base.join(expand_home(p))),
+        };
+        if let Some(p) = &policy {
+            if !p.is_file() {
+                return Err(ConfigError::Invalid {
+                    path: if o.policy.is_some() {
+                        "command line".into()
+                    } else {
+                        path_str.clone()
+                    },
+                    key: "policy".into(),
+                    value: p.display().to_string(),
+                    reason: "no such policy file".into(),
+                });
+            }
+        }
+        Ok(Settings {
+            policy,
+            data_dir,
+            path,
+            theme,
+            timeout,
+            sources,
+            environments,
+            insecure,
+            trust,
+            root,
+        })
+    }
+
+    /// The key trusted for a demo layout this user's `provost demo` created at that path, as
+    /// recorded in the data directory. Nothing in the layout itself grants trust.
+    fn demo_key(&self, source: &NamedSource) -> Option<String> {
+        match (source.store.as_ref(), &self.data_dir) {
+            (Source::Layout(l), Some(data)) => crate::demo::keys::trusted_key(data, l.root()),
+            _ => None,
+        }
+    }
+
+    /// True for a demo store this user created (it gets the demo policy by default).
+    pub fn is_demo(&self, source: &NamedSource) -> bool {
+        self.demo_key(source).is_some()
+    }
+
+    /// The trust that applies to artifacts of `source`: the configured trust, plus the demo key
+    /// for a demo store this user created, at the path it was created (and only there).
+    pub fn trust_for(&self, source: &NamedSource) -> Vec<crate::verify::Trust> {
+        let mut t = self.trust.clone();
+        if let Some(pem) = self.demo_key(source) {
+            t.push(crate::verify::Trust::Key {
+                pem,
+                name: Some(crate::demo::DEMO_KEY_NAME.to_string()),
+                window: Default::default(),
+            });
+        }
+        t
+    }
+
+    /// The source called `name`, or whose registry host is `name`.
+    pub fn source(&self, name: &str) -> Option<&NamedSource> {
+        self.sources
+            .iter()
+            .find(|s| s.name == name)
+            .or_else(|| self.sources.iter().find(|s| s.store.location() == name))
+    }
+
+    /// The source a reference names: a configured one, else an ad-hoc registry (plain HTTP
+    /// only when marked insecure), else the default store when `registry` is empty.
+    pub fn source_for(&self, registry: &str) -> Result<NamedSource, ConfigError> {
+        if registry.is_empty() {
+            return self
+                .sources
+                .first()
+                .cloned()
+                .ok_or_else(|| ConfigError::Invalid {
+                    path: "command line".into(),
+                    key: "reference".into(),
+                    value: String::new(),
+                    reason: "no registry given and no default store (use --store DIR)".into(),
+                });
+        }
+        if let Some(s) = self.source(registry) {
+            return Ok(s.clone());
+        }
+        let insecure = self.insecure.iter().any(|h| h == registry);
+        Ok(NamedSource {
+            name: registry.to_string(),
+            store: Arc::new(Source::Remote(Box::new(RemoteStore::new(
+                registry,
+                insecure,
+                self.timeout,
+            )?))),
+        })
+    }
+}
+
+/// The environment names `--config` (or the user's provost.toml) declares; empty when it
+/// declares none (then dev, staging and prod apply). Opens no store.
+pub fn environment_names(config: Option<&std::path::Path>) -> Result<Vec<String>, ConfigError> {
+    let file = match config {
+        Some(p) => ConfigFile::load(p)?,
+        None => match paths::config_file() {
+            Some(p) if p.is_file() => ConfigFile::load(&p)?,
+            _ => ConfigFile::default(),
+        },
+    };
+    Ok(file.environment.iter().map(|e| e.name.clone()).collect())
+}
+
+/// Builds the trust list: configured keys (revoked ones left out: they verify nothing; the
+/// others with their validity windows) and identities.
+pub fn load_trust(
+    t: &crate::config::TrustEntry,
+    config_path: Option<&std::path::Path>,
+    path_str: &str,
+    sources: &[NamedSource],
+) -> Result<(Vec<crate::verify::Trust>, crate::verify::Root), ConfigError> {
+    use crate::verify::{Matcher, Root, Trust};
+    let invalid = |key: &str, value: &str, reason: String| ConfigError::Invalid {
+        path: path_str.to_string(),
+        key: key.to_string(),
+        value: value.to_string(),
+        reason,
+    };
+    let base = config_path
+        .and_then(|p| p.parent())
+        .map(|p| p.to_path_buf())
+        .unwrap_or_default();
+    let mut out = vec![];
+    for k in &t.key {
+        if k.revoked {
+            continue;
+        }
+        let time = |key: &str, v: &Option<String>| {
+            v.as_deref()
+                .map(|s| {
+                    chrono::DateTime::parse_from_rfc3339(s)
+                        .map(|t| t.with_timezone(&chrono::Utc))
+                        .map_err(|e| invalid(key, s, format!("not an RFC 3339 time: {e}")))
+                })
+                .transpose()
+        };
+        let window = crate::verify::KeyWindow {
+            not_before: time("trust.key.not_before", &k.not_before)?,
+            not_after: time("trust.key.not_after", &k.not_after)?,
+        };
+        let p = base.join(expand_home(&k.path));
+        let pem = std::fs::read_to_string(&p).map_err(|e| {
+            invalid(
+                "trust.key.path",
+                &k.path,
+                format!("cannot read {}: {e}", p.display()),
+            )
+        })?;
+        if sigstore_verify::types::DerPublicKey::from_pem(&pem).is_err() {
+            return Err(invalid(
+                "trust.key.path",
+                &k.path,
+                "not a PEM public key".into(),
+            ));
+        }
+        out.push(Trust::Key {
+            pem,
+            name: Some(k.name.clone()),
+            window,
+        });
+    }
+    for i in &t.identity {
+        let identity = match (&i.subject, &i.subject_regexp) {
+            (Some(s), _) => Matcher::Exact(s.clone()),
+            (None, Some(r)) => Matcher::regex(r)
+                .map_err(|e| invalid("trust.identity.subject_regexp", r, e.to_string()))?,
+            (None, None) => {
+                return Err(invalid(
+                    "trust.identity",
+                    "",
+                    "needs subject or subject_regexp".into(),
+                ))
+            }
+        };
+        let issuer = match (&i.issuer, &i.issuer_regexp) {
+            (Some(s), _) => Matcher::Exact(s.clone()),
+            (None, Some(r)) => Matcher::regex(r)
+                .map_err(|e| invalid("trust.identity.issuer_regexp", r, e.to_string()))?,
+            (None, None) => {
+                return Err(invalid(
+                    "trust.identity",
+                    "",
+                    "needs issuer or issuer_regexp".into(),
+                ))
+            }
+        };
+        out.push(Trust::Identity { identity, issuer });
+    }
+    let _ = sources;
+    let root = match &t.trusted_root {
+        Some(p) => Root::File(base.join(expand_home(p))),
+        None => Root::Production,
+    };
+    Ok((out, root))
+}
+
+/// Why a gate could not be set up: a bad policy or trust file (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error(transparent)]
+    Policy(#[from] crate::policy::PolicyError),
+    #[error(transparent)]
+    Trust(#[from] crate::config::ConfigError),
+}
+
+impl Settings {
+    /// The gate for artifacts of `source`: the policy is `policy_path`, else the configured
+    /// `policy`, else the demo policy for a demo store this user created, else only the
+    /// built-in checks; trust is the configuration's (with the demo key where it applies) plus
+    /// the policy's own `[trust]`, whose paths are relative to the policy file.
+    pub fn gate(
+        &self,
+        source: &NamedSource,
+        policy_path: Option<&std::path::Path>,
+    ) -> Result<Gate, SetupError> {
+        let settings = self;
+        let names: Vec<&str> = if settings.environments.is_empty() {
+            crate::policy::file::DEFAULT_ENVIRONMENTS.to_vec()
+        } else {
+            settings
+                .environments
+                .iter()
+                .map(|e| e.name.as_str())
+                .collect()
+        };
+        let policy = match policy_path.or(settings.policy.as_deref()) {
+            Some(p) => crate::policy::Policy {
+                origin: p.display().to_string(),
+                file: crate::policy::PolicyFile::load_for(p, &names)?,
+            },
+            None if settings.is_demo(source) => crate::policy::Policy::demo(),
+            None => crate::policy::Policy::builtin(),
+        };
+        let mut trust = settings.trust_for(source);
+        let (extra, _) = crate::setup::load_trust(
+            &policy.file.trust,
+            Some(std::path::Path::new(&policy.origin)),
+            &policy.origin,
+            &[],
+        )?;
+        trust.extend(extra);
+        Ok(Gate {
+            policy,
+            trust: Arc::new(trust),
+            root: settings.root.clone(),
+            cosign_repository: std::env::var("COSIGN_REPOSITORY")
+                .ok()
+                .filter(|s| !s.is_empty()),
+            clock: None,
+        })
+    }
+}

@@ -230,14 +230,21 @@ pub async fn describe_fetched(
     let repo = r.repository.as_str();
     let (manifest, media_type) = Manifest::parse(&fetched.bytes, &fetched.media_type)
         .map_err(|e| malformed(store, r.reference(), e))?;
-    let tags_owned;
-    let tags: &[(String, String)] = match known_tags {
-        Some(t) => t,
-        None => {
-            tags_owned = tags_with_digests(store, repo).await.unwrap_or_default();
-            &tags_owned
+    // The tags pointing at the digest and the image's config are read at the same time.
+    let tags_fut = async {
+        match known_tags {
+            Some(t) => t.to_vec(),
+            None => tags_with_digests(store, repo).await.unwrap_or_default(),
         }
     };
+    let config_fut = async {
+        match &manifest {
+            Manifest::Image(m) => Some(read_config(store, repo, &m.config).await),
+            Manifest::Index(_) => None,
+        }
+    };
+    let (tags_owned, mut config) = futures::join!(tags_fut, config_fut);
+    let tags: &[(String, String)] = &tags_owned;
     let mut pointing: Vec<String> = tags
         .iter()
         .filter(|(_, d)| *d == fetched.digest)
@@ -277,7 +284,11 @@ pub async fn describe_fetched(
                     annotations: l.annotations.clone(),
                 })
                 .collect();
-            if let Some(cfg) = read_config(store, repo, &m.config).await? {
+            let read = match config.take() {
+                Some(r) => r,
+                None => read_config(store, repo, &m.config).await,
+            };
+            if let Some(cfg) = read? {
                 art.created = art.created.or(cfg.created.clone());
                 if !cfg.os.is_empty() {
                     art.platform = Some(match &cfg.variant {

@@ -67,7 +67,7 @@ pub fn lines<'a>(app: &App, theme: &Theme, a: &Artifact, width: usize) -> Vec<Li
             s(&a.tags.join(", "))
         },
     ));
-    if let Some(strip) = super::verdicts::strip(app, theme) {
+    if let Some(strip) = super::verdicts::strip(app, theme, width) {
         out.push(strip);
     }
     if let Slot::Ready(d) = &app.evidence {

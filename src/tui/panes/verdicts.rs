@@ -17,19 +17,35 @@ fn style(theme: &Theme, d: Decision) -> Style {
 }
 
 /// `Verdicts  dev ✓ pass · staging ⚠ warn · prod ✗ block`, or nothing before evidence arrives.
-pub fn strip<'a>(app: &App, theme: &Theme) -> Option<Line<'a>> {
+/// Where that does not fit `width`, the marks alone (`dev ✓ · staging ⚠ · prod ✗`): a mark is
+/// never colour alone, and no environment is cut off.
+pub fn strip<'a>(app: &App, theme: &Theme, width: usize) -> Option<Line<'a>> {
     if app.verdicts.is_empty() {
         return None;
     }
+    let cells = |short: bool| -> Vec<String> {
+        app.verdicts
+            .iter()
+            .map(|v| {
+                let label = v.decision.label();
+                let label = if short {
+                    label.split(' ').next().unwrap_or(label)
+                } else {
+                    label
+                };
+                format!("{} {label}", sanitize(&v.environment))
+            })
+            .collect()
+    };
+    let full = cells(false);
+    let len = 12 + full.iter().map(|c| c.chars().count() + 3).sum::<usize>();
+    let chosen = if len <= width { full } else { cells(true) };
     let mut spans = vec![Span::styled(format!("{:<11} ", "Verdicts"), theme.muted)];
-    for (i, v) in app.verdicts.iter().enumerate() {
+    for (i, (v, text)) in app.verdicts.iter().zip(chosen).enumerate() {
         if i > 0 {
             spans.push(Span::styled(" · ", theme.muted));
         }
-        spans.push(Span::styled(
-            format!("{} {}", sanitize(&v.environment), v.decision.label()),
-            style(theme, v.decision),
-        ));
+        spans.push(Span::styled(text, style(theme, v.decision)));
     }
     Some(Line::from(spans))
 }
@@ -55,7 +71,7 @@ pub fn tab<'a>(app: &App, theme: &Theme, width: usize) -> Vec<Line<'a>> {
             theme.muted,
         )];
     }
-    let mut out: Vec<Line<'a>> = strip(app, theme).into_iter().collect();
+    let mut out: Vec<Line<'a>> = strip(app, theme, width).into_iter().collect();
     out.push(Line::raw(""));
     // Blocked environments first: that is what a release manager came to read.
     let mut order: Vec<&crate::policy::Verdict> = app.verdicts.iter().collect();
@@ -88,7 +104,7 @@ pub fn tab<'a>(app: &App, theme: &Theme, width: usize) -> Vec<Line<'a>> {
             .map(|f| f.rule.chars().count())
             .max()
             .unwrap_or(10)
-            .clamp(10, if width < 60 { 12 } else { 20 });
+            .clamp(10, if width < 60 { 14 } else { 20 });
         for f in findings {
             let s = match f.outcome {
                 Outcome::Pass => theme.pass,

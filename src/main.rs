@@ -306,7 +306,11 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(report) => {
-            eprintln!("provost: {report:#}");
+            // Errors quote registry answers: sanitized like everything else from outside.
+            eprintln!(
+                "provost: {}",
+                provost::text::sanitize(&format!("{report:#}"))
+            );
             ExitCode::from(cli::exit_code(&report) as u8)
         }
     }

@@ -20,9 +20,51 @@ fn is_dangerous(c: char) -> bool {
     c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
+/// Text from outside made safe for one cell of a Markdown table (a CI job summary): sanitized
+/// as for a terminal, newlines folded, HTML and every Markdown metacharacter escaped, so a
+/// registry string can add no link, image, emphasis, code span, HTML or table cell.
+pub fn markdown(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in sanitize(s).chars() {
+        match c {
+            '\u{FFFD}' => out.push('\u{FFFD}'),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '+' | '-' | '.'
+            | '!' | '|' | '~' | '"' | '\'' | ':' | '=' => {
+                out.push('\\');
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
-    use super::sanitize;
+    use super::{markdown, sanitize};
+
+    #[test]
+    fn markdown_cells_carry_no_markup() {
+        let hostile =
+            "x|y <img src=x onerror=alert(1)> [link](https://evil) ![i](u) `code` **b** _e_ \n# h";
+        let m = markdown(hostile);
+        for bad in ["<img", "\n"] {
+            assert!(!m.contains(bad), "{bad:?} survived in {m}");
+        }
+        // Every Markdown metacharacter left is escaped by the backslash before it.
+        let chars: Vec<char> = m.chars().collect();
+        for (i, c) in chars.iter().enumerate() {
+            if "|[]()!`*_#".contains(*c) {
+                assert!(i > 0 && chars[i - 1] == '\\', "unescaped {c:?} in {m}");
+            }
+        }
+        assert!(m.contains("&lt;img"));
+        assert_eq!(markdown("plain words"), "plain words");
+        assert!(!markdown("a\u{1b}[31mb").contains('\u{1b}'));
+    }
 
     #[test]
     fn strips_escape_sequences() {

@@ -248,7 +248,7 @@ fn gate_exit_codes_and_fail_closed_against_a_real_registry() {
     assert_eq!(out.status.code(), Some(3), "1.5.0-rc.1 and 1.4.2 block");
     let md = std::fs::read_to_string(h.join("s.md")).expect("summary");
     assert!(
-        md.contains("| `acme/api:1.4.1,prod` | prod (required) | ✓ pass |"),
+        md.contains("| acme/api\\:1\\.4\\.1,prod | prod (required) | ✓ pass |"),
         "{md}"
     );
 

@@ -78,6 +78,7 @@ pub fn verdict_text(name: &str, v: &Verdict) -> String {
 }
 
 fn summary_markdown(rows: &[(String, Verdict)]) -> String {
+    use crate::text::markdown;
     let mut out = String::from(
         "## provost gate\n\n| artifact | environment | decision | reasons |\n|---|---|---|---|\n",
     );
@@ -90,15 +91,15 @@ fn summary_markdown(rows: &[(String, Verdict)]) -> String {
                 format!(
                     "{} {}: {}",
                     mark(f.outcome),
-                    f.rule,
-                    f.message.replace('|', "\\|")
+                    markdown(&f.rule),
+                    markdown(&f.message)
                 )
             })
             .collect();
         out.push_str(&format!(
-            "| `{}` | {} ({}) | {} | {} |\n",
-            name,
-            v.environment,
+            "| {} | {} ({}) | {} | {} |\n",
+            markdown(name),
+            markdown(&v.environment),
             v.tier,
             v.decision.label(),
             if reasons.is_empty() {

@@ -6,17 +6,21 @@ use base64::Engine as _;
 use docker_credential::{CredentialRetrievalError, DockerCredential};
 use std::path::PathBuf;
 
-/// A credential for one registry. Its `Debug` never shows the secret.
+/// A secret that is wiped from memory when dropped.
+pub type Secret = zeroize::Zeroizing<String>;
+
+/// A credential for one registry. Its `Debug` never shows the secret, and the secret's memory
+/// is zeroized when the credential is dropped.
 #[derive(Clone, PartialEq, Eq, Default)]
 pub enum Credential {
     #[default]
     Anonymous,
     Basic {
         username: String,
-        password: String,
+        password: Secret,
     },
     /// An identity (refresh) token, exchanged at the token endpoint.
-    IdentityToken(String),
+    IdentityToken(Secret),
 }
 
 impl std::fmt::Debug for Credential {
@@ -45,10 +49,10 @@ impl Credential {
         match self {
             Credential::Anonymous => RegistryAuth::Anonymous,
             Credential::Basic { username, password } => {
-                RegistryAuth::Basic(username.clone(), password.clone())
+                RegistryAuth::Basic(username.clone(), password.to_string())
             }
             // Docker's convention: an identity token is sent as the password of user <token>.
-            Credential::IdentityToken(t) => RegistryAuth::Basic("<token>".into(), t.clone()),
+            Credential::IdentityToken(t) => RegistryAuth::Basic("<token>".into(), t.to_string()),
         }
     }
 
@@ -58,9 +62,10 @@ impl Credential {
             Credential::Basic { username, password } => (username.as_str(), password.as_str()),
             Credential::IdentityToken(t) => ("<token>", t.as_str()),
         };
+        let pair = zeroize::Zeroizing::new(format!("{u}:{p}"));
         Some(format!(
             "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))
+            base64::engine::general_purpose::STANDARD.encode(pair.as_bytes())
         ))
     }
 }
@@ -120,10 +125,11 @@ fn server_keys(registry: &str) -> Vec<String> {
 
 fn convert(c: DockerCredential) -> Credential {
     match c {
-        DockerCredential::UsernamePassword(username, password) => {
-            Credential::Basic { username, password }
-        }
-        DockerCredential::IdentityToken(t) => Credential::IdentityToken(t),
+        DockerCredential::UsernamePassword(username, password) => Credential::Basic {
+            username,
+            password: Secret::new(password),
+        },
+        DockerCredential::IdentityToken(t) => Credential::IdentityToken(Secret::new(t)),
     }
 }
 
@@ -194,6 +200,7 @@ pub async fn respond(
     challenge: &Challenge,
     credential: &Credential,
     scope: &str,
+    registry_is_plain_http: bool,
 ) -> Result<Option<String>> {
     match challenge {
         Challenge::Basic => Ok(credential.basic_header()),
@@ -202,6 +209,20 @@ pub async fn respond(
             service,
             scope: offered,
         } => {
+            // The token protocol sends the credentials to the realm: only over HTTPS, unless
+            // the registry itself is plain HTTP (marked insecure).
+            let realm_url = url::Url::parse(realm).map_err(|e| OciError::Unauthorized {
+                source_name: registry.into(),
+                name: scope.into(),
+                reason: format!("the token realm is not a URL ({e})"),
+            })?;
+            realm_policy(&realm_url, registry_is_plain_http).map_err(|reason| {
+                OciError::Unauthorized {
+                    source_name: registry.into(),
+                    name: scope.into(),
+                    reason,
+                }
+            })?;
             let mut req = http.get(realm.as_str());
             let mut query: Vec<(&str, &str)> = vec![("scope", offered.as_deref().unwrap_or(scope))];
             if let Some(s) = service {
@@ -241,9 +262,36 @@ pub async fn respond(
     }
 }
 
+/// Where a token realm may be: HTTPS, or plain HTTP only for a registry that is itself plain
+/// HTTP (marked insecure): credentials never travel in clear text to reach an HTTPS registry.
+pub(crate) fn realm_policy(
+    realm: &url::Url,
+    registry_is_plain_http: bool,
+) -> std::result::Result<(), String> {
+    match realm.scheme() {
+        "https" => Ok(()),
+        "http" if registry_is_plain_http => Ok(()),
+        "http" => Err(format!(
+            "the token realm {} is plain HTTP for an HTTPS registry: credentials are not sent \
+             in clear text",
+            crate::text::sanitize(realm.as_str())
+        )),
+        other => Err(format!("the token realm uses {other:?}, not HTTPS")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn token_realms_need_https_unless_the_registry_is_plain_http() {
+        let u = |s: &str| url::Url::parse(s).expect("url");
+        assert!(realm_policy(&u("https://auth.example/token"), false).is_ok());
+        assert!(realm_policy(&u("http://auth.example/token"), false).is_err());
+        assert!(realm_policy(&u("http://127.0.0.1:5001/token"), true).is_ok());
+        assert!(realm_policy(&u("file:///etc/passwd"), true).is_err());
+    }
 
     #[test]
     fn parses_bearer_and_basic() {
@@ -269,7 +317,7 @@ mod tests {
     fn debug_hides_secrets() {
         let c = Credential::Basic {
             username: "u".into(),
-            password: "hunter2".into(),
+            password: Secret::new("hunter2".into()),
         };
         assert!(!format!("{c:?}").contains("hunter2"));
         assert!(!c.describe().contains("hunter2"));

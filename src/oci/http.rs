@@ -61,7 +61,7 @@ pub(crate) async fn read_limited(
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| OciError::Transport {
             source_name: source_name.to_string(),
-            reason: e.to_string(),
+            reason: body_error(&e),
         })?;
         if (out.len() + chunk.len()) as u64 > limit {
             return Err(too_large((out.len() + chunk.len()) as u64));
@@ -69,6 +69,21 @@ pub(crate) async fn read_limited(
         out.extend_from_slice(&chunk);
     }
     Ok(out)
+}
+
+/// A body read that failed, in words: a deadline says so, else the innermost cause.
+fn body_error(e: &reqwest::Error) -> String {
+    let mut cause: &dyn std::error::Error = e;
+    let mut timed_out = e.is_timeout();
+    while let Some(next) = cause.source() {
+        cause = next;
+        timed_out |= cause.to_string().contains("timed out");
+    }
+    if timed_out {
+        "timed out while the body arrived (the request's total deadline passed)".into()
+    } else {
+        format!("reading the body: {cause}")
+    }
 }
 
 pub(crate) fn accept_manifests() -> HeaderMap {

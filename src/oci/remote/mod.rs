@@ -21,6 +21,16 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
+/// `scheme://host:port` of a URL, for messages.
+fn origin_of(u: &url::Url) -> String {
+    u.origin().ascii_serialization()
+}
+
+/// Same scheme, host and port (default ports made explicit), as browsers define an origin.
+fn same_origin(a: &url::Url, b: &url::Url) -> bool {
+    a.origin() == b.origin()
+}
+
 /// `PROVOST_TRACE_REQUESTS=1`: every registry request is printed to stderr (for benchmarks).
 fn trace_requests() -> bool {
     static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
@@ -34,6 +44,9 @@ mod support;
 
 /// Pages followed at most when listing, so a registry cannot keep provost paging forever.
 const MAX_PAGES: usize = 100_000;
+/// Entries collected over all pages of one listing, and referrers of one digest.
+const MAX_LIST_ENTRIES: usize = 2_000_000;
+const MAX_REFERRERS: usize = 10_000;
 /// Catalog and tag list pages are JSON documents capped at this size.
 const MAX_LIST_PAGE_BYTES: u64 = 16 * 1024 * 1024;
 
@@ -82,6 +95,9 @@ impl RemoteStore {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5).min(timeout))
             .read_timeout(timeout)
+            // A total deadline per request, body included: a server dripping one byte at a
+            // time never trips the read timeout, and must not hang a command.
+            .timeout(timeout * 3)
             .user_agent(concat!("provost/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| OciError::Transport {
@@ -141,7 +157,11 @@ impl RemoteStore {
     /// ("Connection refused") rather than reqwest's generic "error sending request".
     fn request_failed(&self, e: reqwest::Error) -> OciError {
         let reason = if e.is_timeout() {
-            format!("timed out after {} s", self.timeout.as_secs())
+            format!(
+                "timed out after {} s (a whole request, body included, may take at most {} s)",
+                self.timeout.as_secs(),
+                self.timeout.as_secs() * 3
+            )
         } else {
             let mut cause: &dyn std::error::Error = &e;
             while let Some(next) = cause.source() {
@@ -190,6 +210,19 @@ impl RemoteStore {
         if res.status() != StatusCode::UNAUTHORIZED {
             return Ok(res);
         }
+        // A 401 from another origin (a redirect target such as blob storage) is never answered
+        // with the registry's credentials, Basic or token, as docker and containerd do.
+        if !self.is_own_origin(res.url()) {
+            return Err(OciError::Unauthorized {
+                source_name: self.host.clone(),
+                name: scope.to_string(),
+                reason: format!(
+                    "redirected to another origin ({}) that asked for credentials; the \
+                     registry's credentials are never sent there",
+                    crate::text::sanitize(&origin_of(res.url()))
+                ),
+            });
+        }
         let challenge = res
             .headers()
             .get(WWW_AUTHENTICATE)
@@ -206,7 +239,15 @@ impl RemoteStore {
             ));
         };
         let credential = self.credential()?;
-        let header = auth::respond(&self.http, &self.host, &challenge, credential, scope).await?;
+        let header = auth::respond(
+            &self.http,
+            &self.host,
+            &challenge,
+            credential,
+            scope,
+            self.base.starts_with("http://"),
+        )
+        .await?;
         let Some(header) = header else {
             return Err(unauthorized(
                 "authentication required and no credential is configured",
@@ -218,6 +259,16 @@ impl RemoteStore {
             .await
             .map_err(|e| self.transport(e))?;
         if res.status() == StatusCode::UNAUTHORIZED {
+            if !self.is_own_origin(res.url()) {
+                // Redirected after authenticating, and the target wants credentials too: it
+                // gets none (the redirect dropped the Authorization header; no challenge from
+                // another origin is answered).
+                return Err(unauthorized(&format!(
+                    "redirected to another origin ({}) that asked for credentials; the \
+                     registry's credentials are never sent there",
+                    crate::text::sanitize(&origin_of(res.url()))
+                )));
+            }
             return Err(unauthorized(&format!(
                 "credentials rejected ({})",
                 credential.describe()
@@ -256,12 +307,33 @@ impl RemoteStore {
         }
     }
 
-    fn absolute(&self, link: &str) -> String {
-        if link.starts_with("http://") || link.starts_with("https://") {
-            link.to_string()
-        } else {
-            format!("{}{}", self.base, link)
+    /// A `Link` target resolved against the registry (as a URL library resolves it) and
+    /// followed only on the registry's own scheme, host and port: the request would carry the
+    /// registry's Authorization, which must never reach another origin.
+    pub(super) fn absolute(&self, link: &str) -> Result<String> {
+        let base = url::Url::parse(&format!("{}/", self.base)).map_err(|e| self.transport(e))?;
+        let target = base.join(link).map_err(|e| OciError::Malformed {
+            what: "Link header",
+            name: crate::text::sanitize(link).chars().take(200).collect(),
+            source_name: self.host.clone(),
+            reason: e.to_string(),
+        })?;
+        if !same_origin(&base, &target) {
+            return Err(OciError::Transport {
+                source_name: self.host.clone(),
+                reason: format!(
+                    "a Link header points at another origin ({}); provost follows pagination \
+                     only on the registry itself",
+                    crate::text::sanitize(&origin_of(&target))
+                ),
+            });
         }
+        Ok(target.to_string())
+    }
+
+    /// True when `url` is on the registry's own scheme, host and port.
+    fn is_own_origin(&self, url: &url::Url) -> bool {
+        url::Url::parse(&format!("{}/", self.base)).is_ok_and(|b| same_origin(&b, url))
     }
 
     fn oci_ref(&self, repo: &str, reference: &str) -> Reference {
@@ -499,12 +571,21 @@ impl Store for RemoteStore {
                 return Err(self.error_for(res, "referrers", digest).await);
             }
             self.referrers_known.store(true, Relaxed);
+            if out.len() > MAX_REFERRERS {
+                return Err(OciError::Malformed {
+                    what: "referrers index",
+                    name: digest.to_string(),
+                    source_name: self.host.clone(),
+                    reason: format!("more than {MAX_REFERRERS} referrers; refusing the rest"),
+                });
+            }
             next = res
                 .headers()
                 .get(LINK)
                 .and_then(|h| h.to_str().ok())
                 .and_then(next_link)
-                .map(|l| self.absolute(&l));
+                .map(|l| self.absolute(&l))
+                .transpose()?;
             let body =
                 read_limited(res, MAX_MANIFEST_BYTES, &self.host, "referrers", digest).await?;
             let index: super::media::ImageIndex =

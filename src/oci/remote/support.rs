@@ -37,7 +37,8 @@ impl RemoteStore {
                 .get(LINK)
                 .and_then(|h| h.to_str().ok())
                 .and_then(next_link)
-                .map(|l| self.absolute(&l));
+                .map(|l| self.absolute(&l))
+                .transpose()?;
             let body = read_limited(res, MAX_LIST_PAGE_BYTES, &self.host, what, name).await?;
             let v: serde_json::Value =
                 serde_json::from_slice(&body).map_err(|e| OciError::Malformed {
@@ -48,6 +49,14 @@ impl RemoteStore {
                 })?;
             if let Some(items) = v.get(field).and_then(|x| x.as_array()) {
                 out.extend(items.iter().filter_map(|x| x.as_str().map(str::to_string)));
+            }
+            if out.len() > MAX_LIST_ENTRIES {
+                return Err(OciError::Malformed {
+                    what,
+                    name: name.into(),
+                    source_name: self.host.clone(),
+                    reason: format!("more than {MAX_LIST_ENTRIES} entries; refusing the rest"),
+                });
             }
         }
         Ok(out)

@@ -1,0 +1,211 @@
+//! A hostile registry on loopback (tests/interop/hostile_registry.py — a mock only for faults a
+//! real registry cannot be made to produce) and a second loopback server that logs what it
+//! receives: credentials stay with their origin, escape sequences from error bodies never reach
+//! the terminal, and a dripping server ends within its deadline.
+
+mod common;
+
+use common::*;
+use std::path::Path;
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+struct Server {
+    child: Child,
+    port: u16,
+    log: std::path::PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+fn serve(dir: &Path, mode: &str, port: u16, other: u16) -> Server {
+    let log = dir.join(format!("{mode}-{port}.log"));
+    std::fs::write(&log, "").expect("log");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/hostile_registry.py");
+    let child = Command::new("python3")
+        .arg(script)
+        .args([
+            &port.to_string(),
+            log.to_str().expect("utf8"),
+            mode,
+            &other.to_string(),
+            "60",
+        ])
+        .spawn()
+        .expect("python3");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "hostile server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Server { child, port, log }
+}
+
+fn received(s: &Server) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(&s.log)
+        .expect("log")
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// A HOME whose docker config holds a password for `host`, so any leak would show.
+fn home_with_credentials(host: &str) -> tempfile::TempDir {
+    use base64::Engine as _;
+    let home = tempfile::tempdir().expect("home");
+    let auth = base64::engine::general_purpose::STANDARD.encode("alice:s3cret-password");
+    std::fs::create_dir_all(home.path().join(".docker")).expect("docker dir");
+    std::fs::write(
+        home.path().join(".docker/config.json"),
+        format!(r#"{{"auths":{{"{host}":{{"auth":"{auth}"}}}}}}"#),
+    )
+    .expect("docker config");
+    std::fs::write(
+        home.path().join("provost.toml"),
+        "demo = false\ntimeout_secs = 1\n",
+    )
+    .expect("config");
+    home
+}
+
+fn provost_in(home: &Path, host: &str, args: &[&str]) -> std::process::Output {
+    let config = home.join("provost.toml");
+    let mut a = vec![
+        "--config",
+        config.to_str().expect("utf8"),
+        "--insecure-registry",
+        host,
+    ];
+    a.extend_from_slice(args);
+    run_provost(home, &a)
+}
+
+#[test]
+fn link_paging_to_another_origin_is_refused_and_nothing_reaches_it() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (p, o) = (free_port(), free_port());
+    let other = serve(tmp.path(), "other", o, p);
+    let reg = serve(tmp.path(), "link-elsewhere", p, o);
+    let host = format!("127.0.0.1:{}", reg.port);
+    let home = home_with_credentials(&host);
+    let out = provost_in(home.path(), &host, &["ls", &host]);
+    assert_ne!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stderr(&out).contains("another origin"), "{}", stderr(&out));
+    assert!(
+        received(&other).is_empty(),
+        "the other origin was contacted: {:?}",
+        received(&other)
+    );
+}
+
+#[test]
+fn a_redirect_target_asking_for_credentials_never_gets_the_registrys() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (p, o) = (free_port(), free_port());
+    let other = serve(tmp.path(), "other", o, p);
+    let reg = serve(tmp.path(), "redirect-blob", p, o);
+    let host = format!("127.0.0.1:{}", reg.port);
+    let home = home_with_credentials(&host);
+    // A blob read: the registry asks for Basic credentials, gets them, and redirects to the
+    // other origin, which answers 401 with a Bearer realm of its own.
+    let rt = runtime();
+    let store = provost::oci::remote::RemoteStore::with_credential(
+        &host,
+        true,
+        Duration::from_secs(5),
+        Ok(provost::oci::auth::Credential::Basic {
+            username: "alice".into(),
+            password: provost::oci::auth::Secret::new("s3cret-password".into()),
+        }),
+    )
+    .expect("store");
+    let digest = provost::oci::digest::sha256(b"blob");
+    let err = rt
+        .block_on(provost::oci::Store::get_blob(&store, "r", &digest, 1024))
+        .expect_err("refused");
+    assert!(err.to_string().contains("another origin"), "{err}");
+    // The registry itself got the password (it asked); the other origin got a plain request
+    // and nothing else: no Authorization header, no token request.
+    let seen = received(&other);
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert!(
+        seen.iter()
+            .all(|r| r["headers"].get("authorization").is_none()
+                && !r["path"].as_str().unwrap_or("").starts_with("/token")),
+        "credentials reached the other origin: {seen:?}"
+    );
+    assert!(received(&reg)
+        .iter()
+        .any(|r| r["headers"].get("authorization").is_some()));
+    drop(home);
+}
+
+#[test]
+fn escape_sequences_in_error_bodies_never_reach_the_terminal() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let p = free_port();
+    let reg = serve(tmp.path(), "error-body", p, 0);
+    let host = format!("127.0.0.1:{}", reg.port);
+    let home = home_with_credentials(&host);
+    for args in [
+        vec!["inspect", "REF"],
+        vec!["ls", "HOST/acme/api"],
+        vec!["gate", "REF", "--env", "prod"],
+    ] {
+        let r = format!("{host}/acme/api:prod");
+        let repo = format!("{host}/acme/api");
+        let args: Vec<&str> = args
+            .iter()
+            .map(|a| match *a {
+                "REF" => r.as_str(),
+                "HOST/acme/api" => repo.as_str(),
+                other => other,
+            })
+            .collect();
+        let out = provost_in(home.path(), &host, &args);
+        assert_ne!(out.status.code(), Some(0));
+        for stream in [&out.stdout, &out.stderr] {
+            for bad in [b'\x1b', b'\x07', b'\r'] {
+                assert!(
+                    !stream.contains(&bad),
+                    "{args:?} wrote a raw {bad:#x}: {}",
+                    String::from_utf8_lossy(stream)
+                );
+            }
+            assert!(!String::from_utf8_lossy(stream).contains('\u{202e}'));
+        }
+    }
+}
+
+#[test]
+fn a_dripping_registry_ends_within_the_request_deadline() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let p = free_port();
+    let reg = serve(tmp.path(), "drip", p, 0);
+    let host = format!("127.0.0.1:{}", reg.port);
+    let home = home_with_credentials(&host);
+    // timeout_secs = 1: a request may take 3 s in all, however slowly its body arrives.
+    let start = Instant::now();
+    let out = provost_in(
+        home.path(),
+        &host,
+        &["inspect", &format!("{host}/acme/api:prod"), "--no-cache"],
+    );
+    let took = start.elapsed();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("timed out"), "{}", stderr(&out));
+    assert!(took < Duration::from_secs(15), "took {took:?}");
+}

@@ -233,4 +233,38 @@ fn a_warm_gate_reuses_the_disk_cache_and_still_sees_changed_evidence() {
         .expect("a row for the prod tag");
     assert_eq!(prod_row["digest"], other.as_str(), "prod now names 1.4.2");
     assert_eq!(moved.len(), after.len(), "the same digests, one tag moved");
+
+    // An edited pointer file is never believed: point every cached tag at the unsigned
+    // release candidate's digest (as someone with write access to the cache could). Its MAC no
+    // longer checks out, so the next run asks the registry, and every row names the digest the
+    // registry names.
+    let (_, before, _) = g.run("acme/api", &[]);
+    let mut edited = 0;
+    for p in files_under(&h.join("cache"))
+        .iter()
+        .filter(|p| p.to_string_lossy().ends_with(".json"))
+    {
+        let text = std::fs::read_to_string(p).expect("pointer file");
+        let mut v: serde_json::Value = serde_json::from_str(&text).expect("json");
+        let body = v["body"]
+            .as_str()
+            .expect("an authenticated body")
+            .to_string();
+        let mut inner: serde_json::Value = serde_json::from_str(&body).expect("body");
+        if let Some(tags) = inner["tags"].as_object_mut() {
+            for (_, ptr) in tags.iter_mut() {
+                ptr["digest"] = serde_json::Value::String(rc.clone());
+                edited += 1;
+            }
+        }
+        v["body"] = serde_json::Value::String(inner.to_string());
+        std::fs::write(p, v.to_string()).expect("edit");
+    }
+    assert!(edited > 0, "pointer files were cached");
+    let (_, after_edit, _) = g.run("acme/api", &[]);
+    assert_eq!(
+        rows_of(&after_edit),
+        rows_of(&before),
+        "an edited pointer changed a verdict"
+    );
 }

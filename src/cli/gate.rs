@@ -132,10 +132,13 @@ pub async fn gate_cmd(
 ) -> Result<i32> {
     let r = parse_ref(settings, target)?;
     let source = settings.source_for(&r.registry)?;
-    let dir = crate::config::paths::cache_dir();
+    let dir = settings.cache_dir();
     match (&*source.store, opts.cache_ttl, dir) {
         (crate::oci::Source::Remote(_), Some(ttl), Some(dir)) => {
-            let cache = DiskCache::new(source.store.as_ref(), &dir, ttl);
+            let mut cache = DiskCache::new(source.store.as_ref(), &dir, ttl);
+            if let Some(key) = settings.cache_key() {
+                cache = cache.with_key(key);
+            }
             let code = gate_on(settings, &source, &cache, &r, env_name, opts).await;
             cache.flush();
             let used = cache.used();

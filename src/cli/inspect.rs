@@ -23,13 +23,12 @@ pub async fn inspect(
         .get_manifest(&r.repository, r.reference())
         .await
         .wrap_err_with(|| format!("inspecting {r} in {}", source.name))?;
-    match (
-        source.store.as_ref(),
-        cache_ttl,
-        crate::config::paths::cache_dir(),
-    ) {
+    match (source.store.as_ref(), cache_ttl, settings.cache_dir()) {
         (crate::oci::Source::Remote(_), Some(ttl), Some(dir)) => {
-            let cache = crate::oci::disk::DiskCache::new(source.store.as_ref(), &dir, ttl);
+            let mut cache = crate::oci::disk::DiskCache::new(source.store.as_ref(), &dir, ttl);
+            if let Some(key) = settings.cache_key() {
+                cache = cache.with_key(key);
+            }
             let res = show(settings, &source, &cache, &r, fetched, json).await;
             cache.flush();
             res

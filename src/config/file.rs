@@ -114,9 +114,15 @@ pub struct EnvironmentEntry {
 impl ConfigFile {
     /// Reads and parses a file; syntax errors carry the line, column and offending text.
     pub fn load(path: &Path) -> Result<ConfigFile, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.display().to_string(),
-            source,
+        let text = crate::oci::files::read_text_file(path).map_err(|e| match e {
+            crate::oci::files::FileError::Io(source) => ConfigError::Read {
+                path: path.display().to_string(),
+                source,
+            },
+            other => ConfigError::Parse {
+                path: path.display().to_string(),
+                message: other.to_string(),
+            },
         })?;
         Self::parse(&text, &path.display().to_string())
     }

@@ -10,6 +10,13 @@
 //!   tag that is in it but not in the cache is fetched. So an added or deleted evidence tag is
 //!   seen at once; only a tag moved to other content inside the time-to-live is not.
 //!
+//! Pointer files are authenticated: each carries an HMAC-SHA256 under a per-user key kept
+//! outside the cache (`with_key`), and a file whose MAC does not check out — edited, copied
+//! from another user, or written without the key — is ignored, so an edited pointer can never
+//! make a gate judge another digest than the registry named. Without a key, no pointer is read
+//! or written. Cache files are read only when they are regular files (never links or special
+//! files).
+//!
 //! Referrers API answers are not cached (a registry without the API costs one request a run).
 
 use super::media::Descriptor;
@@ -30,6 +37,22 @@ struct Pointer {
     digest: String,
     /// Unix seconds when the registry last answered for this tag.
     at: i64,
+}
+
+/// A pointer file on disk: the pointers as JSON text and their MAC.
+#[derive(Debug, Serialize, Deserialize)]
+struct SignedPointers {
+    mac: String,
+    body: String,
+}
+
+type HmacSha256 = hmac::Hmac<sha2::Sha256>;
+
+fn mac_of(key: &[u8; 32], body: &[u8]) -> Option<HmacSha256> {
+    use hmac::Mac;
+    let mut m = <HmacSha256 as Mac>::new_from_slice(key).ok()?;
+    m.update(body);
+    Some(m)
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -70,6 +93,8 @@ pub struct DiskCache<'a, S: Store> {
     pointers: AtomicUsize,
     absent: AtomicUsize,
     content: AtomicUsize,
+    /// The key pointer files are authenticated with; none disables pointers.
+    key: Option<zeroize::Zeroizing<[u8; 32]>>,
 }
 
 fn now() -> i64 {
@@ -107,7 +132,47 @@ impl<'a, S: Store> DiskCache<'a, S> {
             pointers: AtomicUsize::new(0),
             absent: AtomicUsize::new(0),
             content: AtomicUsize::new(0),
+            key: None,
         }
+    }
+
+    /// Authenticates tag pointers with `key` (kept outside the cache); without it, pointers
+    /// are neither read nor written.
+    pub fn with_key(mut self, key: [u8; 32]) -> Self {
+        self.key = Some(zeroize::Zeroizing::new(key));
+        self
+    }
+
+    fn read_pointers(&self, repo: &str) -> Option<PointerFile> {
+        use hmac::Mac;
+        let key = self.key.as_ref()?;
+        let bytes = super::files::read_regular(&self.pointer_path(repo), 16 << 20, false).ok()?;
+        let signed: SignedPointers = serde_json::from_slice(&bytes).ok()?;
+        let mac = hex::decode(&signed.mac).ok()?;
+        mac_of(key, signed.body.as_bytes())?
+            .verify_slice(&mac)
+            .ok()?;
+        serde_json::from_str(&signed.body).ok()
+    }
+
+    fn write_pointers(&self, repo: &str, file: &PointerFile) -> bool {
+        use hmac::Mac;
+        let Some(key) = self.key.as_ref() else {
+            return false;
+        };
+        let Ok(body) = serde_json::to_string(file) else {
+            return false;
+        };
+        let Some(m) = mac_of(key, body.as_bytes()) else {
+            return false;
+        };
+        let signed = SignedPointers {
+            mac: hex::encode(m.finalize().into_bytes()),
+            body,
+        };
+        serde_json::to_vec(&signed)
+            .map(|b| write_atomic(&self.pointer_path(repo), &b).is_ok())
+            .unwrap_or(false)
     }
 
     pub fn used(&self) -> CacheUse {
@@ -137,13 +202,11 @@ impl<'a, S: Store> DiskCache<'a, S> {
         let r = repos.entry(repo.to_string()).or_default();
         if !r.loaded {
             r.loaded = true;
-            if let Ok(bytes) = std::fs::read(self.pointer_path(repo)) {
-                if let Ok(file) = serde_json::from_slice::<PointerFile>(&bytes) {
-                    // A file for another source or repository (a hash collision or a copied
-                    // cache) is ignored.
-                    if file.source == self.inner.name() && file.repository == repo {
-                        r.file = file;
-                    }
+            if let Some(file) = self.read_pointers(repo) {
+                // A file for another source or repository (a hash collision or a copied
+                // cache) is ignored.
+                if file.source == self.inner.name() && file.repository == repo {
+                    r.file = file;
                 }
             }
             r.file.source = self.inner.name().to_string();
@@ -210,10 +273,8 @@ impl<'a, S: Store> DiskCache<'a, S> {
             if !r.dirty {
                 continue;
             }
-            if let Ok(bytes) = serde_json::to_vec(&r.file) {
-                if write_atomic(&self.pointer_path(repo), &bytes).is_ok() {
-                    r.dirty = false;
-                }
+            if self.write_pointers(repo, &r.file) {
+                r.dirty = false;
             }
         }
     }

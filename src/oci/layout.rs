@@ -111,10 +111,11 @@ impl LayoutStore {
     /// The layout's `index.json`.
     pub fn read_index(&self) -> Result<ImageIndex> {
         let path = self.root.join("index.json");
-        let bytes = std::fs::read(&path).map_err(|e| OciError::io(&path, e))?;
-        if bytes.len() as u64 > super::MAX_MANIFEST_BYTES * 16 {
-            return Err(self.layout_error("index.json is too large"));
-        }
+        let bytes = super::files::read_regular(&path, super::MAX_MANIFEST_BYTES * 16, true)
+            .map_err(|e| match e {
+                super::files::FileError::Io(io) => OciError::io(&path, io),
+                other => self.layout_error(&format!("index.json: {other}")),
+            })?;
         serde_json::from_slice(&bytes).map_err(|e| self.layout_error(&format!("index.json: {e}")))
     }
 
@@ -201,7 +202,15 @@ impl LayoutStore {
                 source_name: self.name.clone(),
             });
         }
-        let bytes = std::fs::read(&path).map_err(|e| OciError::io(&path, e))?;
+        if !meta.is_file() {
+            return Err(self.layout_error(&format!(
+                "blob {digest} is not a regular file (a FIFO or device is refused)"
+            )));
+        }
+        let bytes = super::files::read_regular(&path, limit, true).map_err(|e| match e {
+            super::files::FileError::Io(io) => OciError::io(&path, io),
+            other => self.layout_error(&format!("blob {digest}: {other}")),
+        })?;
         let actual = digest::sha256(&bytes);
         if actual != digest {
             return Err(OciError::DigestMismatch {

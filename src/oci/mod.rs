@@ -8,6 +8,7 @@ pub mod copy;
 pub mod digest;
 pub mod disk;
 pub mod error;
+pub mod files;
 pub mod http;
 pub mod layout;
 pub mod media;

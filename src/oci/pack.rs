@@ -162,8 +162,10 @@ impl Packs {
         let Ok(rd) = std::fs::read_dir(&self.dir) else {
             return;
         };
+        // Only regular files: a link or a special file in place of a pack is never read.
         let mut paths: Vec<PathBuf> = rd
             .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
             .map(|e| e.path())
             .filter(|p| p.extension().is_some_and(|x| x == "pack"))
             .collect();

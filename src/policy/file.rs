@@ -127,10 +127,6 @@ pub struct PolicyError {
     pub message: String,
 }
 
-fn line_of(text: &str, needle: &str) -> Option<usize> {
-    text.lines().position(|l| l.contains(needle)).map(|i| i + 1)
-}
-
 impl PolicyFile {
     /// Parses and validates policy text from `path` (used in messages) against the default
     /// environments (dev, staging, prod).
@@ -202,7 +198,8 @@ impl PolicyFile {
             }
         }
         for r in &p.rule {
-            let at = line_of(text, &format!("\"{}\"", r.name))
+            let at = name_lines
+                .get(&r.name)
                 .map(|l| format!("line {l}: "))
                 .unwrap_or_default();
             if !names.insert(r.name.clone()) {
@@ -260,7 +257,7 @@ impl PolicyFile {
         path: &std::path::Path,
         environments: &[&str],
     ) -> Result<PolicyFile, PolicyError> {
-        let text = std::fs::read_to_string(path).map_err(|e| PolicyError {
+        let text = crate::oci::files::read_text_file(path).map_err(|e| PolicyError {
             path: path.display().to_string(),
             message: e.to_string(),
         })?;

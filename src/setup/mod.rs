@@ -465,3 +465,43 @@ impl Settings {
         })
     }
 }
+
+impl Settings {
+    /// The key that authenticates the cache's tag pointers: 32 random bytes in the data
+    /// directory (outside the cache, mode 0600), made on first use. None when it cannot be
+    /// read or made safely; then no pointer is trusted.
+    pub fn cache_key(&self) -> Option<[u8; 32]> {
+        let dir = self.data_dir.as_ref()?;
+        let path = dir.join("cache.key");
+        if let Ok(hexed) = crate::oci::files::read_regular(&path, 256, false) {
+            let bytes = hex::decode(String::from_utf8_lossy(&hexed).trim()).ok()?;
+            return bytes.try_into().ok();
+        }
+        if path.symlink_metadata().is_ok() {
+            // Something that is not a regular file sits there: trust nothing.
+            return None;
+        }
+        std::fs::create_dir_all(dir).ok()?;
+        let mut key = [0u8; 32];
+        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut key);
+        use std::io::Write;
+        let mut o = std::fs::OpenOptions::new();
+        o.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            o.mode(0o600);
+        }
+        let mut f = o.open(&path).ok()?;
+        f.write_all(hex::encode(key).as_bytes()).ok()?;
+        Some(key)
+    }
+
+    /// The gate's on-disk cache directory, created private (0700); None when it is unusable
+    /// (a link, another user's), and then nothing is cached.
+    pub fn cache_dir(&self) -> Option<PathBuf> {
+        let dir = paths::cache_dir()?;
+        crate::oci::files::private_dir(&dir).ok()?;
+        Some(dir)
+    }
+}

@@ -80,7 +80,7 @@ impl Theme {
                         }
                     }
                 };
-                let text = std::fs::read_to_string(&path)
+                let text = crate::oci::files::read_text_file(&path)
                     .map_err(|e| format!("cannot read theme {}: {e}", path.display()))?;
                 Some((text, path.display().to_string()))
             }

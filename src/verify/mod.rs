@@ -87,7 +87,11 @@ pub enum Matcher {
 impl Matcher {
     /// A regex matcher; the pattern is anchored so it must match the whole value.
     pub fn regex(pattern: &str) -> Result<Matcher, VerifyError> {
-        Regex::new(&format!("^(?:{pattern})$"))
+        // Bounded: a pattern from a file may not compile into an unbounded automaton.
+        regex::RegexBuilder::new(&format!("^(?:{pattern})$"))
+            .size_limit(1 << 20)
+            .nest_limit(64)
+            .build()
             .map(Matcher::Regex)
             .map_err(|e| VerifyError::Pattern {
                 pattern: pattern.to_string(),
@@ -452,6 +456,8 @@ mod tests {
         assert!(m.matches("https://github.com/acme/api/.github/workflows/release.yml@refs/tags/v1"));
         assert!(!m.matches("evil https://github.com/acme/x"));
         assert!(Matcher::regex("(").is_err());
+        // A pattern whose automaton would be huge is refused, not compiled.
+        assert!(Matcher::regex("(?:a{1000}){1000}").is_err());
     }
 
     #[test]

@@ -21,6 +21,22 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
+/// Retries of one idempotent read on 429, 502, 503 and 504.
+const MAX_RETRIES: u32 = 3;
+
+/// The wait a `Retry-After` header asks for, in seconds (the HTTP-date form is not honoured:
+/// the doubling backoff applies).
+fn retry_after(res: &reqwest::Response) -> Option<Duration> {
+    res.headers()
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
+}
+
 /// `scheme://host:port` of a URL, for messages.
 fn origin_of(u: &url::Url) -> String {
     u.origin().ascii_serialization()
@@ -203,10 +219,26 @@ impl RemoteStore {
         if trace_requests() {
             eprintln!("provost: {method} {}", crate::text::sanitize(url));
         }
-        let res = build(cached.as_deref())
-            .send()
-            .await
-            .map_err(|e| self.request_failed(e))?;
+        // Idempotent reads are retried on 429, 502, 503 and 504, a few times, waiting as the
+        // registry's Retry-After says (at most 5 s) or with a doubling backoff.
+        let idempotent = matches!(method, Method::GET | Method::HEAD);
+        let mut attempt = 0u32;
+        let res = loop {
+            let res = build(cached.as_deref())
+                .send()
+                .await
+                .map_err(|e| self.request_failed(e))?;
+            let retryable = matches!(res.status().as_u16(), 429 | 502 | 503 | 504);
+            if !(idempotent && retryable && attempt < MAX_RETRIES) {
+                break res;
+            }
+            let wait = retry_after(&res)
+                .unwrap_or(Duration::from_millis(250 << attempt))
+                .min(Duration::from_secs(5));
+            attempt += 1;
+            REQUESTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            tokio::time::sleep(wait).await;
+        };
         if res.status() != StatusCode::UNAUTHORIZED {
             return Ok(res);
         }

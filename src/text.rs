@@ -16,6 +16,45 @@ pub fn sanitize(s: &str) -> Cow<'_, str> {
     )
 }
 
+/// `sanitize` line by line: newlines (and tabs) stay, everything else dangerous goes. For
+/// headless output, where a value may span lines but never control the terminal.
+pub fn sanitize_lines(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| is_dangerous(c) && c != '\n' && c != '\t') {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(
+        s.chars()
+            .map(|c| {
+                if is_dangerous(c) && c != '\n' && c != '\t' {
+                    '\u{FFFD}'
+                } else {
+                    c
+                }
+            })
+            .collect(),
+    )
+}
+
+/// `println!` for headless commands: every line sanitized on its way to stdout, so no value
+/// from outside can reach the terminal raw, whichever field it came from.
+#[macro_export]
+macro_rules! say {
+    () => { println!() };
+    ($($t:tt)*) => { println!("{}", $crate::text::sanitize_lines(&format!($($t)*))) };
+}
+
+/// `print!` for headless commands, sanitized as `say!`.
+#[macro_export]
+macro_rules! say_part {
+    ($($t:tt)*) => { print!("{}", $crate::text::sanitize_lines(&format!($($t)*))) };
+}
+
+/// `eprintln!` for headless commands, sanitized as `say!`.
+#[macro_export]
+macro_rules! warn {
+    ($($t:tt)*) => { eprintln!("{}", $crate::text::sanitize_lines(&format!($($t)*))) };
+}
+
 fn is_dangerous(c: char) -> bool {
     c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
@@ -45,6 +84,12 @@ pub fn markdown(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::{markdown, sanitize};
+
+    #[test]
+    fn lines_keep_their_breaks_and_lose_their_escapes() {
+        let s = super::sanitize_lines("a\u{1b}[2J\nb\r\tc\u{202e}");
+        assert_eq!(s, "a\u{FFFD}[2J\nb\u{FFFD}\tc\u{FFFD}");
+    }
 
     #[test]
     fn markdown_cells_carry_no_markup() {

@@ -209,3 +209,97 @@ fn a_dripping_registry_ends_within_the_request_deadline() {
     assert!(stderr(&out).contains("timed out"), "{}", stderr(&out));
     assert!(took < Duration::from_secs(15), "took {took:?}");
 }
+
+#[test]
+fn hostile_strings_in_evidence_never_reach_the_terminal_raw() {
+    use p256::pkcs8::EncodePrivateKey;
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = demo_layout(tmp.path());
+    let key = provost::demo::keys::release_key(&demo_data(tmp.path()), &dir).expect("key");
+    let key_file = tmp.path().join("key.pem");
+    std::fs::write(
+        &key_file,
+        key.to_pkcs8_pem(p256::pkcs8::LineEnding::LF)
+            .expect("pem")
+            .as_bytes(),
+    )
+    .expect("key");
+    let evil = "\u{1b}]52;c;cm0gLXJmIH4=\u{7}\u{1b}[2J\u{202e}\r";
+    let prov = serde_json::json!({
+        "buildDefinition": {
+            "buildType": format!("https://evil/{evil}"),
+            "externalParameters": {"workflow": {"ref": format!("refs/tags/v1{evil}"), "repository": format!("https://github.com/acme/api{evil}"), "path": format!(".github/workflows/{evil}.yml")}},
+            "resolvedDependencies": [{"uri": format!("git+https://github.com/acme/api{evil}"), "digest": {"gitCommit": format!("abc{evil}")}}]
+        },
+        "runDetails": {"builder": {"id": format!("https://builder/{evil}")}, "metadata": {"invocationId": evil}}
+    });
+    let sbom = serde_json::json!({
+        "bomFormat": "CycloneDX", "specVersion": "1.5",
+        "components": [{"type": "library", "name": format!("left-pad{evil}"), "version": format!("1.3.0{evil}"), "purl": "pkg:npm/left-pad@1.3.0", "licenses": [{"license": {"id": evil}}]}]
+    });
+    let s = dir.to_str().expect("utf8");
+    for (name, doc, t) in [
+        ("p.json", &prov, "slsaprovenance1"),
+        ("s.json", &sbom, "cyclonedx"),
+    ] {
+        let p = tmp.path().join(name);
+        std::fs::write(&p, doc.to_string()).expect("predicate");
+        let out = run_provost(
+            tmp.path(),
+            &[
+                "--store",
+                s,
+                "attest",
+                "acme/api:prod",
+                "--predicate",
+                p.to_str().expect("utf8"),
+                "--type",
+                t,
+                "--key",
+                key_file.to_str().expect("utf8"),
+            ],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+    let runs: Vec<Vec<&str>> = vec![
+        vec!["evidence", "acme/api:prod"],
+        vec!["inspect", "acme/api:prod"],
+        vec!["gate", "acme/api:prod", "--env", "prod"],
+        vec!["verify-attestation", "acme/api:prod"],
+    ];
+    for args in runs {
+        let mut a = vec!["--store", s];
+        a.extend_from_slice(&args);
+        let out = run_provost(tmp.path(), &a);
+        for stream in [&out.stdout, &out.stderr] {
+            let text = String::from_utf8_lossy(stream);
+            assert!(
+                !stream.contains(&0x1b)
+                    && !stream.contains(&0x07)
+                    && !stream.contains(&b'\r')
+                    && !text.contains('\u{202e}'),
+                "{args:?} wrote hostile bytes: {text}"
+            );
+        }
+    }
+    // The summary too: no markup from the documents reaches a CI job summary.
+    let md = tmp.path().join("summary.md");
+    run_provost(
+        tmp.path(),
+        &[
+            "--store",
+            s,
+            "gate",
+            "acme/api:prod",
+            "--env",
+            "prod",
+            "--summary",
+            md.to_str().expect("utf8"),
+        ],
+    );
+    let summary = std::fs::read_to_string(&md).expect("summary");
+    assert!(
+        !summary.contains('\u{1b}') && !summary.contains('\u{202e}'),
+        "{summary}"
+    );
+}

@@ -42,15 +42,15 @@ pub async fn evidence_cmd(settings: &Settings, reference: &str, json: bool) -> R
     if json {
         return print_json(&d);
     }
-    println!("Evidence for {}", d.digest);
+    crate::say!("Evidence for {}", d.digest);
     if d.items.is_empty() {
-        println!("  (none found)");
+        crate::say!("  (none found)");
     }
     for i in &d.items {
-        println!("{}", item_line(i));
+        crate::say!("{}", item_line(i));
     }
     for e in &d.errors {
-        println!("  ! {}", sanitize(e));
+        crate::say!("  ! {}", sanitize(e));
     }
     Ok(())
 }
@@ -171,13 +171,13 @@ pub fn provenance_cmd(path: &str, json: bool) -> Result<()> {
     }
     if provs.is_empty() {
         for i in &items {
-            eprintln!("{}", item_line(i));
+            crate::warn!("{}", item_line(i));
         }
         return Err(eyre!("no SLSA provenance in {path}"));
     }
     for i in provs {
         if let Some(p) = &i.provenance {
-            print!("{}", provenance_text(p));
+            crate::say_part!("{}", provenance_text(p));
         }
         if let Some(raw) = &i.raw {
             let subjects: Vec<String> = raw["subject"]
@@ -195,11 +195,11 @@ pub fn provenance_cmd(path: &str, json: bool) -> Result<()> {
                 })
                 .unwrap_or_default();
             for s in subjects {
-                println!("  Subject      {}", sanitize(&s));
+                crate::say!("  Subject      {}", sanitize(&s));
             }
         }
         if let Binding::DescribesOther(s) = &i.binding {
-            println!("  ⚠ describes another artifact: {}", s.join(", "));
+            crate::say!("  ⚠ describes another artifact: {}", s.join(", "));
         }
     }
     Ok(())
@@ -219,7 +219,7 @@ pub fn sbom_cmd(path: &str, json: bool) -> Result<()> {
     }
     match (&item.sbom, &item.problem) {
         (Some(s), _) => {
-            print!("{}", sbom_text(s));
+            crate::say_part!("{}", sbom_text(s));
             Ok(())
         }
         (_, Some(p)) => Err(eyre!("{path}: {p}")),

@@ -143,7 +143,7 @@ pub async fn gate_cmd(
             cache.flush();
             let used = cache.used();
             if used != CacheUse::default() && !opts.json {
-                eprintln!(
+                crate::warn!(
                     "cache: {} tag lookup(s) reused (younger than {}s), {} absent by the tag list, \
                      {} manifest(s)/blob(s) from the cache — --no-cache to ask the registry for everything",
                     used.pointers,
@@ -235,7 +235,7 @@ async fn gate_on(
         )?;
     } else {
         for (n, v) in &rows {
-            print!(
+            crate::say_part!(
                 "{}",
                 verdict_text(&format!("{n}@{}", crate::oci::digest::short(&v.digest)), v)
             );
@@ -278,7 +278,7 @@ pub fn policy_check(path: &str, environments: &[String]) -> Result<()> {
     };
     let p = PolicyFile::load_for(std::path::Path::new(path), &names)
         .map_err(|e| eyre!(super::exit::Usage(e.to_string())))?;
-    println!("{}: valid, {} rule(s)", sanitize(path), p.rule.len());
+    crate::say!("{}: valid, {} rule(s)", sanitize(path), p.rule.len());
     Ok(())
 }
 
@@ -291,7 +291,7 @@ pub fn policy_explain(
     let env = environment(settings, env_name)?;
     let source = settings.source_for(&env.source)?;
     let gate = gate_for(settings, &source, policy_path)?;
-    print!("{}", gate.policy.explain(env));
-    println!("(policy: {})", sanitize(&gate.policy.origin));
+    crate::say_part!("{}", gate.policy.explain(env));
+    crate::say!("(policy: {})", sanitize(&gate.policy.origin));
     Ok(())
 }

@@ -102,7 +102,7 @@ async fn show(
             sbom,
         });
     }
-    print!("{}", render_text(&source.name, &art));
+    crate::say_part!("{}", render_text(&source.name, &art));
     let misbound: Vec<&crate::evidence::EvidenceItem> = found
         .items
         .iter()
@@ -112,38 +112,38 @@ async fn show(
         })
         .collect();
     if provenance.is_empty() {
-        println!("Provenance   none for this digest");
+        crate::say!("Provenance   none for this digest");
     }
     if let Some(crate::evidence::Binding::DescribesOther(subjects)) =
         misbound.first().map(|i| &i.binding)
     {
-        println!(
+        crate::say!(
             "  ⚠ attached provenance describes another artifact ({}), not this digest",
             subjects.join(", ")
         );
     }
     if !provenance.is_empty() {
-        println!("Provenance");
+        crate::say!("Provenance");
         for p in &provenance {
             for l in super::evidence::provenance_text(p).lines() {
-                println!("  {l}");
+                crate::say!("  {l}");
             }
         }
     }
     if !sbom.is_empty() {
-        println!("SBOM");
+        crate::say!("SBOM");
         for s in &sbom {
             for l in super::evidence::sbom_text(s).lines() {
-                println!("  {l}");
+                crate::say!("  {l}");
             }
         }
     }
-    println!("Evidence");
+    crate::say!("Evidence");
     if found.items.is_empty() {
-        println!("  (none found)");
+        crate::say!("  (none found)");
     }
     for i in &found.items {
-        println!("{}", super::evidence::item_line(i));
+        crate::say!("{}", super::evidence::item_line(i));
     }
     Ok(())
 }

@@ -96,9 +96,9 @@ pub async fn ls(
                 for t in r.tags {
                     match t.digest {
                         Some(d) => {
-                            println!("{}:{}\t{d}", sanitize(&r.repository), sanitize(&t.tag))
+                            crate::say!("{}:{}\t{d}", sanitize(&r.repository), sanitize(&t.tag))
                         }
-                        None => println!("{}:{}", sanitize(&r.repository), sanitize(&t.tag)),
+                        None => crate::say!("{}:{}", sanitize(&r.repository), sanitize(&t.tag)),
                     }
                 }
             }
@@ -108,7 +108,7 @@ pub async fn ls(
             return print_json(&repos);
         }
         for r in repos {
-            println!("{}", sanitize(&r));
+            crate::say!("{}", sanitize(&r));
         }
         return Ok(());
     }
@@ -128,9 +128,9 @@ pub async fn ls(
         return print_json(&rows);
     }
     let width = tags.iter().map(|(t, _)| t.len()).max().unwrap_or(3).max(3);
-    println!("{:width$}  DIGEST", "TAG");
+    crate::say!("{:width$}  DIGEST", "TAG");
     for (t, d) in tags {
-        println!("{:width$}  {d}", sanitize(&t));
+        crate::say!("{:width$}  {d}", sanitize(&t));
     }
     Ok(())
 }
@@ -156,16 +156,20 @@ fn list_sources(settings: &Settings, json: bool) -> Result<()> {
             environments: &settings.environments,
         });
     }
-    println!("SOURCES");
+    crate::say!("SOURCES");
     for r in &rows {
-        println!("  {:<16} {:<9} {}", r.name, r.kind, r.location);
+        crate::say!("  {:<16} {:<9} {}", r.name, r.kind, r.location);
     }
     if !settings.environments.is_empty() {
-        println!("ENVIRONMENTS");
+        crate::say!("ENVIRONMENTS");
         for e in &settings.environments {
-            println!(
+            crate::say!(
                 "  {:<16} {:<12} {} {} tag {}",
-                e.name, e.tier, e.source, e.repository, e.tag
+                e.name,
+                e.tier,
+                e.source,
+                e.repository,
+                e.tag
             );
         }
     }

@@ -82,7 +82,7 @@ pub async fn sign_cmd(
     .await
     .wrap_err_with(|| format!("signing {r}"))?;
     invalidate_cache(&source, &r.repository);
-    println!(
+    crate::say!(
         "signed {}@{digest} ({} at {}{})",
         r.repository,
         crate::oci::digest::short(&m),
@@ -98,7 +98,7 @@ pub async fn sign_cmd(
         )
         .await
         .wrap_err_with(|| format!("storing the Sigstore bundle for {r}"))?;
-        println!(
+        crate::say!(
             "stored a Sigstore bundle (timestamped) as a referrer of {}@{digest} ({})",
             r.repository,
             crate::oci::digest::short(&b)
@@ -134,7 +134,7 @@ pub async fn attest_cmd(
     .await
     .wrap_err_with(|| format!("attesting {r}"))?;
     invalidate_cache(&source, &r.repository);
-    println!("attested {predicate_type} for {}@{digest}", r.repository);
+    crate::say!("attested {predicate_type} for {}@{digest}", r.repository);
     Ok(())
 }
 
@@ -152,7 +152,7 @@ pub fn keygen_cmd(prefix: &str) -> Result<()> {
     let public = keys::public_pem(&key).map_err(|e| eyre!(e))?;
     write_private(&key_path, enc.as_bytes())?;
     std::fs::write(&pub_path, public).wrap_err_with(|| format!("writing {pub_path}"))?;
-    println!("Private key written to {key_path}\nPublic key written to {pub_path}");
+    crate::say!("Private key written to {key_path}\nPublic key written to {pub_path}");
     Ok(())
 }
 

@@ -89,14 +89,14 @@ pub fn verify_bundle_cmd(a: &VerifyBundleArgs) -> Result<bool> {
         super::print_json(&outcome)?;
     } else if outcome.verified {
         if let Some(s) = &outcome.signer {
-            println!(
+            crate::say!(
                 "OK: verified, signed by {}",
                 crate::text::sanitize(&s.sentence())
             );
         }
     }
     for f in &outcome.failures {
-        eprintln!("✗ {}", crate::text::sanitize(f));
+        crate::warn!("✗ {}", crate::text::sanitize(f));
     }
     Ok(outcome.verified)
 }
@@ -217,7 +217,7 @@ pub async fn verify_image_cmd(
         "signature"
     };
     if wanted.is_empty() {
-        eprintln!("✗ no {what} found for {digest}");
+        crate::warn!("✗ no {what} found for {digest}");
     }
     for c in &wanted {
         let label = c
@@ -233,7 +233,7 @@ pub async fn verify_image_cmd(
                     .as_ref()
                     .map(|s| s.sentence())
                     .unwrap_or_default();
-                println!(
+                crate::say!(
                     "✓ {}{} {} signed by {}",
                     c.kind,
                     crate::text::sanitize(&label),
@@ -243,7 +243,7 @@ pub async fn verify_image_cmd(
             }
         } else {
             for f in &c.outcome.failures {
-                eprintln!(
+                crate::warn!(
                     "✗ {}{} {}: {}",
                     c.kind,
                     crate::text::sanitize(&label),
@@ -254,7 +254,7 @@ pub async fn verify_image_cmd(
         }
     }
     for e in errors {
-        eprintln!("✗ {}", crate::text::sanitize(e));
+        crate::warn!("✗ {}", crate::text::sanitize(e));
     }
     if ok {
         Ok(())

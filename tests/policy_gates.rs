@@ -4,19 +4,9 @@
 mod common;
 
 use common::*;
-use provost::config::{Environment, Tier};
+use provost::config::Tier;
 use provost::evidence::Discovery;
 use provost::policy::{evaluate, Decision, Facts, Policy, PolicyFile};
-
-fn env(name: &str, tier: Tier) -> Environment {
-    Environment {
-        name: name.into(),
-        tier,
-        source: "store".into(),
-        repository: "*".into(),
-        tag: name.into(),
-    }
-}
 
 fn now() -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::parse_from_rfc3339("2026-11-22T12:00:00Z")

@@ -7,65 +7,29 @@ mod common;
 
 use common::*;
 use std::path::Path;
-use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 struct Proxy {
-    child: Child,
+    server: PyServer,
     host: String,
-    log: std::path::PathBuf,
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
 }
 
 fn proxy(dir: &Path, upstream: &str, mode: &str, path_match: &str, count: u32) -> Proxy {
-    let port = free_port();
-    let log = dir.join(format!("proxy-{port}.log"));
-    std::fs::write(&log, "").expect("log");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/fault_proxy.py");
-    let child = Command::new("python3")
-        .arg(script)
-        .args([
-            &port.to_string(),
-            upstream,
-            log.to_str().expect("utf8"),
-            mode,
-            path_match,
-            &count.to_string(),
-            "60",
-        ])
-        .spawn()
-        .expect("python3");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "proxy did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Proxy {
-        child,
-        host: format!("127.0.0.1:{port}"),
-        log,
-    }
+    let count = count.to_string();
+    let server = PyServer::start(
+        dir,
+        "fault_proxy.py",
+        &["{port}", upstream, "{log}", mode, path_match, &count, "60"],
+    );
+    let host = format!("127.0.0.1:{}", server.port);
+    Proxy { server, host }
 }
 
 fn faults(p: &Proxy) -> usize {
-    std::fs::read_to_string(&p.log)
-        .expect("log")
-        .lines()
-        .filter(|l| !l.contains("\"fault\": null"))
+    p.server
+        .logged()
+        .iter()
+        .filter(|l| !l["fault"].is_null())
         .count()
 }
 

@@ -7,59 +7,19 @@ mod common;
 
 use common::*;
 use std::path::Path;
-use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-struct Server {
-    child: Child,
-    port: u16,
-    log: std::path::PathBuf,
+fn serve(dir: &Path, mode: &str, other: u16) -> PyServer {
+    let other = other.to_string();
+    PyServer::start(
+        dir,
+        "hostile_registry.py",
+        &["{port}", "{log}", mode, &other, "60"],
+    )
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
-
-fn serve(dir: &Path, mode: &str, port: u16, other: u16) -> Server {
-    let log = dir.join(format!("{mode}-{port}.log"));
-    std::fs::write(&log, "").expect("log");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/hostile_registry.py");
-    let child = Command::new("python3")
-        .arg(script)
-        .args([
-            &port.to_string(),
-            log.to_str().expect("utf8"),
-            mode,
-            &other.to_string(),
-            "60",
-        ])
-        .spawn()
-        .expect("python3");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "hostile server did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Server { child, port, log }
-}
-
-fn received(s: &Server) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(&s.log)
-        .expect("log")
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
+fn received(s: &PyServer) -> Vec<serde_json::Value> {
+    s.logged()
 }
 
 /// A HOME whose docker config holds a password for `host`, so any leak would show.
@@ -96,9 +56,8 @@ fn provost_in(home: &Path, host: &str, args: &[&str]) -> std::process::Output {
 #[test]
 fn link_paging_to_another_origin_is_refused_and_nothing_reaches_it() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let (p, o) = (free_port(), free_port());
-    let other = serve(tmp.path(), "other", o, p);
-    let reg = serve(tmp.path(), "link-elsewhere", p, o);
+    let other = serve(tmp.path(), "other", 0);
+    let reg = serve(tmp.path(), "link-elsewhere", other.port);
     let host = format!("127.0.0.1:{}", reg.port);
     let home = home_with_credentials(&host);
     let out = provost_in(home.path(), &host, &["ls", &host]);
@@ -114,9 +73,8 @@ fn link_paging_to_another_origin_is_refused_and_nothing_reaches_it() {
 #[test]
 fn a_redirect_target_asking_for_credentials_never_gets_the_registrys() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let (p, o) = (free_port(), free_port());
-    let other = serve(tmp.path(), "other", o, p);
-    let reg = serve(tmp.path(), "redirect-blob", p, o);
+    let other = serve(tmp.path(), "other", 0);
+    let reg = serve(tmp.path(), "redirect-blob", other.port);
     let host = format!("127.0.0.1:{}", reg.port);
     let home = home_with_credentials(&host);
     // A blob read: the registry asks for Basic credentials, gets them, and redirects to the
@@ -156,8 +114,7 @@ fn a_redirect_target_asking_for_credentials_never_gets_the_registrys() {
 #[test]
 fn escape_sequences_in_error_bodies_never_reach_the_terminal() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let p = free_port();
-    let reg = serve(tmp.path(), "error-body", p, 0);
+    let reg = serve(tmp.path(), "error-body", 0);
     let host = format!("127.0.0.1:{}", reg.port);
     let home = home_with_credentials(&host);
     for args in [
@@ -193,8 +150,7 @@ fn escape_sequences_in_error_bodies_never_reach_the_terminal() {
 #[test]
 fn a_dripping_registry_ends_within_the_request_deadline() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let p = free_port();
-    let reg = serve(tmp.path(), "drip", p, 0);
+    let reg = serve(tmp.path(), "drip", 0);
     let host = format!("127.0.0.1:{}", reg.port);
     let home = home_with_credentials(&host);
     // timeout_secs = 1: a request may take 3 s in all, however slowly its body arrives.

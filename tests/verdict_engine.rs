@@ -7,21 +7,11 @@
 mod common;
 
 use common::*;
-use provost::config::{Environment, Tier};
+use provost::config::Tier;
 use provost::evidence::trust::{SignatureCheck, TimeProof};
 use provost::evidence::{Binding, Discovery, Signer, State, Verification};
 use provost::policy::{evaluate, Decision, Facts, Outcome, PolicyFile};
 use provost::setup::{Overrides, Settings};
-
-fn env(name: &str, tier: Tier) -> Environment {
-    Environment {
-        name: name.into(),
-        tier,
-        source: "store".into(),
-        repository: "*".into(),
-        tag: name.into(),
-    }
-}
 
 fn now() -> chrono::DateTime<chrono::Utc> {
     chrono::Utc::now()

@@ -181,6 +181,18 @@ pub fn sboms_of(items: &[EvidenceItem]) -> Vec<&EvidenceItem> {
         .collect()
 }
 
+/// The distinct trusted signers of `items`, in words, sorted.
+pub fn trusted_signers<'a>(items: impl IntoIterator<Item = &'a EvidenceItem>) -> Vec<String> {
+    let mut signers: Vec<String> = items
+        .into_iter()
+        .flat_map(|i| i.signer.verified_signers())
+        .map(|s| s.sentence())
+        .collect();
+    signers.sort();
+    signers.dedup();
+    signers
+}
+
 /// Provenance a trusted signer vouches for that names this digest: the only provenance rules
 /// may read.
 pub fn verified_provenance(items: &[EvidenceItem]) -> Vec<&EvidenceItem> {

@@ -173,18 +173,10 @@ impl Gate {
             root,
         )
         .await;
-        let mut signers: Vec<String> = d
-            .items
-            .iter()
-            .filter(|i| {
-                i.kind == crate::evidence::Kind::Signature
-                    && i.binding == crate::evidence::Binding::Matches
-            })
-            .flat_map(|i| i.signer.verified_signers())
-            .map(|s| s.sentence())
-            .collect();
-        signers.sort();
-        signers.dedup();
+        let signers = crate::evidence::trusted_signers(d.items.iter().filter(|i| {
+            i.kind == crate::evidence::Kind::Signature
+                && i.binding == crate::evidence::Binding::Matches
+        }));
         Some((index.to_string(), signers))
     }
 

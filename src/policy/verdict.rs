@@ -308,13 +308,7 @@ fn signature_finding(items: &[EvidenceItem]) -> Finding {
         .iter()
         .filter(|i| i.kind == Kind::Signature && matches!(i.binding, Binding::DescribesOther(_)))
         .collect();
-    let mut signers: Vec<String> = sigs
-        .iter()
-        .flat_map(|i| i.signer.verified_signers())
-        .map(|s| s.sentence())
-        .collect();
-    signers.sort();
-    signers.dedup();
+    let signers = evidence::trusted_signers(sigs.iter().copied());
     if !signers.is_empty() {
         let mut f = finding(
             "signature",

@@ -114,7 +114,7 @@ impl Drop for Registry {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     l.local_addr().expect("addr").port()
 }
@@ -203,4 +203,70 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .expect("runtime")
+}
+
+/// A helper server from tests/interop (a Python script) on a free loopback port, killed when
+/// dropped; `log` is the file it records requests in.
+pub struct PyServer {
+    child: Child,
+    pub port: u16,
+    pub log: PathBuf,
+}
+
+impl PyServer {
+    /// Starts `script` with `args`, where `{port}` and `{log}` are replaced; waits until the
+    /// port accepts connections.
+    pub fn start(dir: &Path, script: &str, args: &[&str]) -> PyServer {
+        let port = free_port();
+        let log = dir.join(format!("{script}-{port}.log"));
+        std::fs::write(&log, "").expect("log");
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/interop")
+            .join(script);
+        let args: Vec<String> = args
+            .iter()
+            .map(|a| {
+                a.replace("{port}", &port.to_string())
+                    .replace("{log}", log.to_str().expect("utf8"))
+            })
+            .collect();
+        let child = Command::new("python3")
+            .arg(path)
+            .args(&args)
+            .spawn()
+            .expect("python3");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "{script} did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        PyServer { child, port, log }
+    }
+
+    /// The JSON lines it logged.
+    pub fn logged(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(&self.log)
+            .expect("log")
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+}
+
+impl Drop for PyServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An environment of the default store, for policy tests.
+pub fn env(name: &str, tier: provost::config::Tier) -> provost::config::Environment {
+    provost::config::Environment {
+        name: name.into(),
+        tier,
+        source: "store".into(),
+        repository: "*".into(),
+        tag: name.into(),
+    }
 }

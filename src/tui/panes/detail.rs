@@ -85,14 +85,7 @@ pub fn lines<'a>(app: &App, theme: &Theme, a: &Artifact, width: usize) -> Vec<Li
                 Span::styled("none for this digest — press 3 to see why", theme.warn),
             ])),
         }
-        let mut signers: Vec<String> = d
-            .items
-            .iter()
-            .flat_map(|i| i.signer.verified_signers())
-            .map(|s| s.sentence())
-            .collect();
-        signers.sort();
-        signers.dedup();
+        let signers = crate::evidence::trusted_signers(&d.items);
         let image_signed = d
             .items
             .iter()

@@ -41,30 +41,24 @@ fn a_special_file_in_place_of_a_layouts_index_is_refused() {
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = demo_layout(tmp.path());
     let index = dir.join("index.json");
-    std::fs::remove_file(&index).expect("rm");
-    std::os::unix::fs::symlink("/dev/zero", &index).expect("link");
-    let out = run_provost(
-        tmp.path(),
-        &["--store", dir.to_str().expect("utf8"), "ls", "store"],
-    );
-    assert_ne!(out.status.code(), Some(0));
-    assert!(
-        stderr(&out).contains("not a regular file"),
-        "{}",
-        stderr(&out)
-    );
-    std::fs::remove_file(&index).expect("rm");
-    mkfifo(&index);
-    let out = run_provost(
-        tmp.path(),
-        &["--store", dir.to_str().expect("utf8"), "ls", "store"],
-    );
-    assert_ne!(out.status.code(), Some(0));
-    assert!(
-        stderr(&out).contains("not a regular file"),
-        "{}",
-        stderr(&out)
-    );
+    for special in ["link to /dev/zero", "fifo"] {
+        std::fs::remove_file(&index).expect("rm");
+        if special == "fifo" {
+            mkfifo(&index);
+        } else {
+            std::os::unix::fs::symlink("/dev/zero", &index).expect("link");
+        }
+        let out = run_provost(
+            tmp.path(),
+            &["--store", dir.to_str().expect("utf8"), "ls", "store"],
+        );
+        assert_ne!(out.status.code(), Some(0), "{special}");
+        assert!(
+            stderr(&out).contains("not a regular file"),
+            "{special}: {}",
+            stderr(&out)
+        );
+    }
 }
 
 #[test]

@@ -30,6 +30,30 @@ fn settings_for(store: &std::path::Path, data: &std::path::Path) -> Settings {
     .expect("settings")
 }
 
+/// A fresh demo store, its settings, source and gate.
+struct Demo {
+    tmp: tempfile::TempDir,
+    dir: std::path::PathBuf,
+    settings: Settings,
+    source: provost::setup::NamedSource,
+    gate: provost::gate::Gate,
+}
+
+fn demo() -> Demo {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = demo_layout(tmp.path());
+    let settings = settings_for(&dir, &demo_data(tmp.path()));
+    let source = settings.sources[0].clone();
+    let gate = settings.gate(&source, None).expect("gate");
+    Demo {
+        tmp,
+        dir,
+        settings,
+        source,
+        gate,
+    }
+}
+
 #[test]
 fn approvals_not_recorded_block_a_required_tier_and_warn_elsewhere() {
     let p = PolicyFile::parse(
@@ -160,11 +184,12 @@ fn an_unsigned_sbom_can_fail_the_denied_packages_rule_but_never_pass_it() {
 fn an_attestation_nobody_trusted_never_earns_a_pass_for_builder_workflow_or_source() {
     // acme/web:2.0.0 carries provenance claiming the official builder, signed by a key the demo
     // does not trust: every provenance rule is missing its evidence, and no finding passes on it.
-    let tmp = tempfile::tempdir().expect("tmp");
-    let dir = demo_layout(tmp.path());
-    let settings = settings_for(&dir, &demo_data(tmp.path()));
-    let source = settings.sources[0].clone();
-    let gate = settings.gate(&source, None).expect("gate");
+    let Demo {
+        tmp: _tmp,
+        source,
+        gate,
+        ..
+    } = demo();
     let rt = runtime();
     let digest = rt
         .block_on(provost::oci::Store::resolve(
@@ -203,10 +228,13 @@ fn two_signatures_over_one_payload_are_two_results() {
     // simple-signing payload, so the same layer digest). Each is judged on its own: verify,
     // evidence and the gate agree that the trusted one verifies, and the other is never shown
     // as signed by the trusted key.
-    let tmp = tempfile::tempdir().expect("tmp");
-    let dir = demo_layout(tmp.path());
-    let settings = settings_for(&dir, &demo_data(tmp.path()));
-    let source = settings.sources[0].clone();
+    let Demo {
+        tmp,
+        dir,
+        settings,
+        source,
+        ..
+    } = demo();
     let rt = runtime();
     let digest = rt
         .block_on(provost::oci::Store::resolve(
@@ -649,11 +677,12 @@ fn the_console_and_the_gate_agree_on_a_user_policy_over_a_real_registry() {
 
 #[test]
 fn a_platform_manifest_of_a_signed_index_is_covered_by_the_index_signature() {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let dir = demo_layout(tmp.path());
-    let settings = settings_for(&dir, &demo_data(tmp.path()));
-    let source = settings.sources[0].clone();
-    let gate = settings.gate(&source, None).expect("gate");
+    let Demo {
+        tmp: _tmp,
+        source,
+        gate,
+        ..
+    } = demo();
     let rt = runtime();
     let store = source.store.as_ref();
     let index = rt

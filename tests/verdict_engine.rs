@@ -307,6 +307,31 @@ fn two_signatures_over_one_payload_are_two_results() {
         .collect();
     assert_eq!(results.len(), 2, "{v}");
     assert!(results.contains(&true) && results.contains(&false));
+    // `gate --json` carries the same typed results with the evidence it judged.
+    let out = run_provost(
+        tmp.path(),
+        &[
+            "--store",
+            dir.to_str().expect("utf8"),
+            "gate",
+            "acme/api:1.5.0-rc.1",
+            "--env",
+            "dev",
+            "--json",
+        ],
+    );
+    let g: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let states: Vec<String> = g["verdicts"][0]["evidence"]
+        .as_array()
+        .expect("evidence")
+        .iter()
+        .filter(|e| e["kind"] == "signature")
+        .map(|e| e["signer"]["state"].as_str().expect("state").to_string())
+        .collect();
+    assert!(
+        states.contains(&"verified".to_string()) && states.contains(&"untrusted".to_string()),
+        "{g}"
+    );
 }
 
 #[test]

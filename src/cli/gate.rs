@@ -170,7 +170,9 @@ async fn gate_on(
     let gate = gate_for(settings, source, opts.policy.as_deref())?;
     let repo = r.repository.as_str();
     let envs = std::slice::from_ref(env);
-    let rows: Vec<(String, Verdict)> = if opts.all {
+    // Each row: the artifact's name, its verdict, and (for --json) the evidence it was judged
+    // on, with every signature's typed result.
+    let rows: Vec<(String, Verdict, serde_json::Value)> = if opts.all {
         let tags = tags_with_digests(store, repo)
             .await
             .wrap_err_with(|| format!("listing {}", sanitize(repo)))?;
@@ -192,8 +194,9 @@ async fn gate_on(
         let gate = &gate;
         stream::iter(by_digest)
             .map(|(digest, tags)| async move {
-                let mut j = gate.judge(store, repo, &digest, envs).await;
-                (format!("{repo}:{}", tags.join(",")), j.verdicts.remove(0))
+                let j = gate.judge(store, repo, &digest, envs).await;
+                let (v, e) = split(j);
+                (format!("{repo}:{}", tags.join(",")), v, e)
             })
             .buffered(32)
             .collect()
@@ -203,30 +206,28 @@ async fn gate_on(
         // pointer). A tag or repository that does not exist gets no verdict (exit 5); a registry
         // that cannot answer gets a verdict that says so, blocking where the tier fails closed.
         let raw = source.store.as_ref();
-        let v = match &r.digest {
-            Some(d) => {
-                let mut j = gate.judge(store, repo, d, envs).await;
-                j.verdicts.remove(0)
-            }
+        let (v, e) = match &r.digest {
+            Some(d) => split(gate.judge(store, repo, d, envs).await),
             None => match raw.resolve(repo, r.reference()).await {
-                Ok(d) => {
-                    let mut j = gate.judge(store, repo, &d, envs).await;
-                    j.verdicts.remove(0)
-                }
+                Ok(d) => split(gate.judge(store, repo, &d, envs).await),
                 Err(e) if e.is_not_found() => {
                     return Err(eyre!(e)).wrap_err_with(|| format!("resolving {r}"));
                 }
-                Err(e) => crate::gate::unresolved(env, &format!("resolving {r}: {e}")),
+                Err(e) => (
+                    crate::gate::unresolved(env, &format!("resolving {r}: {e}")),
+                    serde_json::Value::Array(vec![]),
+                ),
             },
         };
-        vec![(r.to_string(), v)]
+        vec![(r.to_string(), v, e)]
     };
     if opts.json {
         let verdicts: Vec<serde_json::Value> = rows
             .iter()
-            .map(|(n, v)| {
+            .map(|(n, v, e)| {
                 let mut j = serde_json::to_value(v).unwrap_or_default();
                 j["artifact"] = serde_json::Value::String(n.clone());
+                j["evidence"] = e.clone();
                 j
             })
             .collect();
@@ -234,7 +235,7 @@ async fn gate_on(
             &serde_json::json!({"policy": gate.policy.origin, "verdicts": verdicts}),
         )?;
     } else {
-        for (n, v) in &rows {
+        for (n, v, _) in &rows {
             crate::say_part!(
                 "{}",
                 verdict_text(&format!("{n}@{}", crate::oci::digest::short(&v.digest)), v)
@@ -242,13 +243,17 @@ async fn gate_on(
         }
     }
     if let Some(path) = &opts.summary {
+        let rows: Vec<(String, Verdict)> = rows
+            .iter()
+            .map(|(n, v, _)| (n.clone(), v.clone()))
+            .collect();
         std::fs::write(path, summary_markdown(&rows))
             .wrap_err_with(|| format!("writing the summary {path}"))?;
     }
     let errored = rows
         .iter()
-        .any(|(_, v)| v.findings.iter().any(|f| f.outcome == Outcome::Error));
-    let blocked = rows.iter().any(|(_, v)| v.decision == Decision::Block);
+        .any(|(_, v, _)| v.findings.iter().any(|f| f.outcome == Outcome::Error));
+    let blocked = rows.iter().any(|(_, v, _)| v.decision == Decision::Block);
     Ok(if errored {
         super::exit::ERROR
     } else if blocked {
@@ -256,6 +261,27 @@ async fn gate_on(
     } else {
         0
     })
+}
+
+/// A judgement of one environment as the verdict and, for `--json`, the evidence it read: each
+/// item's kind, type, digest, binding and typed signature results.
+fn split(mut j: crate::gate::Judgement) -> (Verdict, serde_json::Value) {
+    let evidence = j
+        .discovery
+        .items
+        .iter()
+        .map(|i| {
+            serde_json::json!({
+                "kind": i.kind,
+                "predicate_type": i.predicate_type,
+                "digest": i.digest,
+                "found": i.found,
+                "binding": i.binding,
+                "signer": i.signer,
+            })
+        })
+        .collect();
+    (j.verdicts.remove(0), serde_json::Value::Array(evidence))
 }
 
 /// True when the store lists `repo` (a layout with no such repository lists no tags for it

@@ -292,6 +292,18 @@ async fn stale_answers_are_dropped_and_copy_gives_the_full_reference() {
         "{copied}"
     );
     assert_eq!(copied.len(), "store/acme/api:prod@sha256:".len() + 64);
+
+    // A repository name with a newline and an escape sequence (a hostile layout): what `y`
+    // copies is sanitized like what is drawn, so a paste cannot run the second line.
+    h.app.repos = Slot::Ready(vec!["acme/evil\nrm -rf ~\u{1b}]52;c;eA==\u{7}".to_string()]);
+    h.app.repos_view = Default::default();
+    h.app.focus = Pane::Repositories;
+    h.cmd(Command::Copy).await;
+    let copied = h.app.clipboard.clone().expect("copied");
+    assert!(
+        !copied.contains('\n') && !copied.contains('\u{1b}') && !copied.contains('\u{7}'),
+        "{copied:?}"
+    );
 }
 
 #[tokio::test]

@@ -455,6 +455,9 @@ impl App {
     fn copy(&mut self) {
         match self.selected_reference() {
             Some(r) => {
+                // What is copied is what is drawn: sanitized, so pasting it into a shell can
+                // never run a newline or an escape sequence that a layout's names held.
+                let r = crate::text::sanitize(&r).to_string();
                 self.toast(false, format!("copied {r}"));
                 self.clipboard = Some(r);
             }

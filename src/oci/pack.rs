@@ -82,7 +82,22 @@ fn read_pack(file: &File, pack: usize, into: &mut HashMap<Key, Entry>) {
     let Ok(size) = file.metadata().map(|m| m.len()) else {
         return;
     };
-    let mut r = BufReader::new(file);
+    read_entries(BufReader::new(file), size, pack, into);
+}
+
+/// The number of entries a pack's bytes index (for fuzzing the reader on bytes in memory).
+pub fn scan(bytes: &[u8]) -> usize {
+    let mut m = HashMap::new();
+    read_entries(std::io::Cursor::new(bytes), bytes.len() as u64, 0, &mut m);
+    m.len()
+}
+
+fn read_entries<R: BufRead + Seek>(
+    mut r: R,
+    size: u64,
+    pack: usize,
+    into: &mut HashMap<Key, Entry>,
+) {
     let mut line = String::new();
     loop {
         line.clear();
@@ -116,7 +131,7 @@ fn read_pack(file: &File, pack: usize, into: &mut HashMap<Key, Entry>) {
         if offset.checked_add(len).is_none_or(|end| end >= size) {
             return;
         }
-        if r.seek_relative(len as i64 + 1).is_err() {
+        if r.seek(std::io::SeekFrom::Current(len as i64 + 1)).is_err() {
             return;
         }
         into.insert(

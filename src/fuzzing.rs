@@ -153,8 +153,11 @@ pub fn reference(data: &[u8]) {
     }
 }
 
+/// One fuzz entry point.
+pub type Target = fn(&[u8]);
+
 /// Every target by name, for the replay test and the fuzz script.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("manifest", manifest),
     ("referrers_index", referrers_index),
     ("www_authenticate", www_authenticate),

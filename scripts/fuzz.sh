@@ -22,10 +22,10 @@ for t in "${targets[@]}"; do
   find tests/fixtures -type f -size -256k -exec cp -n {} "fuzz/corpus/$t/" \; 2>/dev/null || true
   log=$(mktemp)
   (cd fuzz && cargo +nightly fuzz run -O "$t" "corpus/$t" -- \
-      -runs=10000000 -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 \
+      -runs=10000000 -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
       -artifact_prefix="artifacts/$t/" >"$log" 2>&1) || true
-  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
-  [ -z "$execs" ] && execs=$(grep -o '#[0-9]*' "$log" | tail -1 | tr -d '#')
+  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1 || true)
+  [ -z "$execs" ] && execs=$(grep -o '#[0-9]*' "$log" | tail -1 | tr -d '#' || true)
   crashes=$(find "fuzz/artifacts/$t" -type f | wc -l)
   printf '%-18s executions %12s   crashes %s\n' "$t" "${execs:-?}" "$crashes"
   rm -f "$log"

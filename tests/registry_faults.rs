@@ -160,3 +160,77 @@ fn resets_truncations_stalls_and_drips_end_within_their_bounds() {
         assert!(faults(&p) > 0, "{mode}: the fault was injected");
     }
 }
+
+#[test]
+fn a_big_repository_costs_a_bounded_number_of_tag_lookups() {
+    // 600 tags on one image: inspect resolves at most TAG_RESOLVE_LIMIT of them and says how
+    // many it did not check, instead of one request per tag.
+    let reg = Registry::start();
+    let s = store(&reg);
+    let rt = runtime();
+    rt.block_on(provost::demo::seed(&s, demo_keys()))
+        .expect("seed");
+    let d = rt
+        .block_on(provost::oci::Store::resolve(&s, "acme/api", "prod"))
+        .expect("prod");
+    let m = rt
+        .block_on(provost::oci::Store::get_manifest(&s, "acme/api", &d))
+        .expect("manifest");
+    for i in 0..600 {
+        rt.block_on(provost::oci::Store::put_manifest(
+            &s,
+            "acme/api",
+            Some(&format!("build-{i:04}")),
+            &m.media_type,
+            &m.bytes,
+        ))
+        .expect("tag");
+    }
+    let home = tempfile::tempdir().expect("home");
+    let out = provost()
+        .args([
+            "--insecure-registry",
+            &reg.host,
+            "inspect",
+            &format!("{}/acme/api:prod", reg.host),
+            "--json",
+            "--no-cache",
+        ])
+        .env("HOME", home.path())
+        .env("PROVOST_COUNT_REQUESTS", "1")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let unchecked = v["tags_unchecked"].as_u64().expect("tags_unchecked");
+    let limit = provost::oci::artifact::TAG_RESOLVE_LIMIT as u64;
+    let all = rt
+        .block_on(provost::oci::Store::list_tags(&s, "acme/api"))
+        .expect("tags")
+        .into_iter()
+        .filter(|t| !provost::oci::is_evidence_tag(t) && t != "prod")
+        .count() as u64;
+    assert_eq!(unchecked, all - limit, "{}", v["tags"]);
+    let tags: Vec<&str> = v["tags"]
+        .as_array()
+        .expect("tags")
+        .iter()
+        .filter_map(|t| t.as_str())
+        .collect();
+    // The named tag, and the checked ones that point here (the newest builds first; dev and
+    // staging were checked and point elsewhere).
+    assert!(
+        tags.contains(&"prod") && tags.contains(&"build-0599"),
+        "{tags:?}"
+    );
+    assert_eq!(tags.len() as u64, limit - 2 + 1, "{tags:?}");
+    let requests: usize = stderr(&out)
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("provost: ")?
+                .strip_suffix(" registry requests")
+        })
+        .and_then(|n| n.parse().ok())
+        .expect("count");
+    assert!(requests < limit as usize + 40, "{requests} requests");
+}

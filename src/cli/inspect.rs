@@ -49,7 +49,6 @@ async fn show(
     // and evidence blobs attached twice are each read once.
     let store = &crate::oci::cache::ReadCache::new(store);
     let digest = fetched.digest.clone();
-    let pinned = r.pinned(&digest);
     // The gate's trust (configuration, demo key where it applies, the policy's [trust]).
     let gate = super::gate::gate_for(settings, source, None)?;
     let cosign_repo = gate.cosign_repository.clone();
@@ -59,7 +58,7 @@ async fn show(
         .get()
         .map_err(|e| color_eyre::eyre::eyre!(e))?;
     let (art, found) = futures::join!(
-        describe_fetched(store, &pinned, fetched.clone(), None),
+        describe_fetched(store, r, fetched.clone(), None),
         crate::verify::oci::discover_verified(
             store,
             &r.repository,
@@ -180,11 +179,19 @@ pub fn render_text(source: &str, a: &Artifact) -> String {
     }
     line(
         "Tags",
-        &if a.tags.is_empty() {
-            "(none)".to_string()
-        } else {
-            a.tags.join(", ")
-        },
+        &format!(
+            "{}{}",
+            if a.tags.is_empty() {
+                "(none)".to_string()
+            } else {
+                a.tags.join(", ")
+            },
+            if a.tags_unchecked > 0 {
+                format!(" (and {} more tags not checked)", a.tags_unchecked)
+            } else {
+                String::new()
+            }
+        ),
     );
     if let Some(s) = &a.subject {
         line("Subject", s);

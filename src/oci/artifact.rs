@@ -75,6 +75,50 @@ pub struct Artifact {
     pub subject: Option<String>,
     pub annotations: BTreeMap<String, String>,
     pub tags: Vec<String>,
+    /// Tags of the repository that were not resolved to see whether they point here (a large
+    /// repository: at most `TAG_RESOLVE_LIMIT` tags are asked about).
+    pub tags_unchecked: usize,
+}
+
+/// The most tags resolved to find the ones pointing at a digest: past it, the rest are counted
+/// as "not checked" instead of costing one request each.
+pub const TAG_RESOLVE_LIMIT: usize = 256;
+
+/// The tags of `repo` pointing at `digest`, resolving at most `TAG_RESOLVE_LIMIT` of them:
+/// `named` (the tag the user gave, already known to point here) first, then names without
+/// digits (environment tags such as `prod`), then the rest from the end of the sorted list.
+/// Returns the tags found and how many were not checked.
+pub async fn tags_pointing_at(
+    store: &impl Store,
+    repo: &str,
+    digest: &str,
+    named: Option<&str>,
+) -> (Vec<String>, usize) {
+    let Ok(mut tags) = store.list_tags(repo).await else {
+        return (named.map(|t| vec![t.to_string()]).unwrap_or_default(), 0);
+    };
+    tags.retain(|t| !super::is_evidence_tag(t) && Some(t.as_str()) != named);
+    tags.sort();
+    let total = tags.len();
+    let (mut words, mut versions): (Vec<String>, Vec<String>) = tags
+        .into_iter()
+        .partition(|t| !t.chars().any(|c| c.is_ascii_digit()));
+    versions.reverse();
+    words.extend(versions);
+    words.truncate(TAG_RESOLVE_LIMIT);
+    let checked = words.len();
+    let mut out: Vec<String> = stream::iter(words)
+        .map(|t| async move {
+            let d = store.resolve(repo, &t).await.ok();
+            (t, d)
+        })
+        .buffer_unordered(CONCURRENCY)
+        .filter_map(|(t, d)| async move { (d.as_deref() == Some(digest)).then_some(t) })
+        .collect()
+        .await;
+    out.extend(named.map(str::to_string));
+    out.sort();
+    (out, total - checked)
 }
 
 fn malformed(store: &impl Store, name: &str, e: impl std::fmt::Display) -> OciError {
@@ -233,8 +277,19 @@ pub async fn describe_fetched(
     // The tags pointing at the digest and the image's config are read at the same time.
     let tags_fut = async {
         match known_tags {
-            Some(t) => t.to_vec(),
-            None => tags_with_digests(store, repo).await.unwrap_or_default(),
+            Some(t) => {
+                let mut p: Vec<String> = t
+                    .iter()
+                    .filter(|(_, d)| *d == fetched.digest)
+                    .map(|(t, _)| t.clone())
+                    .collect();
+                p.sort();
+                (p, 0)
+            }
+            None => {
+                let named = r.tag.as_deref().filter(|_| r.digest.is_none());
+                tags_pointing_at(store, repo, &fetched.digest, named).await
+            }
         }
     };
     let config_fut = async {
@@ -243,14 +298,7 @@ pub async fn describe_fetched(
             Manifest::Index(_) => None,
         }
     };
-    let (tags_owned, mut config) = futures::join!(tags_fut, config_fut);
-    let tags: &[(String, String)] = &tags_owned;
-    let mut pointing: Vec<String> = tags
-        .iter()
-        .filter(|(_, d)| *d == fetched.digest)
-        .map(|(t, _)| t.clone())
-        .collect();
-    pointing.sort();
+    let ((pointing, tags_unchecked), mut config) = futures::join!(tags_fut, config_fut);
     let mut art = Artifact {
         reference: r.pinned(&fetched.digest).to_string(),
         repository: repo.to_string(),
@@ -267,6 +315,7 @@ pub async fn describe_fetched(
         subject: None,
         annotations: BTreeMap::new(),
         tags: pointing,
+        tags_unchecked,
     };
     match manifest {
         Manifest::Image(m) => {

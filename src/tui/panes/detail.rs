@@ -58,15 +58,18 @@ pub fn lines<'a>(app: &App, theme: &Theme, a: &Artifact, width: usize) -> Vec<Li
     if let Some(p) = &a.platform {
         out.push(field(theme, "Platform", s(p)));
     }
-    out.push(field(
-        theme,
-        "Tags",
-        if a.tags.is_empty() {
-            "(untagged)".into()
+    out.push(field(theme, "Tags", {
+        let listed = if a.tags.is_empty() {
+            "(untagged)".to_string()
         } else {
             s(&a.tags.join(", "))
-        },
-    ));
+        };
+        if a.tags_unchecked > 0 {
+            format!("{listed} (and {} more tags not checked)", a.tags_unchecked)
+        } else {
+            listed
+        }
+    }));
     if let Some(strip) = super::verdicts::strip(app, theme, width) {
         out.push(strip);
     }

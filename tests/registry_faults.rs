@@ -234,3 +234,80 @@ fn a_big_repository_costs_a_bounded_number_of_tag_lookups() {
         .expect("count");
     assert!(requests < limit as usize + 40, "{requests} requests");
 }
+
+/// Every tag of `repo` names a manifest the registry serves whole, with every blob and child it
+/// lists: no tag points at half-written content.
+fn consistent(s: &provost::oci::remote::RemoteStore, repo: &str) {
+    use provost::oci::media::Manifest;
+    use provost::oci::Store;
+    let rt = runtime();
+    for t in rt.block_on(s.list_tags(repo)).expect("tags") {
+        let m = rt
+            .block_on(s.get_manifest(repo, &t))
+            .unwrap_or_else(|e| panic!("{repo}:{t} names a manifest it cannot serve: {e}"));
+        match Manifest::parse(&m.bytes, &m.media_type).expect("parses") {
+            (Manifest::Image(img), _) => {
+                for d in std::iter::once(&img.config).chain(img.layers.iter()) {
+                    if d.media_type == provost::oci::media::OCI_EMPTY {
+                        continue;
+                    }
+                    rt.block_on(s.get_blob(repo, &d.digest, 64 << 20))
+                        .unwrap_or_else(|e| panic!("{repo}:{t} lists {}: {e}", d.digest));
+                }
+            }
+            (Manifest::Index(idx), _) => {
+                for d in &idx.manifests {
+                    rt.block_on(s.get_manifest(repo, &d.digest))
+                        .unwrap_or_else(|e| panic!("{repo}:{t} lists {}: {e}", d.digest));
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_signature_write_killed_by_faults_leaves_no_half_written_tag() {
+    use p256::pkcs8::EncodePrivateKey;
+    let s = setup();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let key = tmp.path().join("key.pem");
+    std::fs::write(
+        &key,
+        demo_keys()
+            .release
+            .to_pkcs8_pem(p256::pkcs8::LineEnding::LF)
+            .expect("pem")
+            .as_bytes(),
+    )
+    .expect("key");
+    let direct = store(&s.reg);
+    for (mode, path) in [
+        ("503", "/manifests/sha256-"),
+        ("503", "/blobs/uploads"),
+        ("stall", "/blobs/uploads"),
+    ] {
+        let p = proxy(tmp.path(), &s.reg.host, mode, path, 0);
+        // acme/api:1.5.0-rc.1 is unsigned in the demo: a signature write starts from nothing.
+        let r = format!("{}/acme/api:1.5.0-rc.1", p.host);
+        let (out, took) = run(&s, &p, &["sign", &r, "--key", key.to_str().expect("utf8")]);
+        assert_ne!(
+            out.status.code(),
+            Some(0),
+            "{mode}: the write cannot succeed"
+        );
+        assert!(
+            !stderr(&out).contains("panicked"),
+            "{mode}: {}",
+            stderr(&out)
+        );
+        assert!(took < Duration::from_secs(30), "{mode} took {took:?}");
+        assert!(faults(&p) > 0, "{mode}: the fault was injected");
+        consistent(&direct, "acme/api");
+    }
+    // And the same write without faults completes, consistently.
+    let p = proxy(tmp.path(), &s.reg.host, "503", "/nothing-matches", 0);
+    let r = format!("{}/acme/api:1.5.0-rc.1", p.host);
+    let (out, _) = run(&s, &p, &["sign", &r, "--key", key.to_str().expect("utf8")]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    consistent(&direct, "acme/api");
+}

@@ -276,14 +276,13 @@ impl Verification {
     pub fn cell(&self) -> String {
         match self.state {
             State::Verified => {
-                let who: Vec<String> = self
+                let mut who: Vec<String> = self
                     .verified_signers()
                     .iter()
                     .map(|s| s.sentence())
                     .collect();
-                let mut w = who.clone();
-                w.dedup();
-                format!("✓ {}", w.join("; "))
+                who.dedup();
+                format!("✓ {}", who.join("; "))
             }
             State::Untrusted | State::Invalid => format!(
                 "✗ {}",

@@ -74,11 +74,6 @@ impl Jobs {
         })
     }
 
-    /// Where the policy of `source` came from, for the header.
-    pub fn policy_origin(&self, source: &str) -> Option<String> {
-        self.gates.get(source).map(|g| g.policy.origin.clone())
-    }
-
     /// Starts a job, aborting the previous job of its kind.
     pub fn start(&mut self, job: Job) {
         let tx = self.tx.clone();

@@ -270,3 +270,51 @@ pub fn env(name: &str, tier: provost::config::Tier) -> provost::config::Environm
         tag: name.into(),
     }
 }
+
+pub fn settings_for(store: &std::path::Path, data: &std::path::Path) -> provost::setup::Settings {
+    let rt = runtime();
+    let cfg = store.with_extension("toml");
+    std::fs::write(&cfg, "").expect("config");
+    rt.block_on(provost::setup::Settings::load(&provost::setup::Overrides {
+        config: Some(cfg),
+        store: Some(store.to_path_buf()),
+        data_dir: Some(data.to_path_buf()),
+        ..Default::default()
+    }))
+    .expect("settings")
+}
+
+/// A fresh demo store, its settings, source and gate.
+pub struct Demo {
+    pub tmp: tempfile::TempDir,
+    pub dir: std::path::PathBuf,
+    pub settings: provost::setup::Settings,
+    pub source: provost::setup::NamedSource,
+    pub gate: provost::gate::Gate,
+}
+
+pub fn demo() -> Demo {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = demo_layout(tmp.path());
+    let settings = settings_for(&dir, &demo_data(tmp.path()));
+    let source = settings.sources[0].clone();
+    let gate = settings.gate(&source, None).expect("gate");
+    Demo {
+        tmp,
+        dir,
+        settings,
+        source,
+        gate,
+    }
+}
+
+/// The digest `repo:tag` names in `source`.
+pub fn resolve(source: &provost::setup::NamedSource, repo: &str, tag: &str) -> String {
+    runtime()
+        .block_on(provost::oci::Store::resolve(
+            source.store.as_ref(),
+            repo,
+            tag,
+        ))
+        .expect("resolve")
+}

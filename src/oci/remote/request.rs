@@ -113,15 +113,7 @@ impl RemoteStore {
         // A 401 from another origin (a redirect target such as blob storage) is never answered
         // with the registry's credentials, Basic or token, as docker and containerd do.
         if !self.is_own_origin(res.url()) {
-            return Err(OciError::Unauthorized {
-                source_name: self.host.clone(),
-                name: scope.to_string(),
-                reason: format!(
-                    "redirected to another origin ({}) that asked for credentials; the \
-                     registry's credentials are never sent there",
-                    crate::text::sanitize(&origin_of(res.url()))
-                ),
-            });
+            return Err(self.foreign_challenge(scope, res.url()));
         }
         let challenge = res
             .headers()
@@ -163,11 +155,7 @@ impl RemoteStore {
                 // Redirected after authenticating, and the target wants credentials too: it
                 // gets none (the redirect dropped the Authorization header; no challenge from
                 // another origin is answered).
-                return Err(unauthorized(&format!(
-                    "redirected to another origin ({}) that asked for credentials; the \
-                     registry's credentials are never sent there",
-                    crate::text::sanitize(&origin_of(res.url()))
-                )));
+                return Err(self.foreign_challenge(scope, res.url()));
             }
             return Err(unauthorized(&format!(
                 "credentials rejected ({})",
@@ -234,6 +222,19 @@ impl RemoteStore {
             });
         }
         Ok(target.to_string())
+    }
+
+    /// The refusal when another origin (a redirect target) asks for credentials.
+    fn foreign_challenge(&self, scope: &str, url: &url::Url) -> OciError {
+        OciError::Unauthorized {
+            source_name: self.host.clone(),
+            name: scope.to_string(),
+            reason: format!(
+                "redirected to another origin ({}) that asked for credentials; the registry's \
+                 credentials are never sent there",
+                crate::text::sanitize(&origin_of(url))
+            ),
+        }
     }
 
     /// True when `url` is on the registry's own scheme, host and port.

@@ -9,6 +9,8 @@ pub mod config;
 pub mod demo;
 pub mod evidence;
 #[doc(hidden)]
+pub mod failpoint;
+#[doc(hidden)]
 pub mod fuzzing;
 pub mod gate;
 pub mod oci;

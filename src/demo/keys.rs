@@ -15,7 +15,13 @@ pub struct DemoKeys {
     pub release: SigningKey,
     /// A contractor's laptop key, say: signs one release, trusted by nobody.
     pub untrusted: SigningKey,
+    /// The demo's people (alice and bob approve, carol quarantines), trusted for the store
+    /// under their names.
+    pub people: Vec<(String, SigningKey)>,
 }
+
+/// The demo's people, as the demo policy's groups name them.
+pub const PEOPLE: &[&str] = &["alice", "bob", "carol"];
 
 impl DemoKeys {
     /// Two new random keys.
@@ -23,7 +29,16 @@ impl DemoKeys {
         DemoKeys {
             release: crate::verify::keys::generate(),
             untrusted: crate::verify::keys::generate(),
+            people: PEOPLE
+                .iter()
+                .map(|n| (n.to_string(), crate::verify::keys::generate()))
+                .collect(),
         }
+    }
+
+    /// One of the people's keys.
+    pub fn person(&self, name: &str) -> Option<&SigningKey> {
+        self.people.iter().find(|(n, _)| n == name).map(|(_, k)| k)
     }
 }
 
@@ -33,6 +48,9 @@ struct Record {
     /// The store's canonical path.
     path: PathBuf,
     public_key: String,
+    /// The people's public keys, by name.
+    #[serde(default)]
+    people: Vec<(String, String)>,
 }
 
 const RECORDS: &str = "demo-trust.json";
@@ -53,9 +71,39 @@ fn canonical(dir: &Path) -> Option<PathBuf> {
 }
 
 fn key_file(data: &Path, dir: &Path) -> PathBuf {
+    person_file(data, dir, None)
+}
+
+/// Where a demo key is kept: the release key, or a person's.
+fn person_file(data: &Path, dir: &Path, person: Option<&str>) -> PathBuf {
     let id = crate::oci::digest::sha256(dir.as_os_str().as_encoded_bytes());
     let hex: String = id.trim_start_matches("sha256:").chars().take(16).collect();
-    data.join("demo-keys").join(format!("{hex}.key"))
+    match person {
+        None => data.join("demo-keys").join(format!("{hex}.key")),
+        Some(p) => data.join("demo-keys").join(format!("{hex}-{p}.key")),
+    }
+}
+
+/// The private key file of a demo person for the store at `dir` (for `--key demo:NAME`).
+pub fn person_key_file(data: &Path, dir: &Path, name: &str) -> Option<PathBuf> {
+    let dir = canonical(dir)?;
+    if !PEOPLE.contains(&name) {
+        return None;
+    }
+    let f = person_file(data, &dir, Some(name));
+    f.is_file().then_some(f)
+}
+
+/// The people trusted for the store at `dir`: (name, public key PEM).
+pub fn trusted_people(data: &Path, dir: &Path) -> Vec<(String, String)> {
+    let Some(dir) = canonical(dir) else {
+        return vec![];
+    };
+    read_records(data)
+        .into_iter()
+        .find(|r| r.path == dir)
+        .map(|r| r.people)
+        .unwrap_or_default()
 }
 
 /// Records that the store at `dir` was seeded with `keys`: the private key is written beside
@@ -83,11 +131,28 @@ pub fn record(data: &Path, dir: &Path, keys: &DemoKeys) -> Result<()> {
             path: kf.display().to_string(),
             reason: e.to_string(),
         })?;
+    let mut people = vec![];
+    for (name, key) in &keys.people {
+        let f = person_file(data, &dir, Some(name));
+        let pem = key
+            .to_pkcs8_pem(LineEnding::LF)
+            .map_err(|e| OciError::Layout {
+                path: f.display().to_string(),
+                reason: e.to_string(),
+            })?;
+        write_private(&f, pem.as_bytes()).map_err(|e| io(&f, e))?;
+        let public = crate::verify::keys::public_pem(key).map_err(|e| OciError::Layout {
+            path: f.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        people.push((name.clone(), public));
+    }
     let mut records = read_records(data);
     records.retain(|r| r.path != dir);
     records.push(Record {
         path: dir,
         public_key,
+        people,
     });
     let p = records_path(data);
     let bytes = serde_json::to_vec_pretty(&records).unwrap_or_default();

@@ -5,6 +5,7 @@
 pub mod evidence;
 pub mod image;
 pub mod keys;
+pub mod records;
 
 use crate::oci::layout::LayoutStore;
 use crate::oci::media::{annotation, Platform};
@@ -279,6 +280,7 @@ pub async fn seed(store: &impl Store, keys: &keys::DemoKeys) -> Result<usize> {
             evidence::attach(store, service, release, &top, &pushed, keys).await?;
         }
     }
+    records::seed(store, keys).await?;
     Ok(digests)
 }
 

@@ -159,7 +159,7 @@ pub async fn attach_referrer(
 }
 
 /// Read-modify-write of the `sha256-<hex>` referrers index.
-async fn add_to_fallback_index(
+pub async fn add_to_fallback_index(
     store: &impl Store,
     repo: &str,
     subject: &str,

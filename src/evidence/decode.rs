@@ -64,6 +64,8 @@ pub fn statement_item(
         Kind::Signature
     } else if sbom::is_sbom_predicate(&pt) {
         Kind::Sbom
+    } else if super::record::is_record(&pt) {
+        Kind::Record
     } else {
         Kind::Attestation
     };
@@ -98,6 +100,13 @@ pub fn statement_item(
                     Kind::Invalid
                 };
                 item.problem = Some(e.to_string());
+            }
+        },
+        Kind::Record => match super::record::parse(&pt, &st.predicate) {
+            Ok(r) => item.record = Some(r),
+            Err(e) => {
+                item.kind = Kind::Invalid;
+                item.problem = Some(e);
             }
         },
         _ => {}

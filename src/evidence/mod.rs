@@ -8,6 +8,7 @@ pub mod decode;
 pub mod discover;
 pub mod envelope;
 pub mod provenance;
+pub mod record;
 pub mod sbom;
 pub mod trust;
 
@@ -73,6 +74,8 @@ pub enum Kind {
     Sbom,
     Signature,
     Attestation,
+    /// A release record (approval, quarantine): see `record`.
+    Record,
     Unsupported,
     Invalid,
 }
@@ -84,6 +87,7 @@ impl Kind {
             Kind::Sbom => "SBOM",
             Kind::Signature => "signature",
             Kind::Attestation => "attestation",
+            Kind::Record => "record",
             Kind::Unsupported => "unsupported",
             Kind::Invalid => "invalid",
         }
@@ -124,6 +128,9 @@ pub struct EvidenceItem {
     pub signatures: usize,
     pub provenance: Option<Provenance>,
     pub sbom: Option<SbomSummary>,
+    /// A release record's decoded predicate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<record::Record>,
     pub problem: Option<String>,
     /// The decoded document (statement, SBOM, payload) for the raw view.
     #[serde(skip)]
@@ -154,6 +161,7 @@ impl EvidenceItem {
             signatures: 0,
             provenance: None,
             sbom: None,
+            record: None,
             problem: Some(problem),
             raw: None,
         }

@@ -11,7 +11,7 @@ use crate::config::Environment;
 use crate::evidence::Discovery;
 use crate::oci::media::Manifest;
 use crate::oci::{FetchedManifest, OciError, Store};
-use crate::policy::{evaluate, Facts, Policy, Verdict};
+use crate::policy::{evaluate_policy, Facts, Policy, Verdict};
 use crate::verify::{LazyRoot, Trust};
 use std::sync::Arc;
 
@@ -234,7 +234,7 @@ impl Gate {
         let now = self.now();
         let verdicts = envs
             .iter()
-            .map(|e| evaluate(&self.policy.file.rule, e, &facts, now))
+            .map(|e| evaluate_policy(&self.policy.file, e, &facts, now))
             .collect();
         Judgement {
             digest: digest.to_string(),

@@ -12,6 +12,12 @@ pub struct PolicyFile {
     pub trust: crate::config::TrustEntry,
     #[serde(default)]
     pub rule: Vec<Rule>,
+    /// Groups of people, by trusted key name or keyless identity.
+    #[serde(default)]
+    pub group: Vec<super::groups::Group>,
+    /// Per environment, which group approves, promotes and quarantines.
+    #[serde(default)]
+    pub access: Vec<super::groups::Access>,
 }
 
 /// One rule. `kind` picks what it checks; the other keys are its parameters.
@@ -44,7 +50,15 @@ pub struct Rule {
     pub digests: Vec<String>,
     /// Approvals a `approvals` rule requires, from `group`.
     pub count: Option<u32>,
+    /// The approving group (default: the environment's `approve` group in `[[access]]`).
     pub group: Option<String>,
+    /// Members (key names or keyless subjects) who must be among an `approvals` rule's
+    /// approvers.
+    #[serde(default)]
+    pub required: Vec<String>,
+    /// Whether the image's and its provenance's signers are kept from approving it
+    /// (separation of duties; default true).
+    pub separation: Option<bool>,
     /// `allow`, compiled when the file is parsed.
     #[serde(skip)]
     pub allow_globs: Vec<Glob>,
@@ -240,11 +254,73 @@ impl PolicyFile {
                         }
                     }
                 }
-                RuleKind::Approvals => need(r.count.is_some(), "count", "how many approvals")?,
+                RuleKind::Approvals => {
+                    need(
+                        r.count.is_some_and(|c| c > 0),
+                        "count",
+                        "how many approvals (at least 1)",
+                    )?;
+                    if let Some(g) = &r.group {
+                        if !p.group.iter().any(|x| &x.name == g) {
+                            return Err(err(format!(
+                                "{at}rule {:?} group {g:?} is not defined (add a [[group]])",
+                                r.name
+                            )));
+                        }
+                    }
+                }
                 RuleKind::Sbom => {}
             }
         }
+        super::groups::check(&mut p.group, &p.access, environments).map_err(err)?;
+        for r in p.rule.iter().filter(|r| r.kind == RuleKind::Approvals) {
+            if r.group.is_none() {
+                for e in environments
+                    .iter()
+                    .filter(|e| r.environments.is_empty() || r.environments.iter().any(|x| x == *e))
+                {
+                    if p.approvers_of(e).is_none() {
+                        return Err(err(format!(
+                            "rule {:?} needs `group`, or an [[access]] entry with `approve` for {e}",
+                            r.name
+                        )));
+                    }
+                }
+            }
+        }
         Ok(p)
+    }
+
+    /// A group by name.
+    pub fn group_named(&self, name: &str) -> Option<&super::groups::Group> {
+        self.group.iter().find(|g| g.name == name)
+    }
+
+    fn access_of(&self, env: &str) -> Option<&super::groups::Access> {
+        self.access.iter().find(|a| a.environment == env)
+    }
+
+    /// The group that approves for `env`.
+    pub fn approvers_of(&self, env: &str) -> Option<&super::groups::Group> {
+        self.access_of(env)
+            .and_then(|a| a.approve.as_deref())
+            .and_then(|g| self.group_named(g))
+    }
+
+    /// The group that may do `action` in `env`.
+    pub fn group_for(
+        &self,
+        action: super::groups::Action,
+        env: &str,
+    ) -> Option<&super::groups::Group> {
+        use super::groups::Action;
+        let a = self.access_of(env)?;
+        let g = match action {
+            Action::Approve => a.approve.as_deref(),
+            Action::Promote => a.promote.as_deref(),
+            Action::Quarantine => a.quarantine.as_deref(),
+        }?;
+        self.group_named(g)
     }
 
     /// Reads and validates a policy file against the default environments.

@@ -1,13 +1,15 @@
 //! May it go: the policy file, tiers and rules, and the verdict per environment.
 
 pub mod file;
+pub mod groups;
 pub mod packages;
+pub mod records;
 mod rules;
 pub mod verdict;
 pub mod versions;
 
 pub use file::{PolicyError, PolicyFile, Rule, RuleKind};
-pub use verdict::{evaluate, Decision, Facts, Finding, Outcome, Verdict};
+pub use verdict::{evaluate, evaluate_policy, Decision, Facts, Finding, Outcome, Verdict};
 
 use crate::config::{Environment, Tier};
 
@@ -89,20 +91,57 @@ impl Policy {
                 RuleKind::Quarantine => {
                     format!("not one of {} quarantined digest(s)", r.digests.len())
                 }
-                RuleKind::Approvals => format!(
-                    "{} approval(s){} (none can be recorded yet: a required tier blocks)",
-                    r.count.unwrap_or(0),
-                    r.group
-                        .as_deref()
-                        .map(|g| format!(" from {g}"))
-                        .unwrap_or_default()
-                ),
+                RuleKind::Approvals => {
+                    let group = r
+                        .group
+                        .clone()
+                        .or_else(|| self.file.approvers_of(&env.name).map(|g| g.name.clone()))
+                        .unwrap_or_default();
+                    let mut w = format!(
+                        "{} distinct approval(s) from {group}, each the member's latest decision for this digest and environment, not expired; any member's standing rejection blocks",
+                        r.count.unwrap_or(0)
+                    );
+                    if !r.required.is_empty() {
+                        w.push_str(&format!("; {} must be among them", r.required.join(", ")));
+                    }
+                    if r.separation != Some(false) {
+                        w.push_str("; whoever signed the image or its provenance does not count");
+                    }
+                    w
+                }
             };
             out.push_str(&format!(
                 "- {}: {what}{}\n",
                 r.name,
                 if r.critical { " [critical]" } else { "" }
             ));
+        }
+        out.push_str("Standing quarantine records (by a member of the quarantine group) block conditional and required tiers and warn in warn.\n");
+        out.push_str(&self.explain_access(&env.name));
+        out
+    }
+
+    /// Who may approve, promote and quarantine in `env`, and the members of those groups.
+    pub fn explain_access(&self, env: &str) -> String {
+        use groups::Action;
+        let mut out = String::new();
+        for action in [Action::Approve, Action::Promote, Action::Quarantine] {
+            match self.file.group_for(action, env) {
+                Some(g) => out.push_str(&format!(
+                    "Who may {}: group {} ({}).\n",
+                    action.word(),
+                    g.name,
+                    g.members
+                        .iter()
+                        .map(|m| m.describe())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+                None => out.push_str(&format!(
+                    "Who may {}: nobody (no [[access]] group for {env}).\n",
+                    action.word()
+                )),
+            }
         }
         out
     }

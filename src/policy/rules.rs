@@ -15,6 +15,9 @@ pub(super) struct RuleContext<'a> {
     /// Provenance present but not verified: named in findings, never satisfies a rule.
     pub unverified_prov: Option<&'a Provenance>,
     pub now: chrono::DateTime<chrono::Utc>,
+    /// The whole policy (its groups), when judging with one.
+    pub policy: Option<&'a super::PolicyFile>,
+    pub env: &'a crate::config::Environment,
 }
 
 /// `refs/tags/vMAJOR.MINOR.PATCH[-pre]`.
@@ -322,23 +325,6 @@ pub(super) fn evaluate_rule(rule: &Rule, ctx: &RuleContext<'_>) -> Finding {
                 finding(name, Outcome::Pass, "not quarantined".into())
             }
         }
-        // Approvals are not recorded yet: none can be shown, so the rule cannot hold. A
-        // required tier blocks on it (fail closed); the others warn.
-        RuleKind::Approvals => {
-            let mut f = finding(
-                name,
-                Outcome::Missing,
-                format!(
-                    "0 of {} approvals{} (no approval is recorded for this digest)",
-                    rule.count.unwrap_or(0),
-                    rule.group
-                        .as_deref()
-                        .map(|g| format!(" from {g}"))
-                        .unwrap_or_default()
-                ),
-            );
-            f.hint = Some("record the approvals this environment requires".into());
-            f
-        }
+        RuleKind::Approvals => super::records::approvals(rule, ctx.policy, ctx.env, facts, now),
     }
 }

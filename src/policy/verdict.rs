@@ -114,9 +114,30 @@ pub fn applies(rule: &Rule, env: &Environment) -> bool {
     rule.environments.is_empty() || rule.environments.iter().any(|e| e == &env.name)
 }
 
-/// Evaluates `rules` (those scoped to `env`) and the built-in checks.
+/// Evaluates `rules` (those scoped to `env`) and the built-in checks, with no groups: no
+/// release record can count.
 pub fn evaluate(
     rules: &[Rule],
+    env: &Environment,
+    facts: &Facts<'_>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Verdict {
+    evaluate_in(rules, None, env, facts, now)
+}
+
+/// Evaluates a whole policy file: its rules, and its groups for the release records.
+pub fn evaluate_policy(
+    policy: &super::PolicyFile,
+    env: &Environment,
+    facts: &Facts<'_>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Verdict {
+    evaluate_in(&policy.rule, Some(policy), env, facts, now)
+}
+
+fn evaluate_in(
+    rules: &[Rule],
+    policy: Option<&super::PolicyFile>,
     env: &Environment,
     facts: &Facts<'_>,
     now: chrono::DateTime<chrono::Utc>,
@@ -218,7 +239,12 @@ pub fn evaluate(
         prov,
         unverified_prov: unverified.first().and_then(|i| i.provenance.as_ref()),
         now,
+        policy,
+        env,
     };
+    if let Some(q) = super::records::quarantine(policy, env, facts) {
+        out.push(q);
+    }
 
     for rule in rules {
         if !applies(rule, env) {

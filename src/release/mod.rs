@@ -1,7 +1,12 @@
-//! Acting on a digest: signing and attesting (approve, promote, roll back and quarantine come
-//! later). Every write goes through the `Store` trait, so layouts and registries behave alike.
+//! Acting on a digest: signing and attesting, and release records (approvals, quarantines)
+//! linked into audit chains (promotion and rollback come later). Every write goes through the `Store` trait, so layouts and registries behave alike.
 
+pub mod chain;
+pub mod record;
 pub mod sign;
+
+/// The repository audit chains live in, unless `audit_repository` says otherwise.
+pub const AUDIT_REPOSITORY: &str = "provost-audit";
 
 /// What can go wrong acting on a digest, beyond the store's own errors.
 #[derive(Debug, thiserror::Error)]

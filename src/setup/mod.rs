@@ -261,6 +261,15 @@ impl Settings {
                 name: Some(crate::demo::DEMO_KEY_NAME.to_string()),
                 window: Default::default(),
             });
+            if let (Source::Layout(l), Some(data)) = (source.store.as_ref(), &self.data_dir) {
+                for (name, pem) in crate::demo::keys::trusted_people(data, l.root()) {
+                    t.push(crate::verify::Trust::Key {
+                        pem,
+                        name: Some(name),
+                        window: Default::default(),
+                    });
+                }
+            }
         }
         t
     }

@@ -127,7 +127,20 @@ impl LayerVerifier for TrustVerifier<'_> {
 
 /// A Sigstore bundle over `digest`: the first trust that verifies it wins; an identity proven
 /// but not trusted is kept as who signed.
-fn check_bundle(blob: &[u8], digest: &str, trusts: &[Trust], root: &TrustedRoot) -> Outcome {
+pub fn check_bundle(blob: &[u8], digest: &str, trusts: &[Trust], root: &TrustedRoot) -> Outcome {
+    if let Some(env) = untimed_dsse(blob) {
+        // A key-signed DSSE bundle with neither a log entry nor a timestamp (what `provost
+        // approve` writes without a timestamp authority, and cosign with --tlog-upload=false):
+        // Sigstore verifiers want a time proof, so it is checked as the keyed DSSE envelope it
+        // holds; nothing proves its time, so the key must be valid now.
+        let (_, outcomes) = check_attestation(&env, &Default::default(), digest, trusts, root);
+        return match outcomes.iter().find(|o| o.verified) {
+            Some(o) => o.clone(),
+            None => outcomes.into_iter().next().unwrap_or_else(|| {
+                Outcome::invalid("the bundle's envelope has no signature".into())
+            }),
+        };
+    }
     let text = String::from_utf8_lossy(blob).to_string();
     let mut failures = vec![];
     let mut proven_other = None;
@@ -156,6 +169,18 @@ fn check_bundle(blob: &[u8], digest: &str, trusts: &[Trust], root: &TrustedRoot)
             .map(|h| format!("public key {h}"));
     }
     o
+}
+
+/// The DSSE envelope of a bundle that has no certificate, no log entry and no timestamp.
+fn untimed_dsse(blob: &[u8]) -> Option<Vec<u8>> {
+    let v: serde_json::Value = serde_json::from_slice(blob).ok()?;
+    let vm = &v["verificationMaterial"];
+    let empty = |x: &serde_json::Value| x.as_array().is_none_or(|a| a.is_empty());
+    let untimed = vm.get("publicKey").is_some()
+        && empty(&vm["tlogEntries"])
+        && empty(&vm["timestampVerificationData"]["rfc3161Timestamps"]);
+    let env = v.get("dsseEnvelope")?;
+    untimed.then(|| serde_json::to_vec(env).unwrap_or_default())
 }
 
 /// Discovers the evidence of `digest` and verifies its signatures and attestations in the same

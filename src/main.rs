@@ -30,6 +30,9 @@ struct Args {
     /// their own --policy
     #[arg(long, value_name = "FILE")]
     policy: Option<PathBuf>,
+    /// Refuse every write (records, signatures), in the console and the CLI
+    #[arg(long, global = true)]
+    read_only: bool,
     #[command(subcommand)]
     command: Option<Cmd>,
 }
@@ -247,6 +250,17 @@ enum Cmd {
         #[arg(long)]
         no_cache: bool,
     },
+    /// Approve (or with --reject, reject) a digest for an environment: a signed record
+    Approve(cli::records::ApproveArgs),
+    /// Quarantine a digest (and an index's platform manifests) everywhere: a signed record
+    Quarantine(cli::records::QuarantineArgs),
+    /// Lift a quarantine: a signed record
+    Unquarantine(cli::records::QuarantineArgs),
+    /// Read and verify the audit trail of an environment (or of quarantines)
+    Audit {
+        #[command(subcommand)]
+        action: cli::audit::AuditCmd,
+    },
     /// Check or explain a policy
     Policy {
         #[command(subcommand)]
@@ -318,6 +332,7 @@ fn main() -> ExitCode {
 
 async fn run(args: Args) -> Result<()> {
     let overrides = Overrides {
+        read_only: args.read_only,
         config: args.config.clone(),
         store: args.store.clone(),
         insecure_registries: args.insecure_registry.clone(),
@@ -484,6 +499,15 @@ async fn run(args: Args) -> Result<()> {
                     policy,
                 },
         }) => cli::gate::policy_explain(&settings, &environment, policy.as_deref()),
+        Some(Cmd::Approve(a)) => cli::records::approve_cmd(&settings, &a).await,
+        Some(Cmd::Quarantine(a)) => cli::records::quarantine_cmd(&settings, &a, false).await,
+        Some(Cmd::Unquarantine(a)) => cli::records::quarantine_cmd(&settings, &a, true).await,
+        Some(Cmd::Audit {
+            action: cli::audit::AuditCmd::Log(a),
+        }) => cli::audit::log_cmd(&settings, &a).await,
+        Some(Cmd::Audit {
+            action: cli::audit::AuditCmd::Verify(a),
+        }) => cli::audit::verify_cmd(&settings, &a).await,
         Some(Cmd::Sign {
             reference,
             key,

@@ -32,6 +32,7 @@ impl std::fmt::Display for Code {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.0 {
             3 => f.write_str("blocked by policy"),
+            7 => f.write_str("the audit trail does not verify"),
             _ => f.write_str("evaluation failed"),
         }
     }

@@ -1,10 +1,12 @@
 //! Headless commands for scripts and CI: the same core the TUI uses, printed as text or JSON.
 
+pub mod audit;
 pub mod evidence;
 pub mod exit;
 pub mod gate;
 mod inspect;
 mod ls;
+pub mod records;
 pub mod sign;
 pub mod verify;
 

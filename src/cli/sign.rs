@@ -19,7 +19,7 @@ fn invalidate_cache(source: &crate::setup::NamedSource, repo: &str) {
 }
 
 /// Reads a private key; a missing, unreadable or malformed key file is a usage error (exit 2).
-fn load_key(path: &str) -> Result<SigningKey> {
+pub(crate) fn load_key(path: &str) -> Result<SigningKey> {
     let text = zeroize::Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
         eyre!(super::exit::Usage(format!(
             "reading the key {}: {e}",

@@ -36,6 +36,14 @@ pub struct ConfigFile {
     pub demo: Option<bool>,
     /// The policy file every gate and view applies (relative to this file).
     pub policy: Option<String>,
+    /// The repository, in each source, that holds the audit chains (default `provost-audit`).
+    pub audit_repository: Option<String>,
+    /// Refuse every write (records, signatures) from the console and the CLI.
+    pub read_only: Option<bool>,
+    /// The private key records are signed with when no `--key` is given (cosign key format).
+    pub signing_key: Option<String>,
+    /// An RFC 3161 timestamp authority that countersigns every record.
+    pub timestamp_server: Option<String>,
     #[serde(default)]
     pub registry: Vec<RegistryEntry>,
     #[serde(default)]

@@ -157,7 +157,10 @@ pub async fn seed(store: &impl Store, keys: &DemoKeys) -> Result<()> {
         crate::policy::Policy::demo().origin.as_str(),
         crate::policy::DEMO_POLICY.as_bytes(),
     );
-    for (repo, tag, person, time, act, reason) in RECORDS {
+    // Each chain in time order, as people would have written them.
+    let mut records: Vec<_> = RECORDS.iter().collect();
+    records.sort_by_key(|r| r.3);
+    for (repo, tag, person, time, act, reason) in records {
         let digest = store.resolve(repo, tag).await?;
         let (subject, children) = record::subject_of(store, repo, &digest).await?;
         let link = |chain: &str| Link {

@@ -38,6 +38,14 @@ pub struct Settings {
     pub policy: Option<PathBuf>,
     /// The user's data directory, where the keys trusted for demo stores are recorded.
     pub data_dir: Option<PathBuf>,
+    /// Where audit chains live in each source.
+    pub audit_repository: String,
+    /// Every write is refused.
+    pub read_only: bool,
+    /// The default key records are signed with.
+    pub signing_key: Option<PathBuf>,
+    /// The timestamp authority that countersigns records, when configured.
+    pub timestamp_server: Option<String>,
 }
 
 /// What the command line adds to the file.
@@ -51,6 +59,8 @@ pub struct Overrides {
     pub policy: Option<PathBuf>,
     /// The data directory (default: the platform's); tests point it at a temporary one.
     pub data_dir: Option<PathBuf>,
+    /// `--read-only`: refuse every write.
+    pub read_only: bool,
 }
 
 impl Settings {
@@ -223,7 +233,35 @@ impl Settings {
                 });
             }
         }
+        let audit_repository = file
+            .audit_repository
+            .clone()
+            .unwrap_or_else(|| crate::release::AUDIT_REPOSITORY.to_string());
+        if audit_repository.is_empty()
+            || audit_repository.len() > 200
+            || audit_repository.starts_with(['/', '.', '-', '_'])
+            || audit_repository.ends_with('/')
+            || !audit_repository
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-/".contains(c))
+        {
+            return Err(ConfigError::Invalid {
+                path: path_str.clone(),
+                key: "audit_repository".into(),
+                value: crate::text::sanitize(&audit_repository).to_string(),
+                reason: "not a repository name (lowercase letters, digits, '.', '_', '-', '/')"
+                    .into(),
+            });
+        }
+        let signing_key = file
+            .signing_key
+            .as_deref()
+            .map(|p| base.join(expand_home(p)));
         Ok(Settings {
+            audit_repository,
+            read_only: o.read_only || file.read_only.unwrap_or(false),
+            signing_key,
+            timestamp_server: file.timestamp_server.clone(),
             policy,
             data_dir,
             path,

@@ -1,0 +1,515 @@
+//! `provost approve`, `quarantine`, `unquarantine`: signed release records. Each shows exactly
+//! what it will sign and with which key, asks (or, without a terminal, needs `--yes`), writes
+//! the record into the chain and onto the digest, and shows the verdict it changed.
+
+use super::exit::Usage;
+use crate::evidence::record::{
+    Approval, ApprovalDecision, Link, Quarantine, QuarantineAction, Record, Scope, QUARANTINE_CHAIN,
+};
+use crate::policy::groups::Action;
+use crate::release::record::{self, Draft, Signing};
+use crate::setup::{NamedSource, Settings};
+use crate::text::sanitize;
+use color_eyre::eyre::{eyre, Result, WrapErr};
+use p256::ecdsa::SigningKey;
+
+/// How a record is signed, from the command line.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct SignArgs {
+    /// The private key to sign with (cosign key format; passphrase from PROVOST_PASSWORD,
+    /// COSIGN_PASSWORD or a prompt), or `demo:NAME` for a person of the demo store (default:
+    /// `signing_key` in provost.toml)
+    #[arg(long, value_name = "FILE|demo:NAME")]
+    pub key: Option<String>,
+    /// An RFC 3161 timestamp authority that countersigns the record (default:
+    /// `timestamp_server` in provost.toml); independent Sigstore verifiers need it
+    #[arg(long, value_name = "URL")]
+    pub timestamp_server_url: Option<String>,
+    /// Write without asking
+    #[arg(long)]
+    pub yes: bool,
+    /// Print the plan, or what was written, as JSON
+    #[arg(long)]
+    pub json: bool,
+    /// Policy file (default: the configured one, or the demo policy for the demo store)
+    #[arg(long)]
+    pub policy: Option<String>,
+}
+
+/// `provost approve REF --env ENV`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct ApproveArgs {
+    pub reference: String,
+    #[arg(long = "env")]
+    pub environment: String,
+    /// Why, in words (recorded and shown to everyone)
+    #[arg(long, default_value = "")]
+    pub reason: String,
+    /// Record a rejection instead: it blocks until you approve
+    #[arg(long)]
+    pub reject: bool,
+    /// The approval stops counting after this time (RFC 3339) or this many days (`7d`)
+    #[arg(long, value_name = "TIME|DAYSd")]
+    pub expires: Option<String>,
+    #[command(flatten)]
+    pub sign: SignArgs,
+}
+
+/// `provost quarantine REF --reason TEXT` and `unquarantine`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct QuarantineArgs {
+    pub reference: String,
+    /// Why (required: a quarantine without a reason helps nobody)
+    #[arg(long)]
+    pub reason: String,
+    #[command(flatten)]
+    pub sign: SignArgs,
+}
+
+/// The key and who it is in the policy's trust.
+struct Person {
+    key: SigningKey,
+    /// The verified signer a record with this key will have.
+    signer: crate::evidence::Signer,
+}
+
+fn load_person(
+    settings: &Settings,
+    source: &NamedSource,
+    args: &SignArgs,
+    trust: &[crate::verify::Trust],
+) -> Result<Person> {
+    let spec = args
+        .key
+        .clone()
+        .or_else(|| settings.signing_key.as_ref().map(|p| p.display().to_string()))
+        .ok_or_else(|| {
+            eyre!(Usage(
+                "no key to sign with: pass --key FILE (or demo:NAME in the demo store), or set signing_key in provost.toml".into()
+            ))
+        })?;
+    let path = match spec.strip_prefix("demo:") {
+        Some(name) => {
+            let found = match (source.store.as_ref(), &settings.data_dir) {
+                (crate::oci::source::Source::Layout(l), Some(data)) => {
+                    crate::demo::keys::person_key_file(data, l.root(), name)
+                }
+                _ => None,
+            };
+            found
+                .ok_or_else(|| {
+                    eyre!(Usage(format!(
+                        "no demo person {:?} for {} (the demo's people are {})",
+                        sanitize(name),
+                        sanitize(&source.name),
+                        crate::demo::keys::PEOPLE.join(", ")
+                    )))
+                })?
+                .display()
+                .to_string()
+        }
+        None => spec,
+    };
+    let key = super::sign::load_key(&path)?;
+    let pem = crate::verify::keys::public_pem(&key).map_err(|e| eyre!(Usage(e.to_string())))?;
+    let fingerprint = crate::verify::keys::fingerprint_of_pem(&pem).unwrap_or_default();
+    let name = trust.iter().find_map(|t| match t {
+        crate::verify::Trust::Key { pem: p, name, .. }
+            if crate::verify::keys::fingerprint_of_pem(p).as_deref() == Some(&fingerprint) =>
+        {
+            Some(name.clone())
+        }
+        _ => None,
+    });
+    match name {
+        Some(name) => Ok(Person {
+            key,
+            signer: crate::evidence::Signer::Key { fingerprint, name },
+        }),
+        None => Err(eyre!(Usage(format!(
+            "key {} is not a trusted key here, so a record it signs would count for nothing (add it to [[trust.key]] and to a group)",
+            &fingerprint[..16.min(fingerprint.len())]
+        )))),
+    }
+}
+
+fn policy_text(origin: &str) -> Vec<u8> {
+    std::fs::read(origin).unwrap_or_else(|_| {
+        if origin == crate::policy::Policy::demo().origin {
+            crate::policy::DEMO_POLICY.as_bytes().to_vec()
+        } else {
+            vec![]
+        }
+    })
+}
+
+fn parse_expiry(s: &str, now: chrono::DateTime<chrono::Utc>) -> Result<String> {
+    if let Some(days) = s.strip_suffix('d') {
+        let n: i64 = days.parse().map_err(|_| {
+            eyre!(Usage(format!(
+                "--expires {:?}: not a number of days",
+                sanitize(s)
+            )))
+        })?;
+        if !(1..=3650).contains(&n) {
+            return Err(eyre!(Usage("--expires: between 1 and 3650 days".into())));
+        }
+        return Ok(
+            (now + chrono::Duration::days(n)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        );
+    }
+    let t = chrono::DateTime::parse_from_rfc3339(s).map_err(|e| {
+        eyre!(Usage(format!(
+            "--expires {:?}: {e} (RFC 3339 or 7d)",
+            sanitize(s)
+        )))
+    })?;
+    if t.with_timezone(&chrono::Utc) <= now {
+        return Err(eyre!(Usage("--expires is in the past".into())));
+    }
+    Ok(t.with_timezone(&chrono::Utc)
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
+fn refuse_read_only(settings: &Settings) -> Result<()> {
+    if settings.read_only {
+        return Err(eyre!(Usage(
+            "read-only: this configuration (read_only = true or --read-only) refuses every write"
+                .into()
+        )));
+    }
+    Ok(())
+}
+
+/// Asks on the terminal; without one, `--yes` is needed.
+fn confirm(yes: bool, question: &str) -> Result<bool> {
+    use std::io::{IsTerminal, Write};
+    if yes {
+        return Ok(true);
+    }
+    if !std::io::stdin().is_terminal() {
+        crate::say!("dry run: nothing was written (pass --yes to write)");
+        return Ok(false);
+    }
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .wrap_err("reading the answer")?;
+    let ok = matches!(answer.trim(), "y" | "Y" | "yes");
+    if !ok {
+        crate::say!("nothing was written");
+    }
+    Ok(ok)
+}
+
+/// What will be signed, in words and as the exact statement.
+async fn show_plan(
+    draft: &mut Draft,
+    person: &Person,
+    source: &NamedSource,
+    audit_repo: &str,
+    json: bool,
+) -> Result<()> {
+    let head = crate::release::chain::head(
+        source.store.as_ref(),
+        audit_repo,
+        &draft.record.link().chain,
+    )
+    .await
+    .wrap_err("reading the chain's head")?;
+    match &mut draft.record {
+        Record::Approval(a) => a.link.previous = head.clone(),
+        Record::Quarantine(q) => q.link.previous = head.clone(),
+    }
+    let st = draft.statement();
+    if json {
+        return super::print_json(&serde_json::json!({
+            "signer": person.signer,
+            "statement": st,
+            "source": source.name,
+            "auditRepository": audit_repo,
+            "chain": draft.record.link().chain,
+        }));
+    }
+    crate::say!(
+        "{} {}@{}",
+        draft.record.action_words(),
+        sanitize(&draft.repository),
+        draft.subject.digest
+    );
+    crate::say!("signed by {}", person.signer.sentence());
+    crate::say!(
+        "stored as a referrer of the digest in {} and linked into chain {} of {}",
+        sanitize(&source.name),
+        draft.record.link().chain,
+        sanitize(audit_repo)
+    );
+    if head.is_some() {
+        crate::say!(
+            "(if another writer moves the chain's head first, the record names the new head and is signed again)"
+        );
+    }
+    crate::say!("the statement that will be signed:");
+    let text = serde_json::to_string_pretty(&st).unwrap_or_default();
+    crate::say_part!("{text}\n");
+    Ok(())
+}
+
+async fn sign_and_write(
+    settings: &Settings,
+    source: &NamedSource,
+    draft: Draft,
+    person: &Person,
+    args: &SignArgs,
+) -> Result<record::Written> {
+    let tsa = args
+        .timestamp_server_url
+        .clone()
+        .or_else(|| settings.timestamp_server.clone());
+    let signing = Signing::Key {
+        key: &person.key,
+        timestamp_url: tsa.as_deref(),
+    };
+    let written = crate::release::record::write(
+        source.store.as_ref(),
+        &settings.audit_repository,
+        &draft,
+        &signing,
+    )
+    .await
+    .wrap_err_with(|| format!("writing the record for {}", sanitize(&draft.repository)))?;
+    if let Some(dir) = crate::config::paths::cache_dir() {
+        use crate::oci::Store;
+        let name = source.store.name();
+        crate::oci::disk::invalidate(&dir, name, &draft.repository);
+        crate::oci::disk::invalidate(&dir, name, &settings.audit_repository);
+    }
+    if let Some(data) = &settings.data_dir {
+        use crate::oci::Store;
+        crate::release::chain::remember(
+            &data.join(super::audit::SEEN_FILE),
+            source.store.name(),
+            &settings.audit_repository,
+            &written.chain,
+            &written.record,
+            None,
+        );
+    }
+    Ok(written)
+}
+
+/// Prints the finding the record changed, judged again with the same gate.
+async fn show_effect(
+    settings: &Settings,
+    gate: &crate::gate::Gate,
+    source: &NamedSource,
+    repo: &str,
+    digest: &str,
+    envs: &[crate::config::Environment],
+    rules: &[&str],
+    json: bool,
+    written: &record::Written,
+) -> Result<()> {
+    let _ = settings;
+    let j = gate.judge(source.store.as_ref(), repo, digest, envs).await;
+    if json {
+        return super::print_json(&serde_json::json!({
+            "written": written,
+            "verdicts": j.verdicts,
+        }));
+    }
+    crate::say!(
+        "wrote record {} (chain {}{})",
+        written.record,
+        written.chain,
+        if written.relinked > 0 {
+            format!(
+                ", relinked {} time(s) after another writer moved the head",
+                written.relinked
+            )
+        } else {
+            String::new()
+        }
+    );
+    for v in &j.verdicts {
+        for f in v
+            .findings
+            .iter()
+            .filter(|f| rules.contains(&f.rule.as_str()))
+        {
+            crate::say!(
+                "{} ({}): {} — {}",
+                v.environment,
+                v.decision.label(),
+                f.rule,
+                sanitize(&f.message)
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `provost approve`.
+pub async fn approve_cmd(settings: &Settings, a: &ApproveArgs) -> Result<()> {
+    refuse_read_only(settings)?;
+    let env = super::gate::environment(settings, &a.environment)?.clone();
+    let (r, source, digest) = super::resolve_ref(settings, &a.reference).await?;
+    let gate = super::gate::gate_for(settings, &source, a.sign.policy.as_deref())?;
+    let Some(group) = gate.policy.file.group_for(Action::Approve, &env.name) else {
+        return Err(eyre!(Usage(format!(
+            "nobody may approve for {} under {} (add an [[access]] entry with `approve`)",
+            env.name,
+            sanitize(&gate.policy.origin)
+        ))));
+    };
+    let person = load_person(settings, &source, &a.sign, &gate.trust)?;
+    if !group.has(&person.signer) {
+        return Err(eyre!(Usage(format!(
+            "{} is not in {}, the group that approves for {}: the record would not count",
+            person.signer.sentence(),
+            group.name,
+            env.name
+        ))));
+    }
+    let now = chrono::Utc::now();
+    let not_after = a
+        .expires
+        .as_deref()
+        .map(|e| parse_expiry(e, now))
+        .transpose()?;
+    let (subject, _) = record::subject_of(source.store.as_ref(), &r.repository, &digest).await?;
+    let draft = Draft {
+        repository: r.repository.clone(),
+        subject,
+        children: vec![],
+        record: Record::Approval(Approval {
+            environment: env.name.clone(),
+            decision: if a.reject {
+                ApprovalDecision::Reject
+            } else {
+                ApprovalDecision::Approve
+            },
+            policy: record::policy_ref(&gate.policy.origin, &policy_text(&gate.policy.origin)),
+            not_after,
+            link: Link {
+                chain: env.name.clone(),
+                previous: None,
+                time: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                reason: a.reason.clone(),
+            },
+        }),
+    };
+    let mut draft = draft;
+    show_plan(
+        &mut draft,
+        &person,
+        &source,
+        &settings.audit_repository,
+        a.sign.json && !a.sign.yes,
+    )
+    .await?;
+    if !confirm(a.sign.yes, "Sign and write this record?")? {
+        return Ok(());
+    }
+    let written = sign_and_write(settings, &source, draft, &person, &a.sign).await?;
+    let rules: Vec<&str> = gate
+        .policy
+        .file
+        .rule
+        .iter()
+        .filter(|r| r.kind == crate::policy::RuleKind::Approvals)
+        .map(|r| r.name.as_str())
+        .collect();
+    show_effect(
+        settings,
+        &gate,
+        &source,
+        &r.repository,
+        &digest,
+        std::slice::from_ref(&env),
+        &rules,
+        a.sign.json,
+        &written,
+    )
+    .await
+}
+
+/// `provost quarantine` (lift = false) and `provost unquarantine` (lift = true).
+pub async fn quarantine_cmd(settings: &Settings, a: &QuarantineArgs, lift: bool) -> Result<()> {
+    refuse_read_only(settings)?;
+    if a.reason.trim().is_empty() {
+        return Err(eyre!(Usage("--reason must say why".into())));
+    }
+    let (r, source, digest) = super::resolve_ref(settings, &a.reference).await?;
+    let gate = super::gate::gate_for(settings, &source, a.sign.policy.as_deref())?;
+    let person = load_person(settings, &source, &a.sign, &gate.trust)?;
+    let groups: Vec<_> = settings
+        .environments
+        .iter()
+        .filter_map(|e| gate.policy.file.group_for(Action::Quarantine, &e.name))
+        .collect();
+    if !groups.iter().any(|g| g.has(&person.signer)) {
+        return Err(eyre!(Usage(format!(
+            "{} is in no group that may quarantine under {}: the record would not count",
+            person.signer.sentence(),
+            sanitize(&gate.policy.origin)
+        ))));
+    }
+    let (subject, children) =
+        record::subject_of(source.store.as_ref(), &r.repository, &digest).await?;
+    let now = chrono::Utc::now();
+    let draft = Draft {
+        repository: r.repository.clone(),
+        subject,
+        record: Record::Quarantine(Quarantine {
+            action: if lift {
+                QuarantineAction::Lift
+            } else {
+                QuarantineAction::Quarantine
+            },
+            scope: Scope {
+                digest: digest.clone(),
+                children: children.iter().map(|c| c.digest.clone()).collect(),
+            },
+            link: Link {
+                chain: QUARANTINE_CHAIN.into(),
+                previous: None,
+                time: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                reason: a.reason.clone(),
+            },
+        }),
+        children,
+    };
+    let mut draft = draft;
+    show_plan(
+        &mut draft,
+        &person,
+        &source,
+        &settings.audit_repository,
+        a.sign.json && !a.sign.yes,
+    )
+    .await?;
+    let question = if lift {
+        "Sign and write this lifting of the quarantine?"
+    } else {
+        "Sign and write this quarantine?"
+    };
+    if !confirm(a.sign.yes, question)? {
+        return Ok(());
+    }
+    let written = sign_and_write(settings, &source, draft, &person, &a.sign).await?;
+    show_effect(
+        settings,
+        &gate,
+        &source,
+        &r.repository,
+        &digest,
+        &settings.environments,
+        &["quarantine-record"],
+        a.sign.json,
+        &written,
+    )
+    .await
+}

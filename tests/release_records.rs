@@ -84,14 +84,23 @@ fn world() -> World {
 
 impl World {
     fn run(&self, args: &[&str]) -> Output {
+        self.run_at(args, None)
+    }
+
+    /// Runs with `PROVOST_FAILPOINT` set: the process dies at that step.
+    fn run_at(&self, args: &[&str], failpoint: Option<&str>) -> Output {
         let h = self.home.path();
-        provost()
-            .arg("--config")
+        let mut cmd = provost();
+        if let Some(f) = failpoint {
+            cmd.env("PROVOST_FAILPOINT", f);
+        } else {
+            cmd.env_remove("PROVOST_FAILPOINT");
+        }
+        cmd.arg("--config")
             .arg(h.join("provost.toml"))
             .args(args)
             .env("HOME", h)
             .env("NO_COLOR", "1")
-            .env_remove("PROVOST_FAILPOINT")
             .current_dir(h)
             .stdin(std::process::Stdio::null())
             .output()
@@ -466,4 +475,51 @@ fn approval_draft(
             },
         }),
     }
+}
+
+#[test]
+fn a_writer_killed_at_each_step_leaves_a_chain_that_verifies() {
+    let w = world();
+    let approve = [
+        "approve",
+        "reg/acme/web:2.2.0",
+        "--env",
+        "prod",
+        "--key",
+        "bob.key",
+        "--yes",
+    ];
+    let mut len = w.chain_len("prod");
+    for (failpoint, linked) in [
+        ("record-pushed", false),
+        ("head-moved", true),
+        ("record-linked", true),
+    ] {
+        let out = w.run_at(&approve, Some(failpoint));
+        assert_eq!(
+            out.status.code(),
+            Some(137),
+            "{failpoint}: {}",
+            stderr(&out)
+        );
+        // The chain verifies; the approval does not count (it is not on the digest yet).
+        let v = w.run(&["audit", "verify", "prod"]);
+        assert_eq!(v.status.code(), Some(0), "{failpoint}: {}", stdout(&v));
+        let (_, o, m) = w.finding("acme/web:2.2.0", "prod", "two-approvals");
+        assert_eq!(
+            (o.as_str(), m.as_str()),
+            ("missing", "1 of 2 approvals from release-managers (alice)"),
+            "{failpoint}"
+        );
+        if linked {
+            len += 1;
+        }
+        assert_eq!(w.chain_len("prod"), len, "{failpoint}");
+    }
+    // Running it again completes it.
+    let out = w.run(&approve);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (_, o, _) = w.finding("acme/web:2.2.0", "prod", "two-approvals");
+    assert_eq!(o, "pass");
+    assert_eq!(w.run(&["audit", "verify", "prod"]).status.code(), Some(0));
 }

@@ -55,11 +55,20 @@ pub fn head_tag(chain: &str) -> String {
 }
 
 /// The chain's head, or None when the chain has no record yet.
+/// A registry may fail a read of a tag another writer is moving (distribution answers 500):
+/// such reads are tried again, a few times, shortly after.
 pub async fn head(store: &impl Store, repo: &str, chain: &str) -> Result<Option<String>, OciError> {
-    match store.resolve(repo, &head_tag(chain)).await {
-        Ok(d) => Ok(Some(d)),
-        Err(e) if e.is_not_found() => Ok(None),
-        Err(e) => Err(e),
+    let mut tries = 0;
+    loop {
+        match store.resolve(repo, &head_tag(chain)).await {
+            Ok(d) => return Ok(Some(d)),
+            Err(e) if e.is_not_found() => return Ok(None),
+            Err(OciError::Registry { status, .. }) if status >= 500 && tries < 5 => {
+                tries += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(40 * tries)).await;
+            }
+            Err(e) => return Err(e),
+        }
     }
 }
 

@@ -3,7 +3,8 @@
 //! npm `@sigstore/mock`, served over HTTP on 127.0.0.1 with the trusted root it generates):
 //! - bundles and DSSE attestations sigstore-python signs there verify in provost with the right
 //!   identity (and subject) only;
-//! - key-signed, timestamped bundles provost stores as referrers verify with `@sigstore/verify`;
+//! - key-signed, timestamped bundles provost stores as referrers verify with `@sigstore/verify`,
+//!   and so do timestamped release records (DSSE bundles in the audit chain);
 //! - a key's validity window is judged by the trusted timestamp, and a revoked key verifies
 //!   nothing.
 //!
@@ -596,4 +597,117 @@ fn a_key_window_is_judged_by_the_trusted_timestamp_and_a_revoked_key_verifies_no
     let (code, stamped, plain, bundle) = verify("revoked = true");
     assert_eq!(code, Some(6));
     assert!(!stamped.0 && !plain.0 && !bundle.0);
+}
+
+#[test]
+fn timestamped_release_records_verify_with_sigstore_js_and_in_provost() {
+    use provost::evidence::record::*;
+    use provost::release::record::{self, Draft, Signing};
+    let reg = Registry::start();
+    let rt = runtime();
+    let st = store(&reg);
+    rt.block_on(provost::demo::seed(&st, demo_keys()))
+        .expect("seed");
+    let tsa = Sigstore::start();
+    let alice = demo_keys().person("alice").expect("alice");
+    let digest = rt
+        .block_on(st.resolve("acme/api", "1.4.2"))
+        .expect("digest");
+    let (subject, _) = rt
+        .block_on(record::subject_of(&st, "acme/api", &digest))
+        .expect("subject");
+    let draft = Draft {
+        repository: "acme/api".into(),
+        subject,
+        children: vec![],
+        record: Record::Approval(Approval {
+            environment: "prod".into(),
+            decision: ApprovalDecision::Approve,
+            policy: record::policy_ref("policy.toml", b"x"),
+            not_after: None,
+            link: Link {
+                chain: "prod".into(),
+                previous: None,
+                time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                reason: "interop".into(),
+            },
+        }),
+    };
+    let url = format!("{}/api/v1/timestamp", tsa.url);
+    let written = rt
+        .block_on(record::write(
+            &st,
+            "provost-audit",
+            &draft,
+            &Signing::Key {
+                key: alice,
+                timestamp_url: Some(&url),
+            },
+        ))
+        .expect("write");
+    // The bundle as the registry serves it, from the audit repository.
+    let m = rt
+        .block_on(st.get_manifest("provost-audit", &written.record))
+        .expect("record");
+    let m: serde_json::Value = serde_json::from_slice(&m.bytes).expect("json");
+    assert_eq!(
+        m["artifactType"],
+        "application/vnd.dev.sigstore.bundle.v0.3+json"
+    );
+    assert_eq!(m["subject"]["digest"], digest.as_str());
+    let bundle = rt
+        .block_on(st.get_blob(
+            "provost-audit",
+            m["layers"][0]["digest"].as_str().expect("layer"),
+            1 << 20,
+        ))
+        .expect("bundle");
+    let w = tsa.dir.path();
+    std::fs::write(w.join("record.json"), &bundle).expect("write");
+    std::fs::write(
+        w.join("alice.pub"),
+        provost::verify::keys::public_pem(alice).expect("pem"),
+    )
+    .expect("write");
+    let other = provost::verify::keys::public_pem(&provost::verify::keys::generate()).expect("pem");
+    std::fs::write(w.join("other.pub"), other).expect("write");
+    let node = |key: &str| {
+        run(Command::new("node")
+            .arg(interop_dir().join("verify-key.js"))
+            .arg(w.join("record.json"))
+            .arg(w.join(key))
+            .arg(w.join("record.json"))
+            .arg(tsa.file("trusted_root.json")))
+    };
+    let (code, text) = node("alice.pub");
+    assert_eq!(code, 0, "@sigstore/verify: {text}");
+    assert_eq!(node("other.pub").0, 1);
+    // provost reads the same record from the chain, its time proven by the timestamp.
+    let trust = vec![provost::verify::Trust::Key {
+        pem: provost::verify::keys::public_pem(alice).expect("pem"),
+        name: Some("alice".into()),
+        window: Default::default(),
+    }];
+    let root =
+        provost::verify::LazyRoot::new(provost::verify::Root::File(tsa.file("trusted_root.json")));
+    let walk = rt
+        .block_on(provost::release::chain::walk(
+            &st,
+            "provost-audit",
+            "prod",
+            &trust,
+            &root,
+        ))
+        .expect("walk");
+    let head = &walk.entries[0];
+    assert_eq!(head.digest, written.record);
+    assert!(head.signer().is_some(), "{:?}", head.check);
+    assert!(
+        matches!(
+            head.check.as_ref().map(|c| &c.time),
+            Some(provost::evidence::trust::TimeProof::Timestamp(_))
+        ),
+        "{:?}",
+        head.check
+    );
 }

@@ -3,10 +3,7 @@
 //! the record into the chain and onto the digest, and shows the verdict it changed.
 
 use super::exit::Usage;
-use crate::evidence::record::{
-    Approval, ApprovalDecision, Link, Quarantine, QuarantineAction, Record, Scope, QUARANTINE_CHAIN,
-};
-use crate::policy::groups::Action;
+use crate::release::act::Kind;
 use crate::release::record::{self, Draft, Signing};
 use crate::setup::{NamedSource, Settings};
 use crate::text::sanitize;
@@ -111,36 +108,13 @@ fn load_person(
         None => spec,
     };
     let key = super::sign::load_key(&path)?;
-    let pem = crate::verify::keys::public_pem(&key).map_err(|e| eyre!(Usage(e.to_string())))?;
-    let fingerprint = crate::verify::keys::fingerprint_of_pem(&pem).unwrap_or_default();
-    let name = trust.iter().find_map(|t| match t {
-        crate::verify::Trust::Key { pem: p, name, .. }
-            if crate::verify::keys::fingerprint_of_pem(p).as_deref() == Some(&fingerprint) =>
-        {
-            Some(name.clone())
-        }
-        _ => None,
-    });
-    match name {
-        Some(name) => Ok(Person {
-            key,
-            signer: crate::evidence::Signer::Key { fingerprint, name },
-        }),
+    match crate::release::act::identify(&key, trust) {
+        Some(signer) => Ok(Person { key, signer }),
         None => Err(eyre!(Usage(format!(
             "key {} is not a trusted key here, so a record it signs would count for nothing (add it to [[trust.key]] and to a group)",
-            &fingerprint[..16.min(fingerprint.len())]
+            &crate::evidence::attest::key_id(&key)[..16]
         )))),
     }
-}
-
-fn policy_text(origin: &str) -> Vec<u8> {
-    std::fs::read(origin).unwrap_or_else(|_| {
-        if origin == crate::policy::Policy::demo().origin {
-            crate::policy::DEMO_POLICY.as_bytes().to_vec()
-        } else {
-            vec![]
-        }
-    })
 }
 
 fn parse_expiry(s: &str, now: chrono::DateTime<chrono::Utc>) -> Result<String> {
@@ -212,17 +186,9 @@ async fn show_plan(
     audit_repo: &str,
     json: bool,
 ) -> Result<()> {
-    let head = crate::release::chain::head(
-        source.store.as_ref(),
-        audit_repo,
-        &draft.record.link().chain,
-    )
-    .await
-    .wrap_err("reading the chain's head")?;
-    match &mut draft.record {
-        Record::Approval(a) => a.link.previous = head.clone(),
-        Record::Quarantine(q) => q.link.previous = head.clone(),
-    }
+    let head = crate::release::act::link_to_head(source.store.as_ref(), audit_repo, draft)
+        .await
+        .wrap_err("reading the chain's head")?;
     let st = draft.statement();
     if json {
         return super::print_json(&serde_json::json!({
@@ -301,8 +267,8 @@ async fn sign_and_write(
 }
 
 /// Prints the finding the record changed, judged again with the same gate.
+#[allow(clippy::too_many_arguments)]
 async fn show_effect(
-    settings: &Settings,
     gate: &crate::gate::Gate,
     source: &NamedSource,
     repo: &str,
@@ -312,7 +278,6 @@ async fn show_effect(
     json: bool,
     written: &record::Written,
 ) -> Result<()> {
-    let _ = settings;
     let j = gate.judge(source.store.as_ref(), repo, digest, envs).await;
     if json {
         return super::print_json(&serde_json::json!({
@@ -353,163 +318,106 @@ async fn show_effect(
 
 /// `provost approve`.
 pub async fn approve_cmd(settings: &Settings, a: &ApproveArgs) -> Result<()> {
-    refuse_read_only(settings)?;
     let env = super::gate::environment(settings, &a.environment)?.clone();
-    let (r, source, digest) = super::resolve_ref(settings, &a.reference).await?;
-    let gate = super::gate::gate_for(settings, &source, a.sign.policy.as_deref())?;
-    let Some(group) = gate.policy.file.group_for(Action::Approve, &env.name) else {
-        return Err(eyre!(Usage(format!(
-            "nobody may approve for {} under {} (add an [[access]] entry with `approve`)",
-            env.name,
-            sanitize(&gate.policy.origin)
-        ))));
-    };
-    let person = load_person(settings, &source, &a.sign, &gate.trust)?;
-    if !group.has(&person.signer) {
-        return Err(eyre!(Usage(format!(
-            "{} is not in {}, the group that approves for {}: the record would not count",
-            person.signer.sentence(),
-            group.name,
-            env.name
-        ))));
-    }
     let now = chrono::Utc::now();
     let not_after = a
         .expires
         .as_deref()
         .map(|e| parse_expiry(e, now))
         .transpose()?;
-    let (subject, _) = record::subject_of(source.store.as_ref(), &r.repository, &digest).await?;
-    let draft = Draft {
-        repository: r.repository.clone(),
-        subject,
-        children: vec![],
-        record: Record::Approval(Approval {
-            environment: env.name.clone(),
-            decision: if a.reject {
-                ApprovalDecision::Reject
-            } else {
-                ApprovalDecision::Approve
-            },
-            policy: record::policy_ref(&gate.policy.origin, &policy_text(&gate.policy.origin)),
-            not_after,
-            link: Link {
-                chain: env.name.clone(),
-                previous: None,
-                time: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                reason: a.reason.clone(),
-            },
-        }),
+    let kind = Kind::Approve {
+        environment: env.name.clone(),
+        reject: a.reject,
+        not_after,
     };
-    let mut draft = draft;
-    show_plan(
-        &mut draft,
-        &person,
-        &source,
-        &settings.audit_repository,
-        a.sign.json && !a.sign.yes,
-    )
-    .await?;
-    if !confirm(a.sign.yes, "Sign and write this record?")? {
-        return Ok(());
-    }
-    let written = sign_and_write(settings, &source, draft, &person, &a.sign).await?;
-    let rules: Vec<&str> = gate
+    let (r, source, digest) = super::resolve_ref(settings, &a.reference).await?;
+    let gate = super::gate::gate_for(settings, &source, a.sign.policy.as_deref())?;
+    let rules: Vec<String> = gate
         .policy
         .file
         .rule
         .iter()
         .filter(|r| r.kind == crate::policy::RuleKind::Approvals)
-        .map(|r| r.name.as_str())
+        .map(|r| r.name.clone())
         .collect();
-    show_effect(
+    let rules: Vec<&str> = rules.iter().map(String::as_str).collect();
+    record_cmd(
         settings,
+        &a.sign,
+        (&r.repository, &source, &digest),
         &gate,
-        &source,
-        &r.repository,
-        &digest,
+        &kind,
+        &a.reason,
         std::slice::from_ref(&env),
         &rules,
-        a.sign.json,
-        &written,
+    )
+    .await
+}
+
+/// Checks, plans, confirms, writes and shows the effect of one record.
+#[allow(clippy::too_many_arguments)]
+async fn record_cmd(
+    settings: &Settings,
+    sign: &SignArgs,
+    (repo, source, digest): (&str, &NamedSource, &str),
+    gate: &crate::gate::Gate,
+    kind: &Kind,
+    reason: &str,
+    shown: &[crate::config::Environment],
+    rules: &[&str],
+) -> Result<()> {
+    refuse_read_only(settings)?;
+    let person = load_person(settings, source, sign, &gate.trust)?;
+    crate::release::act::check_allowed(gate, &person.signer, kind, &settings.environments)
+        .map_err(|e| eyre!(Usage(e)))?;
+    let mut draft = crate::release::act::draft(
+        source.store.as_ref(),
+        gate,
+        repo,
+        digest,
+        kind,
+        reason,
+        chrono::Utc::now(),
+    )
+    .await
+    .wrap_err_with(|| format!("reading {}@{digest}", sanitize(repo)))?;
+    show_plan(
+        &mut draft,
+        &person,
+        source,
+        &settings.audit_repository,
+        sign.json && !sign.yes,
+    )
+    .await?;
+    if !confirm(
+        sign.yes,
+        &format!("Sign and write this record ({})?", kind.words()),
+    )? {
+        return Ok(());
+    }
+    let written = sign_and_write(settings, source, draft, &person, sign).await?;
+    show_effect(
+        gate, source, repo, digest, shown, rules, sign.json, &written,
     )
     .await
 }
 
 /// `provost quarantine` (lift = false) and `provost unquarantine` (lift = true).
 pub async fn quarantine_cmd(settings: &Settings, a: &QuarantineArgs, lift: bool) -> Result<()> {
-    refuse_read_only(settings)?;
     if a.reason.trim().is_empty() {
         return Err(eyre!(Usage("--reason must say why".into())));
     }
     let (r, source, digest) = super::resolve_ref(settings, &a.reference).await?;
     let gate = super::gate::gate_for(settings, &source, a.sign.policy.as_deref())?;
-    let person = load_person(settings, &source, &a.sign, &gate.trust)?;
-    let groups: Vec<_> = settings
-        .environments
-        .iter()
-        .filter_map(|e| gate.policy.file.group_for(Action::Quarantine, &e.name))
-        .collect();
-    if !groups.iter().any(|g| g.has(&person.signer)) {
-        return Err(eyre!(Usage(format!(
-            "{} is in no group that may quarantine under {}: the record would not count",
-            person.signer.sentence(),
-            sanitize(&gate.policy.origin)
-        ))));
-    }
-    let (subject, children) =
-        record::subject_of(source.store.as_ref(), &r.repository, &digest).await?;
-    let now = chrono::Utc::now();
-    let draft = Draft {
-        repository: r.repository.clone(),
-        subject,
-        record: Record::Quarantine(Quarantine {
-            action: if lift {
-                QuarantineAction::Lift
-            } else {
-                QuarantineAction::Quarantine
-            },
-            scope: Scope {
-                digest: digest.clone(),
-                children: children.iter().map(|c| c.digest.clone()).collect(),
-            },
-            link: Link {
-                chain: QUARANTINE_CHAIN.into(),
-                previous: None,
-                time: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                reason: a.reason.clone(),
-            },
-        }),
-        children,
-    };
-    let mut draft = draft;
-    show_plan(
-        &mut draft,
-        &person,
-        &source,
-        &settings.audit_repository,
-        a.sign.json && !a.sign.yes,
-    )
-    .await?;
-    let question = if lift {
-        "Sign and write this lifting of the quarantine?"
-    } else {
-        "Sign and write this quarantine?"
-    };
-    if !confirm(a.sign.yes, question)? {
-        return Ok(());
-    }
-    let written = sign_and_write(settings, &source, draft, &person, &a.sign).await?;
-    show_effect(
+    record_cmd(
         settings,
+        &a.sign,
+        (&r.repository, &source, &digest),
         &gate,
-        &source,
-        &r.repository,
-        &digest,
+        &Kind::Quarantine { lift },
+        &a.reason,
         &settings.environments,
         &["quarantine-record"],
-        a.sign.json,
-        &written,
     )
     .await
 }

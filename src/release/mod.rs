@@ -1,6 +1,7 @@
 //! Acting on a digest: signing and attesting, and release records (approvals, quarantines)
 //! linked into audit chains (promotion and rollback come later). Every write goes through the `Store` trait, so layouts and registries behave alike.
 
+pub mod act;
 pub mod chain;
 pub mod record;
 pub mod sign;

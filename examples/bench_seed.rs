@@ -64,7 +64,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             )?;
             let keys = provost::demo::keys::DemoKeys {
                 release: bench_key()?,
-                untrusted: provost::verify::keys::generate(),
+                ..provost::demo::keys::DemoKeys::generate()
             };
             rt.block_on(provost::demo::seed(&store, &keys))?;
             return Ok(());

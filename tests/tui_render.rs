@@ -19,6 +19,8 @@ use tokio::sync::mpsc::UnboundedReceiver;
 struct Harness {
     /// The demo key's fingerprint: fresh per store, so snapshots show it redacted.
     fingerprint: String,
+    /// The demo people's fingerprints, redacted likewise.
+    people: Vec<String>,
     app: App,
     jobs: Jobs,
     rx: UnboundedReceiver<Action>,
@@ -26,7 +28,10 @@ struct Harness {
 }
 
 fn busy(app: &App) -> bool {
-    matches!(app.repos, Slot::Loading)
+    matches!(app.modal, Some(provost::tui::modal::Modal::Planning { .. }))
+        || app.writing.is_some()
+        || matches!(app.audit, Some(Slot::Loading))
+        || matches!(app.repos, Slot::Loading)
         || matches!(app.detail, Slot::Loading)
         || matches!(app.evidence, Slot::Loading)
         || match &app.tags {
@@ -51,6 +56,10 @@ impl Harness {
         let fingerprint = provost::demo::keys::trusted_key(&data, &store)
             .and_then(|pem| provost::verify::keys::fingerprint_of_pem(&pem))
             .expect("the demo key is recorded as trusted");
+        let people = provost::demo::keys::trusted_people(&data, &store)
+            .iter()
+            .filter_map(|(_, pem)| provost::verify::keys::fingerprint_of_pem(pem))
+            .collect();
         let config = tmp.path().join("provost.toml");
         std::fs::write(&config, "timeout_secs = 2\n").expect("config");
         let settings = Settings::load(&Overrides {
@@ -78,6 +87,7 @@ impl Harness {
         );
         Harness {
             fingerprint,
+            people,
             app,
             jobs,
             rx,
@@ -117,9 +127,15 @@ impl Harness {
     /// The screen as text, the demo key's fingerprint (and its truncations) redacted.
     fn screen(&self, w: u16, h: u16) -> String {
         let mut text = format!("{}", self.draw(w, h).backend());
-        for n in (6..=16).rev() {
-            let prefix: String = self.fingerprint.chars().take(n).collect();
-            text = text.replace(&prefix, &"F".repeat(n));
+        for (i, fp) in std::iter::once(&self.fingerprint)
+            .chain(&self.people)
+            .enumerate()
+        {
+            let mark = ["F", "A", "B", "C"][i.min(3)];
+            for n in (6..=16).rev() {
+                let prefix: String = fp.chars().take(n).collect();
+                text = text.replace(&prefix, &mark.repeat(n));
+            }
         }
         text
     }
@@ -377,7 +393,8 @@ async fn evidence_provenance_and_sbom_tabs() {
     let Slot::Ready(d) = &h.app.evidence else {
         panic!("evidence: {:?}", h.app.evidence)
     };
-    assert_eq!(d.items.len(), 7, "{:?}", d.items);
+    // Seven pieces of evidence and two approval records.
+    assert_eq!(d.items.len(), 9, "{:?}", d.items);
     insta::assert_snapshot!("artifact_with_evidence", h.screen(100, 30));
     h.cmd(Command::ShowEvidence).await;
     insta::assert_snapshot!("evidence", h.screen(100, 30));
@@ -487,4 +504,112 @@ async fn tags_show_their_environment_verdict_and_the_matrix_shows_all() {
     insta::assert_snapshot!("tags_with_gates", h.screen(100, 30));
     h.cmd(Command::Matrix).await;
     insta::assert_snapshot!("matrix", h.screen(100, 30));
+}
+
+fn key(
+    h: &mut Harness,
+    k: provost::tui::modal::ModalKey,
+) -> impl std::future::Future<Output = ()> + '_ {
+    h.act(Action::ModalKey(k))
+}
+
+#[tokio::test]
+async fn history_tab_approve_in_the_console_and_the_audit_view() {
+    use provost::tui::modal::{Modal, ModalKey};
+    let mut h = Harness::new(&[]).await;
+    // acme/billing:3.2.0 (staging): alice approved it for prod, bob rejected it.
+    open_tag(&mut h, 1, 1).await;
+    h.cmd(Command::ShowHistory).await;
+    let screen = h.screen(100, 30);
+    insta::assert_snapshot!("history", screen);
+    assert!(
+        screen.contains("✓ 2026-11-20 14:10  bob        rejected for prod"),
+        "{screen}"
+    );
+    // Approve 3.2.0 for prod as bob: compose, confirm what will be signed, write.
+    h.cmd(Command::Approve).await;
+    let Some(Modal::Compose { request, .. }) = &h.app.modal else {
+        panic!("compose: {:?}", h.app.modal)
+    };
+    assert_eq!(request.key, "demo:alice");
+    key(&mut h, ModalKey::BackTab).await; // the next key: bob
+    for c in "fixed in 3.2.0".chars() {
+        key(&mut h, ModalKey::Char(c)).await;
+    }
+    insta::assert_snapshot!("compose", h.screen(100, 30));
+    key(&mut h, ModalKey::Enter).await;
+    let screen = h.screen(100, 30);
+    let Some(Modal::Confirm { plan, .. }) = &h.app.modal else {
+        panic!("confirm: {:?}\n{screen}", h.app.modal)
+    };
+    assert!(plan.signer.starts_with("key bob"), "{plan:?}");
+    assert!(
+        screen.contains("\"predicateType\": \"https://provost.dev/records/approval/v1\""),
+        "{screen}"
+    );
+    insta::assert_snapshot!("confirm", screen);
+    key(&mut h, ModalKey::Enter).await;
+    assert!(h.app.modal.is_none());
+    let toast = h.app.toast.clone().map(|t| t.text).unwrap_or_default();
+    assert!(toast.starts_with("✓ approve for prod"), "{toast}");
+    // The verdict changed in the console: bob's latest decision is now an approval.
+    let prod = h
+        .app
+        .verdicts
+        .iter()
+        .find(|v| v.environment == "prod")
+        .expect("prod");
+    let f = prod
+        .findings
+        .iter()
+        .find(|f| f.rule == "two-approvals")
+        .expect("finding");
+    assert_eq!(
+        f.message,
+        "2 of 2 approvals from release-managers (alice, bob)"
+    );
+    // Esc on a dialog writes nothing.
+    h.cmd(Command::Reject).await;
+    key(&mut h, ModalKey::Esc).await;
+    assert!(h.app.modal.is_none());
+    // The audit view of prod: every link verified.
+    h.cmd(Command::Audit).await;
+    let screen = h.screen(100, 30);
+    assert!(
+        screen.contains("✓ 13 record(s): every signature verifies"),
+        "{screen}"
+    );
+    // (No snapshot: the new record carries today's time.)
+    assert!(screen.contains("bob      rejected for prod"), "{screen}");
+    assert!(
+        screen.contains("acme/billing@78f8addfeedd — invoice totals round the wrong"),
+        "{screen}"
+    );
+    h.cmd(Command::Back).await;
+    assert!(h.app.audit.is_none());
+}
+
+#[tokio::test]
+async fn read_only_refuses_writes_and_says_so() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let store = tmp.path().join("demo");
+    let data = tmp.path().join("data");
+    provost::demo::reset(&store, &data).await.expect("seed");
+    let config = tmp.path().join("provost.toml");
+    std::fs::write(&config, "read_only = true\n").expect("config");
+    let settings = Settings::load(&Overrides {
+        config: Some(config),
+        store: Some(store),
+        data_dir: Some(data),
+        ..Default::default()
+    })
+    .await
+    .expect("settings");
+    let mut app = App::new(&settings, Keymap::default_keymap());
+    assert!(app.update(Action::Command(Command::Approve)).is_empty());
+    assert!(app.modal.is_none());
+    assert!(app
+        .toast
+        .as_ref()
+        .is_some_and(|t| t.text.starts_with("read-only")));
 }

@@ -85,28 +85,11 @@ fn load_person(
                 "no key to sign with: pass --key FILE (or demo:NAME in the demo store), or set signing_key in provost.toml".into()
             ))
         })?;
-    let path = match spec.strip_prefix("demo:") {
-        Some(name) => {
-            let found = match (source.store.as_ref(), &settings.data_dir) {
-                (crate::oci::source::Source::Layout(l), Some(data)) => {
-                    crate::demo::keys::person_key_file(data, l.root(), name)
-                }
-                _ => None,
-            };
-            found
-                .ok_or_else(|| {
-                    eyre!(Usage(format!(
-                        "no demo person {:?} for {} (the demo's people are {})",
-                        sanitize(name),
-                        sanitize(&source.name),
-                        crate::demo::keys::PEOPLE.join(", ")
-                    )))
-                })?
-                .display()
-                .to_string()
-        }
-        None => spec,
-    };
+    let path = settings
+        .key_path(source, &spec)
+        .map_err(|e| eyre!(Usage(e)))?
+        .display()
+        .to_string();
     let key = super::sign::load_key(&path)?;
     match crate::release::act::identify(&key, trust) {
         Some(signer) => Ok(Person { key, signer }),

@@ -3,6 +3,7 @@
 //! trust list. The core below it (`gate`, `policy`, `verify`, `evidence`, `oci`) never reads a
 //! file on its own; `config` holds the formats only.
 
+mod signing;
 use crate::config::{
     expand_home, paths, ConfigError, ConfigFile, Environment, Tier, DEMO_SOURCE, STORE_SOURCE,
 };

@@ -27,8 +27,14 @@ pub enum Command {
     ShowProvenance,
     ShowSbom,
     ShowVerdicts,
+    ShowHistory,
     Matrix,
     Raw,
+    Approve,
+    Reject,
+    Quarantine,
+    Lift,
+    Audit,
 }
 
 /// One input to `update`.
@@ -77,5 +83,22 @@ pub enum Action {
     DetailLoaded {
         generation: u64,
         result: Result<Box<Artifact>, String>,
+    },
+    /// A key typed while a dialog is open.
+    ModalKey(super::modal::ModalKey),
+    /// The plan of a record: what will be signed, by whom, or why it cannot be.
+    Planned {
+        request: super::modal::Request,
+        result: Result<super::modal::Plan, String>,
+    },
+    /// A record was written (or not).
+    Written {
+        request: super::modal::Request,
+        result: Result<String, String>,
+    },
+    /// The audit chain of an environment, verified.
+    AuditLoaded {
+        chain: String,
+        result: Result<Box<super::modal::AuditView>, String>,
     },
 }

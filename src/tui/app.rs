@@ -119,6 +119,12 @@ pub enum Job {
         /// The index this digest was opened from (its signature covers the platform).
         index: Option<String>,
     },
+    /// Plan a record: check who may write it and build the statement.
+    Plan { request: super::modal::Request },
+    /// Sign and write a record (queued: navigation never aborts it).
+    Write { request: super::modal::Request },
+    /// Read and verify an environment's audit chain.
+    Audit { source: String, chain: String },
 }
 
 /// What the artifact pane shows.
@@ -130,15 +136,17 @@ pub enum DetailTab {
     Provenance,
     Sbom,
     Verdicts,
+    History,
 }
 
 impl DetailTab {
-    pub const ALL: [DetailTab; 5] = [
+    pub const ALL: [DetailTab; 6] = [
         DetailTab::Artifact,
         DetailTab::Evidence,
         DetailTab::Provenance,
         DetailTab::Sbom,
         DetailTab::Verdicts,
+        DetailTab::History,
     ];
 
     pub fn title(self) -> &'static str {
@@ -148,6 +156,7 @@ impl DetailTab {
             DetailTab::Provenance => "Provenance",
             DetailTab::Sbom => "SBOM",
             DetailTab::Verdicts => "Verdicts",
+            DetailTab::History => "History",
         }
     }
 
@@ -159,6 +168,7 @@ impl DetailTab {
             DetailTab::Provenance => "Prov",
             DetailTab::Sbom => "SBOM",
             DetailTab::Verdicts => "Verd",
+            DetailTab::History => "Hist",
         }
     }
 }
@@ -211,6 +221,16 @@ pub struct App {
     pub matrix: bool,
     /// Source name → registry host (remote) or None (layout), for copied references.
     pub hosts: Vec<(String, Option<String>)>,
+    /// The dialog on top, when one is open.
+    pub modal: Option<super::modal::Modal>,
+    /// Every write is refused (`--read-only`, `read_only = true`).
+    pub read_only: bool,
+    /// The write in progress, in words (the status line shows it with a spinner).
+    pub writing: Option<String>,
+    /// Per source: the keys records can be signed with (label, key spec).
+    pub signers: Vec<(String, Vec<(String, String)>)>,
+    /// The audit view of an environment's chain, shown over the detail pane.
+    pub audit: Option<Slot<Box<super::modal::AuditView>>>,
     pub(super) generations: [u64; 4],
 }
 
@@ -278,6 +298,15 @@ impl App {
             clock: None,
             matrix: false,
             hosts,
+            modal: None,
+            read_only: settings.read_only,
+            writing: None,
+            signers: settings
+                .sources
+                .iter()
+                .map(|s| (s.name.clone(), settings.signer_choices(s)))
+                .collect(),
+            audit: None,
             generations: [0; 4],
         }
     }

@@ -29,6 +29,10 @@ pub struct Jobs {
     environments: Vec<crate::config::Environment>,
     /// A fixed clock for verdicts in tests; None means now.
     pub clock: Option<chrono::DateTime<chrono::Utc>>,
+    /// Record planning, writing and audit reads.
+    writer: super::writes::Writer,
+    /// The write queue, started with the first write.
+    writes: Option<UnboundedSender<super::modal::Request>>,
 }
 
 fn describe_error(e: impl std::fmt::Display) -> String {
@@ -59,7 +63,14 @@ impl Jobs {
         for s in &settings.sources {
             gates.insert(s.name.clone(), Arc::new(settings.gate(s, None)?));
         }
+        let writer = super::writes::Writer {
+            settings: Arc::new(settings.clone()),
+            gates: Arc::new(gates.clone()),
+            tx: tx.clone(),
+        };
         Ok(Jobs {
+            writer,
+            writes: None,
             sources: settings
                 .sources
                 .iter()
@@ -76,6 +87,16 @@ impl Jobs {
 
     /// Starts a job, aborting the previous job of its kind.
     pub fn start(&mut self, job: Job) {
+        let job = match job {
+            Job::Plan { request } => return self.writer.plan(request),
+            Job::Write { request } => {
+                let q = self.writes.get_or_insert_with(|| self.writer.queue());
+                let _ = q.send(request);
+                return;
+            }
+            Job::Audit { source, chain } => return self.writer.audit(source, chain),
+            other => other,
+        };
         let tx = self.tx.clone();
         let limit = self.timeout;
         let source_name = match &job {
@@ -83,6 +104,7 @@ impl Jobs {
             | Job::Tags { source, .. }
             | Job::Detail { source, .. }
             | Job::Evidence { source, .. } => source.clone(),
+            Job::Plan { .. } | Job::Write { .. } | Job::Audit { .. } => return,
         };
         let store = self.sources.get(&source_name).cloned();
         let gate = self.gates.get(&source_name).map(|g| {
@@ -102,10 +124,13 @@ impl Jobs {
                 repository_glob,
                 ..
             } => {
+                let audit_repo = self.writer.settings.audit_repository.clone();
                 let h = tokio::spawn(async move {
                     let result = with_timeout(limit, async {
                         let store = store.ok_or_else(|| format!("unknown source {source_name}"))?;
                         let mut repos = store.list_repositories().await.map_err(describe_error)?;
+                        // The audit chains are read with `a`, not browsed as images.
+                        repos.retain(|r| *r != audit_repo);
                         if let Some(g) = repository_glob {
                             let m = wildmatch::WildMatch::new(&g);
                             repos.retain(|r| m.matches(r));
@@ -269,6 +294,7 @@ impl Jobs {
                 });
                 (3, h)
             }
+            Job::Plan { .. } | Job::Write { .. } | Job::Audit { .. } => return,
         };
         if let Some(old) = self.running[slot].replace(handle.abort_handle()) {
             old.abort();

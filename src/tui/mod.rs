@@ -10,9 +10,11 @@ pub mod jobs;
 pub mod keymap;
 pub mod layout;
 pub mod list;
+pub mod modal;
 pub mod panes;
 pub mod theme;
 mod update;
+mod writes;
 
 use action::{Action, Command};
 use app::App;
@@ -30,6 +32,22 @@ use crate::setup::Settings;
 pub fn map_event(app: &App, ev: &Event) -> Option<Action> {
     match ev {
         Event::Key(k) if k.kind != KeyEventKind::Release => {
+            if app.modal.is_some() {
+                use modal::ModalKey;
+                let ctrl_c = k.code == KeyCode::Char('c')
+                    && k.modifiers
+                        .contains(crossterm::event::KeyModifiers::CONTROL);
+                return match k.code {
+                    _ if ctrl_c => Some(Action::ModalKey(ModalKey::Esc)),
+                    KeyCode::Enter => Some(Action::ModalKey(ModalKey::Enter)),
+                    KeyCode::Esc => Some(Action::ModalKey(ModalKey::Esc)),
+                    KeyCode::Backspace => Some(Action::ModalKey(ModalKey::Backspace)),
+                    KeyCode::Tab => Some(Action::ModalKey(ModalKey::Tab)),
+                    KeyCode::BackTab => Some(Action::ModalKey(ModalKey::BackTab)),
+                    KeyCode::Char(c) => Some(Action::ModalKey(ModalKey::Char(c))),
+                    _ => None,
+                };
+            }
             if app.editing_filter {
                 return match k.code {
                     KeyCode::Enter => Some(Action::FilterCommit),

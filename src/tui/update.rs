@@ -42,6 +42,10 @@ impl App {
                 }
             }
             Action::ClickAt { column, row } => return self.click(column, row),
+            Action::ModalKey(k) => return self.modal_key(k),
+            Action::Planned { request, result } => self.planned(request, result),
+            Action::Written { request, result } => return self.written(request, result),
+            Action::AuditLoaded { result, .. } => self.audit_loaded(result),
             Action::ReposLoaded { generation, result } => {
                 if generation == self.generations[0] {
                     self.repos = result.into();
@@ -222,6 +226,12 @@ impl App {
                 self.matrix = !self.matrix;
                 self.focus = Pane::Tags;
             }
+            Command::ShowHistory => self.show(DetailTab::History),
+            Command::Approve => return self.compose(true, false),
+            Command::Reject => return self.compose(true, true),
+            Command::Quarantine => return self.compose(false, false),
+            Command::Lift => return self.compose(false, true),
+            Command::Audit => return self.toggle_audit(),
             Command::Raw => {
                 if self.tab == DetailTab::Artifact {
                     self.tab = DetailTab::Evidence;
@@ -241,7 +251,7 @@ impl App {
         self.detail_view.scroll = 0;
     }
 
-    fn load_evidence(&mut self) -> Vec<Job> {
+    pub(super) fn load_evidence(&mut self) -> Vec<Job> {
         let (Some(source), Some(repository), Some(a)) = (
             self.active_source(),
             self.active_repo.clone(),
@@ -329,6 +339,9 @@ impl App {
     fn back(&mut self) -> Vec<Job> {
         if self.editing_filter {
             self.editing_filter = false;
+            return vec![];
+        }
+        if self.audit.take().is_some() {
             return vec![];
         }
         if self.focus == Pane::Detail && self.evidence_view.raw {

@@ -11,6 +11,10 @@ use ratatui::Frame;
 
 pub fn title(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
     let mut spans = vec![Span::styled(" provost ", theme.selection), Span::raw(" ")];
+    if app.read_only {
+        spans.push(Span::styled("READ-ONLY", theme.warn));
+        spans.push(Span::raw(" "));
+    }
     let mut crumbs: Vec<String> = vec![];
     if let Some(item) = app.active_item.and_then(|i| app.items.get(i)) {
         crumbs.push(item.label());
@@ -25,7 +29,7 @@ pub fn title(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
         crumbs.push(crate::oci::digest::short(&a.digest));
     }
     let crumbs = sanitize(&crumbs.join(" › ")).to_string();
-    let used = 10 + crumbs.chars().count();
+    let used = 10 + crumbs.chars().count() + if app.read_only { 10 } else { 0 };
     spans.push(Span::styled(crumbs, theme.accent));
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
     // The policy in force, named on the right (its file name when it is a file).
@@ -49,7 +53,12 @@ pub fn title(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
 }
 
 pub fn status(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
-    let line = if let Some(t) = &app.toast {
+    let line = if let Some(w) = &app.writing {
+        Line::from(Span::styled(
+            format!(" {} {}", super::spinner(app), sanitize(w)),
+            theme.accent,
+        ))
+    } else if let Some(t) = &app.toast {
         let style = if t.error { theme.block } else { theme.pass };
         Line::from(Span::styled(format!(" {}", sanitize(&t.text)), style))
     } else if app.editing_filter {
@@ -61,8 +70,8 @@ pub fn status(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
         // Shorter hints on a narrow terminal, so the status line is never cut mid-word.
         let wide = area.width >= 100;
         let hint = match (app.focus, wide) {
-            (Pane::Detail, true) => " ↑↓ move · ⏎ open · 1-5 tabs · v raw · esc back · y copy · r refresh · ? help · q quit",
-            (Pane::Detail, false) => " ↑↓ · ⏎ open · 1-5 tabs · v raw · esc back · y copy · ? help · q quit",
+            (Pane::Detail, true) => " ↑↓ move · ⏎ open · 1-6 tabs · v raw · esc back · y copy · r refresh · ? help · q quit",
+            (Pane::Detail, false) => " ↑↓ · ⏎ open · 1-6 tabs · v raw · esc back · y copy · ? help · q quit",
             (_, true) => " ↑↓ move · ⏎ open · esc back · tab pane · / filter · r refresh · y copy · ? help · q quit",
             (_, false) => " ↑↓ · ⏎ open · esc back · tab pane · / filter · y copy · ? help · q quit",
         };

@@ -88,7 +88,12 @@ pub fn lines<'a>(app: &App, theme: &Theme, a: &Artifact, width: usize) -> Vec<Li
                 Span::styled("none for this digest — press 3 to see why", theme.warn),
             ])),
         }
-        let signers = crate::evidence::trusted_signers(&d.items);
+        // Who signed the image and its evidence; release records have their own tab.
+        let signers = crate::evidence::trusted_signers(
+            d.items
+                .iter()
+                .filter(|i| i.kind != crate::evidence::Kind::Record),
+        );
         let image_signed = d
             .items
             .iter()
@@ -293,6 +298,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
         (DetailTab::Provenance, _) => evidence::provenance(app, theme, width),
         (DetailTab::Sbom, _) => evidence::sbom(app, theme, width),
         (DetailTab::Verdicts, _) => super::verdicts::tab(app, theme, width),
+        (DetailTab::History, _) => super::records::history(app, theme, width),
     };
     let filter = app.detail_view.filter.to_lowercase();
     if !filter.is_empty() {

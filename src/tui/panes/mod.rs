@@ -4,6 +4,7 @@ mod chrome;
 mod detail;
 mod evidence;
 mod help;
+mod records;
 mod repositories;
 mod sources;
 mod tags;
@@ -29,10 +30,14 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>) {
     repositories::render(app, theme, frame, areas.repositories);
     tags::render(app, theme, frame, areas.tags);
     detail::render(app, theme, frame, areas.detail);
+    if app.audit.is_some() {
+        records::audit(app, theme, frame, areas.detail);
+    }
     chrome::status(app, theme, frame, areas.status);
     if app.help {
         help::render(app, theme, frame, frame.area());
     }
+    records::modal(app, theme, frame);
 }
 
 /// A pane's border, highlighted when focused, with its filter shown in the title.

@@ -1,0 +1,407 @@
+//! Dialogs for writes: compose (reason, environment, key) → confirm (exactly what will be
+//! signed, and by whom) → passphrase when the key is encrypted (masked, zeroized) → the write
+//! runs in the background queue, with a progress line and a toast. `update` stays free of I/O:
+//! planning and writing are jobs.
+
+use super::app::{App, Job, Slot};
+use crate::release::act::Kind;
+use zeroize::Zeroizing;
+
+/// A key typed into a dialog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModalKey {
+    Char(char),
+    Backspace,
+    Enter,
+    Esc,
+    Tab,
+    BackTab,
+}
+
+/// A passphrase: zeroized when dropped, never printed.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(pub Zeroizing<String>);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// What to record, about which digest, signed with which key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub kind: Kind,
+    pub source: String,
+    pub repository: String,
+    pub digest: String,
+    pub reason: String,
+    /// The key spec (a path or `demo:NAME`) and its label.
+    pub key: String,
+    pub key_label: String,
+    pub passphrase: Option<Secret>,
+}
+
+/// What the confirm dialog shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// Who will sign, in words.
+    pub signer: String,
+    /// The statement, pretty JSON, line by line.
+    pub statement: Vec<String>,
+    /// Where it goes.
+    pub destination: String,
+    /// The key is encrypted: a passphrase is asked after the confirmation.
+    pub needs_passphrase: bool,
+}
+
+/// One record of a chain, as the audit view lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRow {
+    pub verified: bool,
+    pub who: String,
+    /// When, as the signer claims it (minutes).
+    pub when: String,
+    /// A timestamp or log entry proves the time.
+    pub proven_time: bool,
+    pub what: String,
+    pub digest: String,
+    pub reason: String,
+}
+
+/// An environment's chain, verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditView {
+    pub chain: String,
+    pub rows: Vec<AuditRow>,
+    pub problems: Vec<String>,
+}
+
+/// The dialog on top.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Modal {
+    /// Typing the reason; tab picks the environment, shift-tab the key.
+    Compose {
+        request: Request,
+        environments: Vec<String>,
+        keys: Vec<(String, String)>,
+    },
+    /// Waiting for the plan.
+    Planning { request: Request },
+    /// Showing the plan; ⏎ or y signs, esc cancels.
+    Confirm {
+        request: Request,
+        plan: Plan,
+        scroll: usize,
+    },
+    /// The key's passphrase, masked.
+    Passphrase { request: Request, input: Secret },
+}
+
+impl App {
+    /// Opens the compose dialog for `kind` on the artifact shown.
+    pub(super) fn compose(&mut self, approve: bool, flag: bool) -> Vec<Job> {
+        if self.read_only {
+            self.toast(
+                true,
+                "read-only: writes are refused (--read-only or read_only = true)",
+            );
+            return vec![];
+        }
+        let (Some(source), Some(repository), Some(a)) = (
+            self.active_source(),
+            self.active_repo.clone(),
+            self.detail.ready(),
+        ) else {
+            self.toast(true, "open an artifact first (⏎ on a tag)");
+            return vec![];
+        };
+        let keys = self
+            .signers
+            .iter()
+            .find(|(s, _)| *s == source)
+            .map(|(_, k)| k.clone())
+            .unwrap_or_default();
+        let Some((key_label, key)) = keys.first().cloned() else {
+            self.toast(
+                true,
+                "no key to sign with: set signing_key in provost.toml (or use provost approve --key)",
+            );
+            return vec![];
+        };
+        let environments: Vec<String> = self
+            .environments
+            .iter()
+            .filter(|e| e.source == source)
+            .map(|e| e.name.clone())
+            .collect();
+        // Start on the environment being browsed, else the strictest one.
+        let env = self
+            .active_environment()
+            .map(|e| e.name.clone())
+            .or_else(|| environments.last().cloned())
+            .unwrap_or_default();
+        let kind = if approve {
+            Kind::Approve {
+                environment: env,
+                reject: flag,
+                not_after: None,
+            }
+        } else {
+            Kind::Quarantine { lift: flag }
+        };
+        // The demo's people: quarantines are carol's job, approvals alice's.
+        let key_index = match &kind {
+            Kind::Quarantine { .. } => keys.iter().position(|(_, k)| k == "demo:carol"),
+            _ => None,
+        }
+        .unwrap_or(0);
+        let (key_label, key) = keys.get(key_index).cloned().unwrap_or((key_label, key));
+        self.modal = Some(Modal::Compose {
+            request: Request {
+                kind,
+                source,
+                repository,
+                digest: a.digest.clone(),
+                reason: String::new(),
+                key,
+                key_label,
+                passphrase: None,
+            },
+            environments,
+            keys,
+        });
+        vec![]
+    }
+
+    /// A key typed into the open dialog.
+    pub(super) fn modal_key(&mut self, k: ModalKey) -> Vec<Job> {
+        let Some(modal) = self.modal.take() else {
+            return vec![];
+        };
+        match (modal, k) {
+            (_, ModalKey::Esc) => {
+                self.toast(false, "cancelled: nothing was written");
+            }
+            (
+                Modal::Compose {
+                    mut request,
+                    environments,
+                    keys,
+                },
+                k,
+            ) => {
+                match k {
+                    ModalKey::Char(c)
+                        if !c.is_control() && request.reason.chars().count() < 500 =>
+                    {
+                        request.reason.push(c)
+                    }
+                    ModalKey::Backspace => {
+                        request.reason.pop();
+                    }
+                    ModalKey::Tab => {
+                        if let Kind::Approve { environment, .. } = &mut request.kind {
+                            let i = environments.iter().position(|e| e == environment);
+                            if let Some(next) = environments
+                                .get(i.map(|i| (i + 1) % environments.len()).unwrap_or(0))
+                            {
+                                *environment = next.clone();
+                            }
+                        }
+                    }
+                    ModalKey::BackTab => {
+                        let i = keys
+                            .iter()
+                            .position(|(_, k)| *k == request.key)
+                            .unwrap_or(0);
+                        if let Some((label, key)) = keys.get((i + 1) % keys.len().max(1)) {
+                            request.key = key.clone();
+                            request.key_label = label.clone();
+                        }
+                    }
+                    ModalKey::Enter => {
+                        if matches!(request.kind, Kind::Quarantine { .. })
+                            && request.reason.trim().is_empty()
+                        {
+                            self.toast(true, "a quarantine needs a reason");
+                        } else {
+                            self.modal = Some(Modal::Planning {
+                                request: request.clone(),
+                            });
+                            return vec![Job::Plan { request }];
+                        }
+                    }
+                    _ => {}
+                }
+                self.modal = Some(Modal::Compose {
+                    request,
+                    environments,
+                    keys,
+                });
+            }
+            (m @ Modal::Planning { .. }, _) => self.modal = Some(m),
+            (
+                Modal::Confirm {
+                    request,
+                    plan,
+                    scroll,
+                },
+                k,
+            ) => match k {
+                ModalKey::Enter | ModalKey::Char('y') => {
+                    if plan.needs_passphrase {
+                        self.modal = Some(Modal::Passphrase {
+                            request,
+                            input: Secret::default(),
+                        });
+                    } else {
+                        return self.write(request);
+                    }
+                }
+                ModalKey::Char('j') | ModalKey::Tab => {
+                    self.modal = Some(Modal::Confirm {
+                        request,
+                        scroll: (scroll + 1).min(plan.statement.len()),
+                        plan,
+                    })
+                }
+                ModalKey::Char('k') | ModalKey::BackTab => {
+                    self.modal = Some(Modal::Confirm {
+                        request,
+                        plan,
+                        scroll: scroll.saturating_sub(1),
+                    })
+                }
+                ModalKey::Char('n') => self.toast(false, "cancelled: nothing was written"),
+                _ => {
+                    self.modal = Some(Modal::Confirm {
+                        request,
+                        plan,
+                        scroll,
+                    })
+                }
+            },
+            (
+                Modal::Passphrase {
+                    mut request,
+                    mut input,
+                },
+                k,
+            ) => {
+                match k {
+                    ModalKey::Enter => {
+                        request.passphrase = Some(input);
+                        return self.write(request);
+                    }
+                    ModalKey::Char(c) if !c.is_control() && input.0.len() < 1024 => input.0.push(c),
+                    ModalKey::Backspace => {
+                        input.0.pop();
+                    }
+                    _ => {}
+                }
+                self.modal = Some(Modal::Passphrase { request, input });
+            }
+        }
+        vec![]
+    }
+
+    fn write(&mut self, request: Request) -> Vec<Job> {
+        self.writing = Some(format!(
+            "signing and writing: {} {}@{}",
+            request.kind.words(),
+            request.repository,
+            crate::oci::digest::short(&request.digest)
+        ));
+        vec![Job::Write { request }]
+    }
+
+    /// The plan arrived: confirm it, or say why it cannot be written.
+    pub(super) fn planned(&mut self, request: Request, result: Result<Plan, String>) {
+        if !matches!(&self.modal, Some(Modal::Planning { request: r }) if *r == request) {
+            return;
+        }
+        match result {
+            Ok(plan) => {
+                self.modal = Some(Modal::Confirm {
+                    request,
+                    plan,
+                    scroll: 0,
+                })
+            }
+            Err(e) => {
+                self.modal = None;
+                self.toast(true, format!("not written: {e}"));
+            }
+        }
+    }
+
+    /// A write finished: say so and reload what it changed.
+    pub(super) fn written(&mut self, request: Request, result: Result<String, String>) -> Vec<Job> {
+        self.writing = None;
+        match result {
+            Ok(record) => {
+                self.toast(
+                    false,
+                    format!(
+                        "✓ {} {}: record {}",
+                        request.kind.words(),
+                        crate::oci::digest::short(&request.digest),
+                        crate::oci::digest::short(&record)
+                    ),
+                );
+                let shown = self.detail.ready().map(|a| a.digest.clone());
+                let mut jobs = vec![];
+                if shown.as_deref() == Some(request.digest.as_str())
+                    || self
+                        .detail_view
+                        .stack
+                        .iter()
+                        .any(|p| p.digest == request.digest)
+                {
+                    jobs.extend(self.load_evidence());
+                }
+                if self.audit.is_some() {
+                    jobs.extend(self.load_audit());
+                }
+                jobs
+            }
+            Err(e) => {
+                self.toast(true, format!("not written: {e}"));
+                vec![]
+            }
+        }
+    }
+
+    /// Opens (or closes) the audit view of the environment being browsed (else prod, or the
+    /// quarantine chain when no environment is configured).
+    pub(super) fn toggle_audit(&mut self) -> Vec<Job> {
+        if self.audit.take().is_some() {
+            return vec![];
+        }
+        self.load_audit()
+    }
+
+    fn load_audit(&mut self) -> Vec<Job> {
+        let env = self
+            .active_environment()
+            .cloned()
+            .or_else(|| self.environments.last().cloned());
+        let (source, chain) = match env {
+            Some(e) => (e.source.clone(), e.name.clone()),
+            None => match self.active_source() {
+                Some(s) => (s, crate::evidence::record::QUARANTINE_CHAIN.to_string()),
+                None => return vec![],
+            },
+        };
+        self.audit = Some(Slot::Loading);
+        vec![Job::Audit { source, chain }]
+    }
+
+    /// The audit view arrived.
+    pub(super) fn audit_loaded(&mut self, result: Result<Box<AuditView>, String>) {
+        if self.audit.is_some() {
+            self.audit = Some(result.into());
+        }
+    }
+}

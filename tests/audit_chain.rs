@@ -127,6 +127,7 @@ impl Setup {
                 &Signing::Key {
                     key,
                     timestamp_url: None,
+                    rekor_url: None,
                 },
             ))
             .expect("sign");
@@ -385,6 +386,7 @@ fn concurrent_writers_never_lose_a_record_silently() {
             let signing = Signing::Key {
                 key: people[i % 2],
                 timestamp_url: None,
+                rekor_url: None,
             };
             let st = &st;
             async move { record::write(st, AUDIT, d, &signing).await }

@@ -288,6 +288,7 @@ fn approvals_rejections_and_quarantines_change_the_verdicts() {
         &provost::release::record::Signing::Key {
             key: &w.mallory,
             timestamp_url: None,
+            rekor_url: None,
         },
     ))
     .expect("write");

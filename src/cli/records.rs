@@ -31,6 +31,17 @@ pub struct SignArgs {
     /// Policy file (default: the configured one, or the demo policy for the demo store)
     #[arg(long)]
     pub policy: Option<String>,
+    /// Sign keyless: an OIDC identity token for Fulcio (also read from SIGSTORE_ID_TOKEN;
+    /// --key wins); needs fulcio_url and rekor_url (provost.toml) or --fulcio-url and
+    /// --rekor-url
+    #[arg(long, env = "SIGSTORE_ID_TOKEN", hide_env_values = true)]
+    pub identity_token: Option<String>,
+    /// The Fulcio instance for keyless signing (default: fulcio_url in provost.toml)
+    #[arg(long, value_name = "URL")]
+    pub fulcio_url: Option<String>,
+    /// The Rekor log every record is entered in (default: rekor_url in provost.toml)
+    #[arg(long, value_name = "URL")]
+    pub rekor_url: Option<String>,
 }
 
 /// `provost approve REF --env ENV`.
@@ -63,10 +74,17 @@ pub struct QuarantineArgs {
     pub sign: SignArgs,
 }
 
-/// The key and who it is in the policy's trust.
+/// How a person signs.
+enum How {
+    Key(SigningKey),
+    /// An OIDC identity token, for a Fulcio certificate.
+    Keyless(zeroize::Zeroizing<String>),
+}
+
+/// The key (or identity) and who it is in the policy's trust.
 struct Person {
-    key: SigningKey,
-    /// The verified signer a record with this key will have.
+    how: How,
+    /// The verified signer a record made this way will have.
     signer: crate::evidence::Signer,
 }
 
@@ -76,6 +94,34 @@ fn load_person(
     args: &SignArgs,
     trust: &[crate::verify::Trust],
 ) -> Result<Person> {
+    // An explicit --key wins over a token in the environment.
+    if let Some(token) = args.identity_token.as_ref().filter(|_| args.key.is_none()) {
+        let token = zeroize::Zeroizing::new(token.trim().to_string());
+        let who = crate::release::keyless::claims(&token).map_err(|e| eyre!(Usage(e)))?;
+        let trusted = trust.iter().any(|t| match t {
+            crate::verify::Trust::Identity { identity, issuer } => {
+                identity.matches(&who.subject) && issuer.matches(&who.issuer)
+            }
+            _ => false,
+        });
+        if !trusted {
+            return Err(eyre!(Usage(format!(
+                "the identity {} (issuer {}) is not trusted here, so a record it signs would count for nothing (add a [[trust.identity]] and a group member)",
+                sanitize(&who.subject),
+                sanitize(&who.issuer)
+            ))));
+        }
+        return Ok(Person {
+            how: How::Keyless(token),
+            signer: crate::evidence::Signer::Keyless {
+                subject: who.subject,
+                issuer: who.issuer,
+                claims: Box::default(),
+                integrated_time: None,
+                log_index: None,
+            },
+        });
+    }
     let spec = args
         .key
         .clone()
@@ -92,7 +138,10 @@ fn load_person(
         .to_string();
     let key = super::sign::load_key(&path)?;
     match crate::release::act::identify(&key, trust) {
-        Some(signer) => Ok(Person { key, signer }),
+        Some(signer) => Ok(Person {
+            how: How::Key(key),
+            signer,
+        }),
         None => Err(eyre!(Usage(format!(
             "key {} is not a trusted key here, so a record it signs would count for nothing (add it to [[trust.key]] and to a group)",
             &crate::evidence::attest::key_id(&key)[..16]
@@ -217,9 +266,32 @@ async fn sign_and_write(
         .timestamp_server_url
         .clone()
         .or_else(|| settings.timestamp_server.clone());
-    let signing = Signing::Key {
-        key: &person.key,
-        timestamp_url: tsa.as_deref(),
+    let rekor = args
+        .rekor_url
+        .clone()
+        .or_else(|| settings.rekor_url.clone());
+    let fulcio = args
+        .fulcio_url
+        .clone()
+        .or_else(|| settings.fulcio_url.clone());
+    let signing = match &person.how {
+        How::Key(key) => Signing::Key {
+            key,
+            timestamp_url: tsa.as_deref(),
+            rekor_url: rekor.as_deref(),
+        },
+        How::Keyless(token) => match (&fulcio, &rekor) {
+            (Some(f), Some(r)) => Signing::Keyless {
+                token,
+                fulcio_url: f,
+                rekor_url: r,
+            },
+            _ => {
+                return Err(eyre!(Usage(
+                    "keyless signing needs a Fulcio and a Rekor URL (fulcio_url and rekor_url in provost.toml, or --fulcio-url and --rekor-url)".into()
+                )))
+            }
+        },
     };
     let written = crate::release::record::write(
         source.store.as_ref(),

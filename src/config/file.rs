@@ -44,6 +44,10 @@ pub struct ConfigFile {
     pub signing_key: Option<String>,
     /// An RFC 3161 timestamp authority that countersigns every record.
     pub timestamp_server: Option<String>,
+    /// The Fulcio instance keyless records are certified by.
+    pub fulcio_url: Option<String>,
+    /// The Rekor log every record is also entered in.
+    pub rekor_url: Option<String>,
     #[serde(default)]
     pub registry: Vec<RegistryEntry>,
     #[serde(default)]

@@ -219,6 +219,7 @@ pub async fn seed(store: &impl Store, keys: &DemoKeys) -> Result<()> {
             &Signing::Key {
                 key,
                 timestamp_url: None,
+                rekor_url: None,
             },
         )
         .await

@@ -3,6 +3,7 @@
 
 pub mod act;
 pub mod chain;
+pub mod keyless;
 pub mod record;
 pub mod sign;
 

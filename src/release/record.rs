@@ -61,32 +61,35 @@ impl Draft {
 
 /// How a record is signed.
 pub enum Signing<'a> {
-    /// A local key (cosign key format), optionally with an RFC 3161 timestamp authority.
+    /// A local key (cosign key format), optionally with an RFC 3161 timestamp authority and
+    /// a Rekor log the record is also entered in.
     Key {
         key: &'a SigningKey,
         timestamp_url: Option<&'a str>,
+        rekor_url: Option<&'a str>,
     },
-}
-
-impl Signing<'_> {
-    /// Who will sign, in words (for the confirmation).
-    pub fn describe(&self) -> String {
-        match self {
-            Signing::Key { key, .. } => {
-                format!(
-                    "key {}",
-                    &attest::key_id(key)[..16.min(attest::key_id(key).len())]
-                )
-            }
-        }
-    }
+    /// Keyless: a Fulcio certificate for the OIDC identity in `token`, logged in Rekor.
+    Keyless {
+        token: &'a zeroize::Zeroizing<String>,
+        fulcio_url: &'a str,
+        rekor_url: &'a str,
+    },
 }
 
 /// Signs `st` into a Sigstore bundle v0.3 (DSSE, one signature, public-key hint, and an RFC
 /// 3161 timestamp over the signature when an authority is given).
 pub async fn sign(st: &Statement, signing: &Signing<'_>) -> Result<Vec<u8>, ReleaseError> {
     match signing {
-        Signing::Key { key, timestamp_url } => {
+        Signing::Keyless {
+            token,
+            fulcio_url,
+            rekor_url,
+        } => super::keyless::sign(st, token, fulcio_url, rekor_url).await,
+        Signing::Key {
+            key,
+            timestamp_url,
+            rekor_url,
+        } => {
             let env = attest::sign_statement(st, key);
             let b64 = base64::engine::general_purpose::STANDARD;
             let mut material = serde_json::json!({
@@ -102,6 +105,15 @@ pub async fn sign(st: &Statement, signing: &Signing<'_>) -> Result<Vec<u8>, Rele
                 let ts = super::sign::timestamp(url, &sig).await?;
                 material["timestampVerificationData"] =
                     crate::evidence::envelope::timestamp_data(&[b64.encode(ts)]);
+            }
+            if let Some(rekor) = rekor_url {
+                let public =
+                    crate::verify::keys::public_pem(key).map_err(|e| ReleaseError::Signing {
+                        digest: String::new(),
+                        reason: e.to_string(),
+                    })?;
+                let entry = super::keyless::log_dsse(rekor, &env, &public).await?;
+                material["tlogEntries"] = serde_json::json!([entry]);
             }
             let bundle = serde_json::json!({
                 "mediaType": BUNDLE_V03,

@@ -47,6 +47,10 @@ pub struct Settings {
     pub signing_key: Option<PathBuf>,
     /// The timestamp authority that countersigns records, when configured.
     pub timestamp_server: Option<String>,
+    /// Fulcio, for keyless records.
+    pub fulcio_url: Option<String>,
+    /// Rekor, which every record is also entered in when set.
+    pub rekor_url: Option<String>,
 }
 
 /// What the command line adds to the file.
@@ -263,6 +267,8 @@ impl Settings {
             read_only: o.read_only || file.read_only.unwrap_or(false),
             signing_key,
             timestamp_server: file.timestamp_server.clone(),
+            fulcio_url: file.fulcio_url.clone(),
+            rekor_url: file.rekor_url.clone(),
             policy,
             data_dir,
             path,

@@ -169,6 +169,7 @@ impl Writer {
             &Signing::Key {
                 key: &key,
                 timestamp_url: tsa.as_deref(),
+                rekor_url: self.settings.rekor_url.as_deref(),
             },
         )
         .await

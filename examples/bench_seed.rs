@@ -1,6 +1,7 @@
 //! Fills a registry for the benchmarks: `bench_seed HOST REPOS TAGS` pushes REPOS repositories
 //! (`bench/svc-NNNN`), each with one tiny image under TAGS tags, over plain HTTP;
-//! `bench_seed HOST demo` pushes the demo landscape with its evidence.
+//! `bench_seed HOST demo` pushes the demo landscape with its evidence; `bench_seed HOST records
+//! N` the demo landscape and N more approval records in the prod audit chain.
 
 use provost::oci::auth::Credential;
 use provost::oci::remote::RemoteStore;
@@ -39,6 +40,66 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .enable_all()
         .build()?;
     if let [_, h, mode, n] = args.as_slice() {
+        if mode == "records" {
+            // The demo landscape signed with the bench key (its people all sign with it too),
+            // then N more approval records for prod in the audit chain.
+            let n: usize = n.parse()?;
+            let store = RemoteStore::with_credential(
+                h,
+                true,
+                Duration::from_secs(30),
+                Ok(Credential::Anonymous),
+            )?;
+            let key = bench_key()?;
+            let keys = provost::demo::keys::DemoKeys {
+                release: key.clone(),
+                untrusted: provost::verify::keys::generate(),
+                people: provost::demo::keys::PEOPLE
+                    .iter()
+                    .map(|p| (p.to_string(), key.clone()))
+                    .collect(),
+            };
+            rt.block_on(async {
+                provost::demo::seed(&store, &keys).await?;
+                let digest = store.resolve("acme/worker", "0.9.0").await?;
+                let (subject, _) =
+                    provost::release::record::subject_of(&store, "acme/worker", &digest).await?;
+                for i in 0..n {
+                    use provost::evidence::record::*;
+                    let draft = provost::release::record::Draft {
+                        repository: "acme/worker".into(),
+                        subject: subject.clone(),
+                        children: vec![],
+                        record: Record::Approval(Approval {
+                            environment: "prod".into(),
+                            decision: ApprovalDecision::Approve,
+                            policy: provost::release::record::policy_ref("bench", b""),
+                            not_after: None,
+                            link: Link {
+                                chain: "prod".into(),
+                                previous: None,
+                                time: chrono::Utc::now()
+                                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                                reason: format!("bench record {i}"),
+                            },
+                        }),
+                    };
+                    provost::release::record::write(
+                        &store,
+                        "provost-audit",
+                        &draft,
+                        &provost::release::record::Signing::Key {
+                            key: &key,
+                            timestamp_url: None,
+                            rekor_url: None,
+                        },
+                    )
+                    .await?;
+                }
+                Ok::<(), Box<dyn std::error::Error>>(())
+            })?;
+            return Ok(());
+        }
         if mode == "signed" {
             // N signed images in bench/app, each with SLSA provenance and an SPDX SBOM attached
             // the cosign way, signed by the demo key.

@@ -14,6 +14,12 @@ pub const APPROVAL_V1: &str = "https://provost.dev/records/approval/v1";
 /// A quarantine of a digest (and an index's children), or its lifting.
 pub const QUARANTINE_V1: &str = "https://provost.dev/records/quarantine/v1";
 
+/// The annotation on a record's referrer manifest (and its referrers-index entry) that carries
+/// the record's bundle, so a gate reads records from the listing alone.
+pub const BUNDLE_ANNOTATION: &str = "dev.provost.record.bundle";
+/// Bundles larger than this are not inlined (they are fetched as the layer).
+pub const MAX_INLINE_BUNDLE: usize = 64 * 1024;
+
 /// The chain quarantine records are linked into (a quarantine holds in every environment).
 pub const QUARANTINE_CHAIN: &str = "quarantine";
 

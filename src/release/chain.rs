@@ -208,9 +208,14 @@ pub struct Walk {
     pub entries: Vec<Entry>,
     /// Where the links break, when they do before the first record.
     pub broken: Option<String>,
+    /// The audit repository's tags, as listed when the chain was read.
+    #[serde(skip)]
+    pub tags: Vec<String>,
 }
 
-/// Reads the chain from its head to its first record.
+/// Reads the chain from its head to its first record. The records its `rec-<chain>-<hex>` tags
+/// name are read first, several at a time; the links are then followed from the head (a
+/// record no tag names is read when the links reach it).
 pub async fn walk(
     store: &impl Store,
     repo: &str,
@@ -218,12 +223,29 @@ pub async fn walk(
     trusts: &[Trust],
     root: &LazyRoot,
 ) -> Result<Walk, OciError> {
+    use futures::StreamExt;
     let head = head(store, repo, chain).await?;
     let mut w = Walk {
         chain: chain.to_string(),
         head: head.clone(),
         ..Default::default()
     };
+    let tags = match store.list_tags(repo).await {
+        Ok(t) => t,
+        Err(e) if e.is_not_found() => vec![],
+        Err(e) => return Err(e),
+    };
+    let named: Vec<String> = record_tags(&tags, chain)
+        .map(|(_, d)| d)
+        .take(MAX_RECORDS)
+        .collect();
+    let mut prefetched: std::collections::HashMap<String, Entry> = futures::stream::iter(named)
+        .map(|d| async move { read_entry(store, repo, &d, trusts, root).await.ok() })
+        .buffer_unordered(8)
+        .filter_map(|e| async move { e.map(|e| (e.digest.clone(), e)) })
+        .collect()
+        .await;
+    w.tags = tags;
     let mut seen = std::collections::HashSet::new();
     let mut next = head;
     while let Some(d) = next.take() {
@@ -238,7 +260,11 @@ pub async fn walk(
             w.broken = Some(format!("more than {MAX_RECORDS} records; stopped reading"));
             break;
         }
-        let e = match read_entry(store, repo, &d, trusts, root).await {
+        let read = match prefetched.remove(&d) {
+            Some(e) => Ok(e),
+            None => read_entry(store, repo, &d, trusts, root).await,
+        };
+        let e = match read {
             Ok(e) => e,
             Err(err) if err.is_not_found() => {
                 w.broken = Some(match w.entries.last() {
@@ -247,7 +273,9 @@ pub async fn walk(
                         crate::oci::digest::short(&after.digest),
                         crate::oci::digest::short(&d)
                     ),
-                    None => format!("the head names record {d}, which the audit repository does not hold"),
+                    None => format!(
+                        "the head names record {d}, which the audit repository does not hold"
+                    ),
                 });
                 break;
             }
@@ -266,6 +294,16 @@ pub async fn walk(
         w.entries.push(e);
     }
     Ok(w)
+}
+
+/// The `rec-<chain>-<hex>` tags among `tags`, with the record digest each names.
+fn record_tags<'a>(tags: &'a [String], chain: &'a str) -> impl Iterator<Item = (&'a str, String)> {
+    let prefix = format!("rec-{chain}-");
+    tags.iter().filter_map(move |t| {
+        let h = t.strip_prefix(&prefix)?;
+        (h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| (t.as_str(), format!("sha256:{h}")))
+    })
 }
 
 /// What `audit verify` found.
@@ -383,29 +421,22 @@ pub async fn verify(
     // Records confirmed on the chain but not reachable from the head.
     let on_chain: std::collections::HashSet<&str> =
         walk.entries.iter().map(|e| e.digest.as_str()).collect();
-    let prefix = format!("rec-{chain}-");
-    let tags = match store.list_tags(repo).await {
-        Ok(t) => t,
-        Err(e) if e.is_not_found() => vec![],
-        Err(e) => return Err(e),
-    };
-    for tag in tags.iter().filter(|t| {
-        t.strip_prefix(&prefix)
-            .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
-    }) {
-        let named = format!("sha256:{}", &tag[prefix.len()..]);
-        let actual = store.resolve(repo, tag).await?;
-        if actual != named {
-            problems.push(format!(
-                "tag {tag} points at {}, not at the record it names",
-                short(&actual)
-            ));
-            continue;
-        }
+    for (tag, named) in record_tags(&walk.tags, chain) {
         if on_chain.contains(named.as_str()) {
             continue;
         }
-        let e = read_entry(store, repo, &named, trusts, root).await?;
+        let e = match read_entry(store, repo, &named, trusts, root).await {
+            Ok(e) => e,
+            Err(err) if err.is_not_found() => {
+                let actual = store.resolve(repo, tag).await?;
+                problems.push(format!(
+                    "tag {tag} points at {}, not at the record it names",
+                    short(&actual)
+                ));
+                continue;
+            }
+            Err(err) => return Err(err),
+        };
         let who = e
             .signer()
             .map(Signer::sentence)

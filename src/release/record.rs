@@ -155,15 +155,25 @@ pub fn manifest_for(subject: &Descriptor, bundle: &[u8], predicate_type: &str) -
             size: subject.size,
             ..Default::default()
         }),
-        annotations: annotations(predicate_type),
+        annotations: annotations(predicate_type, bundle),
     };
     serde_json::to_vec(&m).unwrap_or_default()
 }
 
-fn annotations(predicate_type: &str) -> BTreeMap<String, String> {
+fn annotations(predicate_type: &str, bundle: &[u8]) -> BTreeMap<String, String> {
     let mut a = BTreeMap::new();
     a.insert(PREDICATE_ANNOTATION.to_string(), predicate_type.to_string());
     a.insert(CONTENT_ANNOTATION.to_string(), "dsse-envelope".to_string());
+    // The bundle again, so the referrers listing alone carries the record (see evidence::
+    // record::BUNDLE_ANNOTATION); it is verified by its signature wherever it is read.
+    if bundle.len() <= crate::evidence::record::MAX_INLINE_BUNDLE {
+        if let Ok(text) = std::str::from_utf8(bundle) {
+            a.insert(
+                crate::evidence::record::BUNDLE_ANNOTATION.to_string(),
+                text.to_string(),
+            );
+        }
+    }
     a
 }
 
@@ -187,7 +197,7 @@ async fn attach(
         digest: d.clone(),
         size: manifest.len() as u64,
         artifact_type: Some(BUNDLE_V03.into()),
-        annotations: annotations(predicate_type),
+        annotations: annotations(predicate_type, bundle),
         ..Default::default()
     };
     attest::add_to_fallback_index(store, repo, subject, entry).await?;

@@ -39,7 +39,7 @@ fn the_demo_landscape_gives_its_stated_verdicts_per_tier() {
     ];
     // (reference, [dev, staging, prod], why)
     let table: &[(&str, &str, [Decision; 3])] = &[
-        ("acme/api", "prod", [Pass, Warn, Pass]), // passes; staging warns "0 of 2 approvals"
+        ("acme/api", "prod", [Pass, Pass, Pass]), // passes; two release managers approved it for prod
         ("acme/billing", "3.2.0", [Pass, Warn, Block]), // unofficial pipeline: fine for dev, blocked in prod
         ("acme/worker", "1.0.0", [Warn, Block, Block]), // provenance describes another digest
         ("acme/api", "1.5.0-rc.1", [Warn, Warn, Block]), // unsigned
@@ -180,11 +180,18 @@ fn gate_exit_codes_and_fail_closed_against_a_real_registry() {
     // The registry is not a demo layout: trust the demo key and use the demo policy explicitly.
     let key = provost::verify::keys::public_pem(&demo_keys().release).expect("pem");
     std::fs::write(h.join("demo.pub"), key).expect("pub");
+    // The seeded approvals are signed by the demo's people: trusted by name, as the groups say.
+    let mut people = String::new();
+    for (n, k) in &demo_keys().people {
+        let pem = provost::verify::keys::public_pem(k).expect("pem");
+        std::fs::write(h.join(format!("{n}.pub")), pem).expect("pub");
+        people.push_str(&format!("[[trust.key]]\nname = \"{n}\"\npath = \"{n}.pub\"\n"));
+    }
     std::fs::write(h.join("policy.toml"), provost::policy::DEMO_POLICY).expect("policy");
     std::fs::write(
         h.join("provost.toml"),
         format!(
-            "demo = false\n[[registry]]\nname = \"reg\"\nhost = \"{}\"\ninsecure = true\n[[environment]]\nname = \"dev\"\ntier = \"warn\"\nsource = \"reg\"\n[[environment]]\nname = \"staging\"\ntier = \"conditional\"\nsource = \"reg\"\n[[environment]]\nname = \"prod\"\ntier = \"required\"\nsource = \"reg\"\n[[trust.key]]\nname = \"acme\"\npath = \"demo.pub\"\n",
+            "demo = false\n[[registry]]\nname = \"reg\"\nhost = \"{}\"\ninsecure = true\n[[environment]]\nname = \"dev\"\ntier = \"warn\"\nsource = \"reg\"\n[[environment]]\nname = \"staging\"\ntier = \"conditional\"\nsource = \"reg\"\n[[environment]]\nname = \"prod\"\ntier = \"required\"\nsource = \"reg\"\n[[trust.key]]\nname = \"acme\"\npath = \"demo.pub\"\n{people}",
             reg.host
         ),
     )
@@ -207,7 +214,8 @@ fn gate_exit_codes_and_fail_closed_against_a_real_registry() {
         run_provost(h, &args)
     };
     let gate = |r: &str, e: &str| gate_with(r, e, &[]);
-    assert_eq!(gate("acme/api:prod", "prod").status.code(), Some(0));
+    let pass = gate("acme/api:prod", "prod");
+    assert_eq!(pass.status.code(), Some(0), "{}", stdout(&pass));
     let warn = gate("acme/billing:3.2.0", "staging");
     assert_eq!(warn.status.code(), Some(0), "a warning passes the gate");
     assert!(

@@ -49,11 +49,13 @@ pub async fn ls(
             || trimmed == "localhost");
     if is_source {
         let source = settings.source_for(trimmed)?;
-        let repos = source
+        let mut repos = source
             .store
             .list_repositories()
             .await
             .wrap_err_with(|| format!("listing the repositories of {}", source.name))?;
+        // The audit chains are read with `provost audit`, not listed as images (as in the console).
+        repos.retain(|r| *r != settings.audit_repository);
         if all {
             let store = &source.store;
             let listed: Vec<RepoTags> = stream::iter(repos)

@@ -185,7 +185,9 @@ fn gate_exit_codes_and_fail_closed_against_a_real_registry() {
     for (n, k) in &demo_keys().people {
         let pem = provost::verify::keys::public_pem(k).expect("pem");
         std::fs::write(h.join(format!("{n}.pub")), pem).expect("pub");
-        people.push_str(&format!("[[trust.key]]\nname = \"{n}\"\npath = \"{n}.pub\"\n"));
+        people.push_str(&format!(
+            "[[trust.key]]\nname = \"{n}\"\npath = \"{n}.pub\"\n"
+        ));
     }
     std::fs::write(h.join("policy.toml"), provost::policy::DEMO_POLICY).expect("policy");
     std::fs::write(

@@ -19,7 +19,8 @@ fn now() -> chrono::DateTime<chrono::Utc> {
 #[test]
 fn approvals_not_recorded_block_a_required_tier_and_warn_elsewhere() {
     let p = PolicyFile::parse(
-        "[[rule]]\nname = \"two\"\nkind = \"approvals\"\ncount = 2\ngroup = \"rm\"\n",
+        "[[rule]]\nname = \"two\"\nkind = \"approvals\"\ncount = 2\ngroup = \"rm\"\n\
+         [[group]]\nname = \"rm\"\n[[group.member]]\nkey = \"alice\"\n",
         "p.toml",
     )
     .expect("policy");
@@ -40,7 +41,8 @@ fn approvals_not_recorded_block_a_required_tier_and_warn_elsewhere() {
     assert_eq!(prod.decision, Decision::Block);
     // Scoped elsewhere, it is skipped, and a skipped rule never counts.
     let p = PolicyFile::parse(
-        "[[rule]]\nname = \"two\"\nkind = \"approvals\"\ncount = 2\nenvironments = [\"staging\"]\n",
+        "[[rule]]\nname = \"two\"\nkind = \"approvals\"\ncount = 2\ngroup = \"rm\"\n\
+         environments = [\"staging\"]\n[[group]]\nname = \"rm\"\n[[group.member]]\nkey = \"alice\"\n",
         "p.toml",
     )
     .expect("policy");
@@ -291,7 +293,19 @@ fn the_demo_key_is_trusted_only_where_this_user_made_the_store() {
     // Its maker trusts it.
     let mine = settings_for(&dir, &demo_data(tmp.path()));
     assert!(mine.is_demo(&mine.sources[0]));
-    assert_eq!(mine.trust_for(&mine.sources[0]).len(), 1);
+    // The release key and the demo's three people, each by name.
+    let names: Vec<String> = mine
+        .trust_for(&mine.sources[0])
+        .iter()
+        .filter_map(|t| match t {
+            provost::verify::Trust::Key { name, .. } => name.clone(),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(names.len(), 4, "{names:?}");
+    for n in provost::demo::keys::PEOPLE {
+        assert!(names.iter().any(|x| x == n), "{n} in {names:?}");
+    }
     // Another home does not, even with a marker file planted in the layout.
     std::fs::write(dir.join(".provost-demo"), "seeded by provost demo").expect("marker");
     let other = tempfile::tempdir().expect("other");

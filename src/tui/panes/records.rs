@@ -7,6 +7,7 @@ use crate::tui::app::{App, Slot};
 use crate::tui::modal::Modal;
 use crate::tui::theme::Theme;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
@@ -150,6 +151,18 @@ pub fn audit(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
     frame.render_widget(Paragraph::new(visible).block(block), area);
 }
 
+/// `text` cut into rows of at most `width` characters (the statement is JSON: no word to keep).
+fn hard_wrap(text: &str, width: usize) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.is_empty() {
+        return vec![String::new()];
+    }
+    chars
+        .chunks(width.max(1))
+        .map(|c| c.iter().collect())
+        .collect()
+}
+
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let w = width.min(area.width.saturating_sub(2)).max(10);
     let h = height.min(area.height.saturating_sub(2)).max(5);
@@ -217,30 +230,49 @@ pub fn modal(app: &App, theme: &Theme, frame: &mut Frame<'_>) {
             centered(area, 76, 5)
         }
         Modal::Confirm { plan, scroll, .. } => {
-            lines.push(Line::from(vec![
-                Span::styled("signed by ", theme.muted),
-                Span::styled(sanitize(&plan.signer).to_string(), theme.text),
-            ]));
-            lines.push(Line::styled(
-                format!("stored as {}", sanitize(&plan.destination)),
-                theme.muted,
-            ));
-            lines.push(Line::styled(
-                "the statement that will be signed:",
-                theme.muted,
-            ));
-            let room = area.height.saturating_sub(12) as usize;
-            for l in plan.statement.iter().skip(*scroll).take(room.max(3)) {
-                lines.push(Line::styled(sanitize(l).to_string(), theme.text));
+            // Every row is wrapped here, so the dialog's height is known and its last line (what
+            // the keys do) is never cut off, however narrow the terminal.
+            let width = 90.min(area.width.saturating_sub(2)).max(10) as usize - 2;
+            let mut head: Vec<(String, Style)> = vec![];
+            for (text, style) in [
+                (format!("signed by {}", sanitize(&plan.signer)), theme.text),
+                (
+                    format!("stored as {}", sanitize(&plan.destination)),
+                    theme.muted,
+                ),
+                (
+                    "the statement that will be signed:".to_string(),
+                    theme.muted,
+                ),
+            ] {
+                head.extend(hard_wrap(&text, width).into_iter().map(|l| (l, style)));
             }
-            lines.push(Line::styled(
-                if plan.needs_passphrase {
-                    "⏎/y sign (asks the key's passphrase) · j/k scroll · n/esc cancel"
-                } else {
-                    "⏎/y sign and write · j/k scroll · n/esc cancel"
-                },
-                theme.accent,
-            ));
+            let body: Vec<String> = plan
+                .statement
+                .iter()
+                .flat_map(|l| hard_wrap(&sanitize(l), width))
+                .collect();
+            let hint = if plan.needs_passphrase {
+                "⏎/y sign (asks the key's passphrase) · j/k scroll · n/esc cancel"
+            } else {
+                "⏎/y sign and write · j/k scroll · n/esc cancel"
+            };
+            let hint = hard_wrap(hint, width);
+            // Borders, the artifact line, the header and the hint; the statement gets the rest.
+            let fixed = 2 + 1 + head.len() + hint.len();
+            let room = (area.height.saturating_sub(2) as usize)
+                .saturating_sub(fixed)
+                .max(1);
+            let start = (*scroll).min(body.len().saturating_sub(room));
+            for (l, style) in head {
+                lines.push(Line::styled(l, style));
+            }
+            for l in body.iter().skip(start).take(room) {
+                lines.push(Line::styled(l.clone(), theme.text));
+            }
+            for l in hint {
+                lines.push(Line::styled(l, theme.accent));
+            }
             centered(area, 90, (lines.len() + 2) as u16)
         }
         Modal::Passphrase { input, request } => {

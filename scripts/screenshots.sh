@@ -60,3 +60,25 @@ keys m
 keys '?'
 shot help
 keys Escape q
+# acme/billing 3.2.0: its records, the approve dialog's confirmation, prod's audit trail.
+tmux -L shots kill-server 2>/dev/null || true
+tmux -L shots new-session -d -s shots -x 110 -y 32 "env HOME=$HOME TERM=xterm-256color $PWD/target/release/provost"
+sleep 1.5
+keys j Enter
+sleep 1.5
+keys j Enter
+sleep 1
+keys 6
+sleep 1
+shot history
+keys A
+sleep 0.5
+keys BTab
+tmux -L shots send-keys -t shots -l 'shipping the hotfix'
+keys Enter
+sleep 1.5
+shot confirm
+keys Escape a
+sleep 2
+shot audit
+keys a q

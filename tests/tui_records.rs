@@ -1,0 +1,111 @@
+//! The console's release records: the History tab, the approve dialog from compose to confirm
+//! to write, the audit view, and read-only mode refusing every write.
+
+mod common;
+
+use common::tui::*;
+use provost::setup::{Overrides, Settings};
+use provost::tui::action::{Action, Command};
+use provost::tui::app::App;
+use provost::tui::keymap::Keymap;
+
+#[tokio::test]
+async fn history_tab_approve_in_the_console_and_the_audit_view() {
+    use provost::tui::modal::{Modal, ModalKey};
+    let mut h = Harness::new(&[]).await;
+    // acme/billing:3.2.0 (staging): alice approved it for prod, bob rejected it.
+    open_tag(&mut h, 1, 1).await;
+    h.cmd(Command::ShowHistory).await;
+    let screen = h.screen(100, 30);
+    insta::assert_snapshot!("history", screen);
+    assert!(
+        screen.contains("✓ 2026-11-20 14:10  bob        rejected for prod"),
+        "{screen}"
+    );
+    // Approve 3.2.0 for prod as bob: compose, confirm what will be signed, write.
+    h.cmd(Command::Approve).await;
+    let Some(Modal::Compose { request, .. }) = &h.app.modal else {
+        panic!("compose: {:?}", h.app.modal)
+    };
+    assert_eq!(request.key, "demo:alice");
+    key(&mut h, ModalKey::BackTab).await; // the next key: bob
+    for c in "fixed in 3.2.0".chars() {
+        key(&mut h, ModalKey::Char(c)).await;
+    }
+    insta::assert_snapshot!("compose", h.screen(100, 30));
+    key(&mut h, ModalKey::Enter).await;
+    let screen = h.screen(100, 30);
+    let Some(Modal::Confirm { plan, .. }) = &h.app.modal else {
+        panic!("confirm: {:?}\n{screen}", h.app.modal)
+    };
+    assert!(plan.signer.starts_with("key bob"), "{plan:?}");
+    assert!(
+        screen.contains("\"predicateType\": \"https://provost.dev/records/approval/v1\""),
+        "{screen}"
+    );
+    insta::assert_snapshot!("confirm", screen);
+    key(&mut h, ModalKey::Enter).await;
+    assert!(h.app.modal.is_none());
+    let toast = h.app.toast.clone().map(|t| t.text).unwrap_or_default();
+    assert!(toast.starts_with("✓ approve for prod"), "{toast}");
+    // The verdict changed in the console: bob's latest decision is now an approval.
+    let prod = h
+        .app
+        .verdicts
+        .iter()
+        .find(|v| v.environment == "prod")
+        .expect("prod");
+    let f = prod
+        .findings
+        .iter()
+        .find(|f| f.rule == "two-approvals")
+        .expect("finding");
+    assert_eq!(
+        f.message,
+        "2 of 2 approvals from release-managers (alice, bob)"
+    );
+    // Esc on a dialog writes nothing.
+    h.cmd(Command::Reject).await;
+    key(&mut h, ModalKey::Esc).await;
+    assert!(h.app.modal.is_none());
+    // The audit view of prod: every link verified.
+    h.cmd(Command::Audit).await;
+    let screen = h.screen(100, 30);
+    assert!(
+        screen.contains("✓ 13 record(s): every signature verifies"),
+        "{screen}"
+    );
+    // (No snapshot: the new record carries today's time.)
+    assert!(screen.contains("bob      rejected for prod"), "{screen}");
+    assert!(
+        screen.contains("acme/billing@78f8addfeedd — invoice totals round the wrong"),
+        "{screen}"
+    );
+    h.cmd(Command::Back).await;
+    assert!(h.app.audit.is_none());
+}
+
+#[tokio::test]
+async fn read_only_refuses_writes_and_says_so() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let store = tmp.path().join("demo");
+    let data = tmp.path().join("data");
+    provost::demo::reset(&store, &data).await.expect("seed");
+    let config = tmp.path().join("provost.toml");
+    std::fs::write(&config, "read_only = true\n").expect("config");
+    let settings = Settings::load(&Overrides {
+        config: Some(config),
+        store: Some(store),
+        data_dir: Some(data),
+        ..Default::default()
+    })
+    .await
+    .expect("settings");
+    let mut app = App::new(&settings, Keymap::default_keymap());
+    assert!(app.update(Action::Command(Command::Approve)).is_empty());
+    assert!(app.modal.is_none());
+    assert!(app
+        .toast
+        .as_ref()
+        .is_some_and(|t| t.text.starts_with("read-only")));
+}

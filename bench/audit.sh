@@ -6,18 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-1000}
-for t in docker-registry skopeo; do command -v "$t" >/dev/null || { echo "missing $t"; exit 2; }; done
-cargo build --release --quiet --bin provost --example bench_seed
-export BENCH_KEY="${BENCH_KEY:-$(mktemp -u /tmp/provost-bench-key.XXXXXX)}"
-bin=$PWD/target/release/provost
-work=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-host=127.0.0.1:$port
-printf 'version: 0.1\nlog: {level: error}\nstorage: {filesystem: {rootdirectory: %s/data}}\nhttp: {addr: %s}\n' "$work" "$host" > "$work/reg.yml"
-docker-registry serve "$work/reg.yml" >/dev/null 2>&1 &
-reg=$!
-trap 'kill $reg 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 50); do curl -sf "http://$host/v2/" >/dev/null && break; sleep 0.1; done
+. bench/lib.sh
+bench_setup
+start_registry data
 echo "seeding the demo landscape and $N approval records…"
 s=$(date +%s.%N); target/release/examples/bench_seed "$host" records "$N"; echo "seeded in $(echo "$(date +%s.%N) - $s" | bc) s"
 target/release/examples/bench_seed --print-demo-pub > "$work/bench.pub"

@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::records::*;
 use common::*;
 use provost::evidence::record::*;
 use provost::oci::Store;
@@ -166,28 +167,10 @@ impl Setup {
 
     fn draft(&self, tag: &str, reason: &str) -> Draft {
         let st = store(&self.reg);
-        let rt = runtime();
-        let digest = rt.block_on(st.resolve("acme/api", tag)).expect("digest");
-        let (subject, _) = rt
-            .block_on(record::subject_of(&st, "acme/api", &digest))
-            .expect("subject");
-        Draft {
-            repository: "acme/api".into(),
-            subject,
-            children: vec![],
-            record: Record::Approval(Approval {
-                environment: "prod".into(),
-                decision: ApprovalDecision::Approve,
-                policy: record::policy_ref("test", b""),
-                not_after: None,
-                link: Link {
-                    chain: "prod".into(),
-                    previous: None,
-                    time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                    reason: reason.into(),
-                },
-            }),
-        }
+        let digest = runtime()
+            .block_on(st.resolve("acme/api", tag))
+            .expect("digest");
+        approval_draft(&st, "acme/api", &digest, "prod", reason)
     }
 }
 
@@ -255,23 +238,14 @@ fn every_tampering_of_the_chain_is_detected_and_said_where() {
     b["dsseEnvelope"]["payload"] = b64.encode(edited).into();
     let subject: provost::oci::media::Descriptor =
         serde_json::from_value(hm["subject"].clone()).expect("subject");
-    let d = Draft {
-        repository: "acme/billing".into(),
+    let d = approval(
+        "acme/billing",
         subject,
-        children: vec![],
-        record: Record::Approval(Approval {
-            environment: "prod".into(),
-            decision: ApprovalDecision::Reject,
-            policy: record::policy_ref("x", b""),
-            not_after: None,
-            link: Link {
-                chain: "prod".into(),
-                previous: None,
-                time: String::new(),
-                reason: String::new(),
-            },
-        }),
-    };
+        "prod",
+        ApprovalDecision::Reject,
+        "",
+    );
+
     let forged = s.push_bundle(&d, &serde_json::to_vec(&b).expect("json"));
     s.set_head(&forged);
     let p = s.problems("prod");

@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::records::*;
 use common::sigstore::*;
 use common::{demo_keys, provost, runtime, store, Registry};
 use provost::oci::Store;
@@ -11,8 +12,7 @@ use std::process::Command;
 
 #[test]
 fn timestamped_release_records_verify_with_sigstore_js_and_in_provost() {
-    use provost::evidence::record::*;
-    use provost::release::record::{self, Draft, Signing};
+    use provost::release::record::{self, Signing};
     let reg = Registry::start();
     let rt = runtime();
     let st = store(&reg);
@@ -23,26 +23,8 @@ fn timestamped_release_records_verify_with_sigstore_js_and_in_provost() {
     let digest = rt
         .block_on(st.resolve("acme/api", "1.4.2"))
         .expect("digest");
-    let (subject, _) = rt
-        .block_on(record::subject_of(&st, "acme/api", &digest))
-        .expect("subject");
-    let draft = Draft {
-        repository: "acme/api".into(),
-        subject,
-        children: vec![],
-        record: Record::Approval(Approval {
-            environment: "prod".into(),
-            decision: ApprovalDecision::Approve,
-            policy: record::policy_ref("policy.toml", b"x"),
-            not_after: None,
-            link: Link {
-                chain: "prod".into(),
-                previous: None,
-                time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                reason: "interop".into(),
-            },
-        }),
-    };
+    let draft = approval_draft(&st, "acme/api", &digest, "prod", "interop");
+
     let url = format!("{}/api/v1/timestamp", tsa.url);
     let written = rt
         .block_on(record::write(

@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::records::*;
 use common::*;
 use p256::pkcs8::{EncodePrivateKey, LineEnding};
 use provost::oci::Store;
@@ -444,38 +445,6 @@ fn approvals_rejections_and_quarantines_change_the_verdicts() {
         log.contains("✓ carol") && log.contains("quarantined (with 2 platform manifest(s))"),
         "{log}"
     );
-}
-
-fn approval_draft(
-    st: &impl Store,
-    repo: &str,
-    digest: &str,
-    env: &str,
-    reason: &str,
-) -> provost::release::record::Draft {
-    use provost::evidence::record::*;
-    let rt = tokio::runtime::Handle::try_current();
-    assert!(rt.is_err(), "called outside a runtime");
-    let (subject, _) = runtime()
-        .block_on(provost::release::record::subject_of(st, repo, digest))
-        .expect("subject");
-    provost::release::record::Draft {
-        repository: repo.into(),
-        subject,
-        children: vec![],
-        record: Record::Approval(Approval {
-            environment: env.into(),
-            decision: ApprovalDecision::Approve,
-            policy: provost::release::record::policy_ref("test", b""),
-            not_after: None,
-            link: Link {
-                chain: env.into(),
-                previous: None,
-                time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                reason: reason.into(),
-            },
-        }),
-    }
 }
 
 #[test]

@@ -93,17 +93,7 @@ impl Writer {
                 &self.settings.environments,
             )?;
         }
-        let mut d = crate::release::act::draft(
-            source.store.as_ref(),
-            &gate,
-            &r.repository,
-            &r.digest,
-            &r.kind,
-            &r.reason,
-            chrono::Utc::now(),
-        )
-        .await
-        .map_err(|e| e.to_string())?;
+        let mut d = Self::statement(&source, &gate, r).await?;
         crate::release::act::link_to_head(
             source.store.as_ref(),
             &self.settings.audit_repository,
@@ -112,6 +102,25 @@ impl Writer {
         .await
         .map_err(|e| e.to_string())?;
         Ok((d, signer.sentence(), needs_passphrase))
+    }
+
+    /// The record `r` asks for, drafted now (the plan and the write both draft it).
+    async fn statement(
+        source: &crate::setup::NamedSource,
+        gate: &crate::gate::Gate,
+        r: &Request,
+    ) -> Result<record::Draft, String> {
+        crate::release::act::draft(
+            source.store.as_ref(),
+            gate,
+            &r.repository,
+            &r.digest,
+            &r.kind,
+            &r.reason,
+            chrono::Utc::now(),
+        )
+        .await
+        .map_err(|e| e.to_string())
     }
 
     /// Builds the plan the confirm dialog shows.
@@ -150,17 +159,7 @@ impl Writer {
         let signer = crate::release::act::identify(&key, &gate.trust)
             .ok_or_else(|| "the key is not trusted here".to_string())?;
         crate::release::act::check_allowed(&gate, &signer, &r.kind, &self.settings.environments)?;
-        let d = crate::release::act::draft(
-            source.store.as_ref(),
-            &gate,
-            &r.repository,
-            &r.digest,
-            &r.kind,
-            &r.reason,
-            chrono::Utc::now(),
-        )
-        .await
-        .map_err(|e| e.to_string())?;
+        let d = Self::statement(&source, &gate, r).await?;
         let tsa = self.settings.timestamp_server.clone();
         let written = record::write(
             source.store.as_ref(),

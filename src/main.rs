@@ -256,6 +256,13 @@ enum Cmd {
     Quarantine(cli::records::QuarantineArgs),
     /// Lift a quarantine: a signed record
     Unquarantine(cli::records::QuarantineArgs),
+    /// Promote a digest into an environment with its evidence: copy, re-verify at the
+    /// destination, record, move the tag (compare-and-swap)
+    Promote(cli::promote::PromoteArgs),
+    /// Move an environment tag back to a digest its chain shows it held, gated by today's policy
+    Rollback(cli::promote::RollbackArgs),
+    /// Compare each environment tag with its chain's latest promotion (exit 8 on drift)
+    Drift(cli::promote::DriftArgs),
     /// Read and verify the audit trail of an environment (or of quarantines)
     Audit {
         #[command(subcommand)]
@@ -502,6 +509,9 @@ async fn run(args: Args) -> Result<()> {
         Some(Cmd::Approve(a)) => cli::records::approve_cmd(&settings, &a).await,
         Some(Cmd::Quarantine(a)) => cli::records::quarantine_cmd(&settings, &a, false).await,
         Some(Cmd::Unquarantine(a)) => cli::records::quarantine_cmd(&settings, &a, true).await,
+        Some(Cmd::Promote(a)) => cli::promote::promote_cmd(&settings, &a).await,
+        Some(Cmd::Rollback(a)) => cli::promote::rollback_cmd(&settings, &a).await,
+        Some(Cmd::Drift(a)) => cli::promote::drift_cmd(&settings, &a).await,
         Some(Cmd::Audit {
             action: cli::audit::AuditCmd::Log(a),
         }) => cli::audit::log_cmd(&settings, &a).await,

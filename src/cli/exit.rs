@@ -33,6 +33,7 @@ impl std::fmt::Display for Code {
         match self.0 {
             3 => f.write_str("blocked by policy"),
             7 => f.write_str("the audit trail does not verify"),
+            8 => f.write_str("an environment tag drifted from its chain"),
             _ => f.write_str("evaluation failed"),
         }
     }

@@ -6,6 +6,7 @@ pub mod exit;
 pub mod gate;
 mod inspect;
 mod ls;
+pub mod promote;
 pub mod records;
 pub mod sign;
 pub mod verify;

@@ -75,20 +75,20 @@ pub struct QuarantineArgs {
 }
 
 /// How a person signs.
-enum How {
+pub(super) enum How {
     Key(SigningKey),
     /// An OIDC identity token, for a Fulcio certificate.
     Keyless(zeroize::Zeroizing<String>),
 }
 
 /// The key (or identity) and who it is in the policy's trust.
-struct Person {
-    how: How,
+pub(super) struct Person {
+    pub(super) how: How,
     /// The verified signer a record made this way will have.
-    signer: crate::evidence::Signer,
+    pub(super) signer: crate::evidence::Signer,
 }
 
-fn load_person(
+pub(super) fn load_person(
     settings: &Settings,
     source: &NamedSource,
     args: &SignArgs,
@@ -177,7 +177,7 @@ fn parse_expiry(s: &str, now: chrono::DateTime<chrono::Utc>) -> Result<String> {
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
 }
 
-fn refuse_read_only(settings: &Settings) -> Result<()> {
+pub(super) fn refuse_read_only(settings: &Settings) -> Result<()> {
     if settings.read_only {
         return Err(eyre!(Usage(
             "read-only: this configuration (read_only = true or --read-only) refuses every write"
@@ -188,7 +188,7 @@ fn refuse_read_only(settings: &Settings) -> Result<()> {
 }
 
 /// Asks on the terminal; without one, `--yes` is needed.
-fn confirm(yes: bool, question: &str) -> Result<bool> {
+pub(super) fn confirm(yes: bool, question: &str) -> Result<bool> {
     use std::io::{IsTerminal, Write};
     if yes {
         return Ok(true);
@@ -255,32 +255,39 @@ async fn show_plan(
     Ok(())
 }
 
-async fn sign_and_write(
-    settings: &Settings,
-    source: &NamedSource,
-    draft: Draft,
-    person: &Person,
-    args: &SignArgs,
-) -> Result<record::Written> {
-    let tsa = args
-        .timestamp_server_url
-        .clone()
-        .or_else(|| settings.timestamp_server.clone());
-    let rekor = args
-        .rekor_url
-        .clone()
-        .or_else(|| settings.rekor_url.clone());
-    let fulcio = args
-        .fulcio_url
-        .clone()
-        .or_else(|| settings.fulcio_url.clone());
-    let signing = match &person.how {
+/// The signing services a record uses, from the flags or provost.toml.
+pub(super) struct Urls {
+    tsa: Option<String>,
+    rekor: Option<String>,
+    fulcio: Option<String>,
+}
+
+pub(super) fn urls(settings: &Settings, args: &SignArgs) -> Urls {
+    Urls {
+        tsa: args
+            .timestamp_server_url
+            .clone()
+            .or_else(|| settings.timestamp_server.clone()),
+        rekor: args
+            .rekor_url
+            .clone()
+            .or_else(|| settings.rekor_url.clone()),
+        fulcio: args
+            .fulcio_url
+            .clone()
+            .or_else(|| settings.fulcio_url.clone()),
+    }
+}
+
+/// How `person` signs, with `urls`.
+pub(super) fn signing<'a>(person: &'a Person, urls: &'a Urls) -> Result<Signing<'a>> {
+    Ok(match &person.how {
         How::Key(key) => Signing::Key {
             key,
-            timestamp_url: tsa.as_deref(),
-            rekor_url: rekor.as_deref(),
+            timestamp_url: urls.tsa.as_deref(),
+            rekor_url: urls.rekor.as_deref(),
         },
-        How::Keyless(token) => match (&fulcio, &rekor) {
+        How::Keyless(token) => match (&urls.fulcio, &urls.rekor) {
             (Some(f), Some(r)) => Signing::Keyless {
                 token,
                 fulcio_url: f,
@@ -292,7 +299,18 @@ async fn sign_and_write(
                 )))
             }
         },
-    };
+    })
+}
+
+async fn sign_and_write(
+    settings: &Settings,
+    source: &NamedSource,
+    draft: Draft,
+    person: &Person,
+    args: &SignArgs,
+) -> Result<record::Written> {
+    let urls = urls(settings, args);
+    let signing = signing(person, &urls)?;
     let written = crate::release::record::write(
         source.store.as_ref(),
         &settings.audit_repository,

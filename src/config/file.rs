@@ -121,6 +121,8 @@ pub struct EnvironmentEntry {
     pub source: String,
     pub repository: Option<String>,
     pub tag: Option<String>,
+    /// The environment digests are promoted from into this one.
+    pub promotes_from: Option<String>,
 }
 
 impl ConfigFile {

@@ -14,6 +14,11 @@ pub const APPROVAL_V1: &str = "https://provost.dev/records/approval/v1";
 /// A quarantine of a digest (and an index's children), or its lifting.
 pub const QUARANTINE_V1: &str = "https://provost.dev/records/quarantine/v1";
 
+/// A promotion (or rollback) of a digest into an environment: the environment tag moved.
+pub const PROMOTION_V1: &str = "https://provost.dev/records/promotion/v1";
+/// The predicate type of the verdict a promotion record carries.
+pub const VSA_V1: &str = "https://slsa.dev/verification_summary/v1";
+
 /// The annotation on a record's referrer manifest (and its referrers-index entry) that carries
 /// the record's bundle, so a gate reads records from the listing alone.
 pub const BUNDLE_ANNOTATION: &str = "dev.provost.record.bundle";
@@ -90,6 +95,56 @@ pub struct Quarantine {
     pub link: Link,
 }
 
+/// Promote forward, or roll back to a digest the environment held before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PromotionAction {
+    Promote,
+    Rollback,
+}
+
+/// One end of a promotion: an environment and where its images live.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Place {
+    pub environment: String,
+    /// The registry host or store name.
+    pub registry: String,
+    pub repository: String,
+}
+
+/// The gate's verdict at the destination, as a SLSA Verification Summary Attestation v1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Verification {
+    /// Always `https://slsa.dev/verification_summary/v1`.
+    pub predicate_type: String,
+    /// The VSA predicate: verifier, timeVerified, resourceUri, policy, inputAttestations,
+    /// verificationResult, verifiedLevels.
+    pub predicate: Value,
+}
+
+/// A promotion record's predicate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Promotion {
+    pub action: PromotionAction,
+    pub from: Place,
+    pub to: Place,
+    /// The digest promoted (the statement's subject).
+    pub digest: String,
+    /// The environment tag that moved.
+    pub tag: String,
+    /// What the tag pointed at before (None when it did not exist).
+    pub previous_digest: Option<String>,
+    /// Break-glass: the gate blocked and the promoter overrode it, for this reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub override_reason: Option<String>,
+    pub verification: Verification,
+    #[serde(flatten)]
+    pub link: Link,
+}
+
 /// What a quarantine covers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Scope {
@@ -111,6 +166,7 @@ impl Scope {
 pub enum Record {
     Approval(Approval),
     Quarantine(Quarantine),
+    Promotion(Promotion),
 }
 
 impl Record {
@@ -118,6 +174,7 @@ impl Record {
         match self {
             Record::Approval(_) => APPROVAL_V1,
             Record::Quarantine(_) => QUARANTINE_V1,
+            Record::Promotion(_) => PROMOTION_V1,
         }
     }
 
@@ -125,6 +182,16 @@ impl Record {
         match self {
             Record::Approval(a) => &a.link,
             Record::Quarantine(q) => &q.link,
+            Record::Promotion(p) => &p.link,
+        }
+    }
+
+    /// The link, to set what it names.
+    pub fn link_mut(&mut self) -> &mut Link {
+        match self {
+            Record::Approval(a) => &mut a.link,
+            Record::Quarantine(q) => &mut q.link,
+            Record::Promotion(p) => &mut p.link,
         }
     }
 
@@ -133,6 +200,7 @@ impl Record {
         match self {
             Record::Approval(a) => serde_json::to_value(a),
             Record::Quarantine(q) => serde_json::to_value(q),
+            Record::Promotion(p) => serde_json::to_value(p),
         }
         .unwrap_or(Value::Null)
     }
@@ -161,6 +229,17 @@ impl Record {
                 ),
                 QuarantineAction::Lift => "quarantine lifted".to_string(),
             },
+            Record::Promotion(p) => {
+                let verb = match p.action {
+                    PromotionAction::Promote => format!("promoted from {} to", p.from.environment),
+                    PromotionAction::Rollback => "rolled back".to_string(),
+                };
+                let mut w = format!("{verb} {}", p.to.environment);
+                if p.override_reason.is_some() {
+                    w.push_str(" (gate overridden)");
+                }
+                w
+            }
         }
     }
 }
@@ -175,6 +254,9 @@ pub fn parse(predicate_type: &str, predicate: &Value) -> Result<Record, String> 
         QUARANTINE_V1 => serde_json::from_value(predicate.clone())
             .map(Record::Quarantine)
             .map_err(|e| format!("quarantine record: {e}"))?,
+        PROMOTION_V1 => serde_json::from_value(predicate.clone())
+            .map(Record::Promotion)
+            .map_err(|e| format!("promotion record: {e}"))?,
         other => return Err(format!("unknown record type {other}")),
     };
     let link = record.link();
@@ -210,6 +292,25 @@ pub fn parse(predicate_type: &str, predicate: &Value) -> Result<Record, String> 
             if !crate::oci::digest::is_valid(d) {
                 return Err(format!("scope {d:?} is not a sha256 digest"));
             }
+        }
+    }
+    if let Record::Promotion(p) = &record {
+        if p.link.chain != p.to.environment {
+            return Err(format!(
+                "a promotion into {} is linked into chain {}",
+                p.to.environment, p.link.chain
+            ));
+        }
+        for d in std::iter::once(&p.digest).chain(&p.previous_digest) {
+            if !crate::oci::digest::is_valid(d) {
+                return Err(format!("{d:?} is not a sha256 digest"));
+            }
+        }
+        if p.verification.predicate_type != VSA_V1 {
+            return Err(format!(
+                "the verification is a {:?}, not a SLSA verification summary",
+                p.verification.predicate_type
+            ));
         }
     }
     Ok(record)

@@ -348,6 +348,15 @@ impl Store for LayoutStore {
         self.write_blob(bytes)
     }
 
+    async fn has_blob(&self, _repo: &str, digest: &str) -> Result<bool> {
+        Ok(self.blob_path(digest)?.is_file())
+    }
+
+    /// Every repository of a layout shares its blobs: a blob it has is already mounted.
+    async fn mount_blob(&self, _repo: &str, _from_repo: &str, digest: &str) -> Result<bool> {
+        Ok(self.blob_path(digest)?.is_file())
+    }
+
     async fn put_manifest(
         &self,
         repo: &str,

@@ -89,7 +89,77 @@ pub trait Store: Send + Sync {
 
     /// Delete a manifest by digest (and every tag pointing at it).
     fn delete_manifest(&self, repo: &str, digest: &str) -> impl Future<Output = Result<()>> + Send;
+
+    /// Whether `repo` already holds blob `digest` (false when the store cannot tell cheaply).
+    fn has_blob(&self, repo: &str, digest: &str) -> impl Future<Output = Result<bool>> + Send {
+        let _ = (repo, digest);
+        async { Ok(false) }
+    }
+
+    /// Makes blob `digest` of `from_repo` (in this same store) part of `repo` without moving
+    /// its bytes (a cross-repository mount); false when the store did not.
+    fn mount_blob(
+        &self,
+        repo: &str,
+        from_repo: &str,
+        digest: &str,
+    ) -> impl Future<Output = Result<bool>> + Send {
+        let _ = (repo, from_repo, digest);
+        async { Ok(false) }
+    }
+
+    /// A blob as a stream of chunks, refused past `limit` bytes; whoever consumes it checks the
+    /// digest. By default the blob is read whole first.
+    fn open_blob(
+        &self,
+        repo: &str,
+        digest: &str,
+        limit: u64,
+    ) -> impl Future<Output = Result<BlobStream>> + Send {
+        async move {
+            let bytes = self.get_blob(repo, digest, limit).await?;
+            let one: BlobStream = Box::pin(futures::stream::once(async {
+                Ok(bytes::Bytes::from(bytes))
+            }));
+            Ok(one)
+        }
+    }
+
+    /// Stores the blob `digest` of `size` bytes read from `chunks`, refusing content whose
+    /// digest differs. By default the chunks are gathered and stored whole.
+    fn put_blob_stream(
+        &self,
+        repo: &str,
+        digest: &str,
+        size: u64,
+        chunks: BlobStream,
+    ) -> impl Future<Output = Result<()>> + Send {
+        async move {
+            use futures::StreamExt;
+            let mut chunks = chunks;
+            let mut all = Vec::with_capacity(size.min(copy::MAX_COPY_BLOB) as usize);
+            while let Some(c) = chunks.next().await {
+                all.extend_from_slice(&c?);
+                if all.len() as u64 > size {
+                    break;
+                }
+            }
+            let actual = digest::sha256(&all);
+            if actual != digest {
+                return Err(OciError::DigestMismatch {
+                    digest: digest.to_string(),
+                    actual,
+                    source_name: self.name().to_string(),
+                });
+            }
+            self.put_blob(repo, &all).await.map(|_| ())
+        }
+    }
 }
+
+/// A blob read chunk by chunk.
+pub type BlobStream =
+    std::pin::Pin<Box<dyn futures::Stream<Item = Result<bytes::Bytes>> + Send + 'static>>;
 
 /// True for tags that hold evidence rather than images: the referrers tag schema's
 /// `sha256-<hex>` and cosign's `sha256-<hex>.sig`, `.att` and `.sbom`.

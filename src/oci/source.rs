@@ -81,4 +81,22 @@ impl Store for Source {
     async fn delete_manifest(&self, repo: &str, digest: &str) -> Result<()> {
         dispatch!(self, s => s.delete_manifest(repo, digest).await)
     }
+    async fn has_blob(&self, repo: &str, digest: &str) -> Result<bool> {
+        dispatch!(self, s => s.has_blob(repo, digest).await)
+    }
+    async fn mount_blob(&self, repo: &str, from_repo: &str, digest: &str) -> Result<bool> {
+        dispatch!(self, s => s.mount_blob(repo, from_repo, digest).await)
+    }
+    async fn open_blob(&self, repo: &str, digest: &str, limit: u64) -> Result<super::BlobStream> {
+        dispatch!(self, s => s.open_blob(repo, digest, limit).await)
+    }
+    async fn put_blob_stream(
+        &self,
+        repo: &str,
+        digest: &str,
+        size: u64,
+        chunks: super::BlobStream,
+    ) -> Result<()> {
+        dispatch!(self, s => s.put_blob_stream(repo, digest, size, chunks).await)
+    }
 }

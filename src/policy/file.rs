@@ -300,6 +300,11 @@ impl PolicyFile {
         self.access.iter().find(|a| a.environment == env)
     }
 
+    /// Whether a blocking gate may be overridden when promoting into `env`.
+    pub fn allows_break_glass(&self, env: &str) -> bool {
+        self.access_of(env).is_some_and(|a| a.break_glass)
+    }
+
     /// The group that approves for `env`.
     pub fn approvers_of(&self, env: &str) -> Option<&super::groups::Group> {
         self.access_of(env)

@@ -39,6 +39,10 @@ pub struct Access {
     pub approve: Option<String>,
     pub promote: Option<String>,
     pub quarantine: Option<String>,
+    /// Break-glass: the promote group may override a blocking gate here (`--override REASON`),
+    /// and the reason is recorded and shown wherever the digest is.
+    #[serde(default)]
+    pub break_glass: bool,
 }
 
 /// What a person can do.

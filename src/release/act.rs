@@ -185,9 +185,6 @@ pub async fn link_to_head(
     draft: &mut Draft,
 ) -> crate::oci::Result<Option<String>> {
     let head = super::chain::head(store, audit_repo, &draft.record.link().chain).await?;
-    match &mut draft.record {
-        Record::Approval(a) => a.link.previous = head.clone(),
-        Record::Quarantine(q) => q.link.previous = head.clone(),
-    }
+    draft.record.link_mut().previous = head.clone();
     Ok(head)
 }

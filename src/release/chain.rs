@@ -327,6 +327,14 @@ fn allowed(policy: &PolicyFile, chain: &str, r: &Record, signer: &Signer) -> Res
             )),
             None => Err(format!("no group approves for {chain}")),
         },
+        Record::Promotion(_) => match policy.group_for(Action::Promote, chain) {
+            Some(g) if g.has(signer) => Ok(()),
+            Some(g) => Err(format!(
+                "is not in {}, the group that promotes into {chain}",
+                g.name
+            )),
+            None => Err(format!("no group promotes into {chain}")),
+        },
         Record::Quarantine(_) => {
             let groups: Vec<_> = policy
                 .access

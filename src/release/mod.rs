@@ -4,8 +4,10 @@
 pub mod act;
 pub mod chain;
 pub mod keyless;
+pub mod promote;
 pub mod record;
 pub mod sign;
+pub mod transfer;
 
 /// The repository audit chains live in, unless `audit_repository` says otherwise.
 pub const AUDIT_REPOSITORY: &str = "provost-audit";

@@ -331,10 +331,7 @@ pub async fn write(
 }
 
 fn set_previous(r: &mut Record, previous: Option<String>) {
-    match r {
-        Record::Approval(a) => a.link.previous = previous,
-        Record::Quarantine(q) => q.link.previous = previous,
-    }
+    r.link_mut().previous = previous;
 }
 
 /// The descriptor of the manifest `digest` in `repo`, and for an index its platform manifests

@@ -159,12 +159,14 @@ impl Settings {
                 Some(name) => ["dev", "staging", "prod"]
                     .iter()
                     .zip([Tier::Warn, Tier::Conditional, Tier::Required])
-                    .map(|(env, tier)| Environment {
+                    .zip([None, Some("dev"), Some("staging")])
+                    .map(|((env, tier), from)| Environment {
                         name: env.to_string(),
                         tier,
                         source: name.clone(),
                         repository: "*".into(),
                         tag: env.to_string(),
+                        promotes_from: from.map(str::to_string),
                     })
                     .collect(),
                 None => vec![],
@@ -178,9 +180,18 @@ impl Settings {
                     source: e.source.clone(),
                     repository: e.repository.clone().unwrap_or_else(|| "*".into()),
                     tag: e.tag.clone().unwrap_or_else(|| "*".into()),
+                    promotes_from: e.promotes_from.clone(),
                 })
                 .collect()
         };
+        crate::config::check_paths(&environments).map_err(|(key, value, reason)| {
+            ConfigError::Invalid {
+                path: path_str.clone(),
+                key,
+                value,
+                reason,
+            }
+        })?;
         for e in &environments {
             if !sources.iter().any(|s| s.name == e.source) {
                 return Err(ConfigError::Invalid {

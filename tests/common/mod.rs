@@ -272,6 +272,7 @@ pub fn env(name: &str, tier: provost::config::Tier) -> provost::config::Environm
         source: "store".into(),
         repository: "*".into(),
         tag: name.into(),
+        promotes_from: None,
     }
 }
 

@@ -24,6 +24,7 @@ use std::time::Duration;
 /// HTTP requests sent to registries by this process (for benchmarks and `PROVOST_COUNT_REQUESTS`).
 pub static REQUESTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
+pub mod blobs;
 mod request;
 mod support;
 
@@ -301,18 +302,54 @@ impl Store for RemoteStore {
         media_type: &str,
         bytes: &[u8],
     ) -> Result<String> {
-        let oci = self.oci().await?;
         let d = digest::sha256(bytes);
-        let reference = self.oci_ref(repo, tag.unwrap_or(&d));
-        let content_type = media_type.parse().map_err(|_| OciError::Malformed {
-            what: "media type",
-            name: media_type.to_string(),
-            source_name: self.host.clone(),
-            reason: "not a valid header value".into(),
-        })?;
-        oci.push_manifest_raw(&reference, bytes.to_vec(), content_type)
-            .await
-            .map_err(|e| self.map_oci(e, "manifest", &d))?;
+        let reference = tag.unwrap_or(&d);
+        if tag.is_some_and(|t| !valid_tag(t)) {
+            return Err(OciError::InvalidReference {
+                reference: crate::text::sanitize(reference).to_string(),
+                reason: "not a valid tag".into(),
+            });
+        }
+        let mut h = HeaderMap::new();
+        h.insert(
+            CONTENT_TYPE,
+            media_type.parse().map_err(|_| OciError::Malformed {
+                what: "media type",
+                name: media_type.to_string(),
+                source_name: self.host.clone(),
+                reason: "not a valid header value".into(),
+            })?,
+        );
+        let url = format!("{}/v2/{repo}/manifests/{reference}", self.base);
+        let scope = format!("repository:{repo}:pull,push");
+        let res = self
+            .send_body(
+                Method::PUT,
+                &url,
+                &scope,
+                h,
+                Some(bytes::Bytes::copy_from_slice(bytes)),
+            )
+            .await?;
+        if !res.status().is_success() {
+            return Err(self
+                .error_for(res, "manifest", &format!("{repo}:{reference}"))
+                .await);
+        }
+        // The registry says which digest it stored: it must be the digest of what was sent.
+        if let Some(stored) = res
+            .headers()
+            .get("docker-content-digest")
+            .and_then(|v| v.to_str().ok())
+        {
+            if stored != d {
+                return Err(OciError::DigestMismatch {
+                    digest: d,
+                    actual: crate::text::sanitize(stored).chars().take(80).collect(),
+                    source_name: self.host.clone(),
+                });
+            }
+        }
         Ok(d)
     }
 
@@ -404,6 +441,28 @@ impl Store for RemoteStore {
             out.retain(|d| d.artifact_type.as_deref() == Some(t));
         }
         Ok(Some(out))
+    }
+
+    async fn has_blob(&self, repo: &str, digest: &str) -> Result<bool> {
+        self.head_blob(repo, digest).await
+    }
+
+    async fn mount_blob(&self, repo: &str, from_repo: &str, digest: &str) -> Result<bool> {
+        self.mount(repo, from_repo, digest).await
+    }
+
+    async fn open_blob(&self, repo: &str, digest: &str, limit: u64) -> Result<super::BlobStream> {
+        self.stream_blob(repo, digest, limit).await
+    }
+
+    async fn put_blob_stream(
+        &self,
+        repo: &str,
+        digest: &str,
+        size: u64,
+        chunks: super::BlobStream,
+    ) -> Result<()> {
+        self.upload_stream(repo, digest, size, chunks).await
     }
 
     async fn delete_manifest(&self, repo: &str, digest: &str) -> Result<()> {

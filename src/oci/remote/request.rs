@@ -68,6 +68,19 @@ impl RemoteStore {
         scope: &str,
         headers: HeaderMap,
     ) -> Result<reqwest::Response> {
+        self.send_body(method, url, scope, headers, None).await
+    }
+
+    /// `send` with a request body (held as `Bytes`, so answering a challenge resends it
+    /// without a copy).
+    pub(super) async fn send_body(
+        &self,
+        method: Method,
+        url: &str,
+        scope: &str,
+        headers: HeaderMap,
+        body: Option<bytes::Bytes>,
+    ) -> Result<reqwest::Response> {
         let cached = self
             .auth_cache
             .lock()
@@ -80,6 +93,9 @@ impl RemoteStore {
                 .headers(headers.clone());
             if let Some(a) = auth {
                 req = req.header(AUTHORIZATION, a);
+            }
+            if let Some(b) = &body {
+                req = req.body(b.clone());
             }
             req
         };

@@ -1,0 +1,423 @@
+//! `provost promote`, `rollback` and `drift`: moving a digest into an environment with its
+//! evidence, back to an earlier digest, and finding tags moved outside provost.
+
+use super::exit::{Code, Usage};
+use super::records::{confirm, load_person, refuse_read_only, signing, urls, SignArgs};
+use crate::evidence::record::PromotionAction;
+use crate::policy::groups::Action;
+use crate::release::promote::{self, DriftState, Plan, State, Step};
+use crate::setup::Settings;
+use crate::text::sanitize;
+use color_eyre::eyre::{eyre, Result};
+
+/// The exit code when an environment tag has drifted from its chain.
+pub const DRIFTED: i32 = 8;
+
+/// `provost promote REF --to ENV`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct PromoteArgs {
+    /// What to promote (resolved to a digest once; everything after works on the digest)
+    pub reference: String,
+    /// The environment to promote into (it names where it promotes from)
+    #[arg(long = "to", value_name = "ENV")]
+    pub to: String,
+    /// Why, in words (recorded)
+    #[arg(long, default_value = "")]
+    pub reason: String,
+    /// Break-glass: promote although the gate blocks, where the policy allows it; the reason
+    /// is recorded and shown wherever the digest is
+    #[arg(long = "override", value_name = "REASON")]
+    pub override_reason: Option<String>,
+    #[command(flatten)]
+    pub sign: SignArgs,
+}
+
+/// `provost rollback ENV`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct RollbackArgs {
+    pub environment: String,
+    /// The repository whose environment tag rolls back (needed when the environment tracks
+    /// several)
+    #[arg(long = "repository", value_name = "REPO")]
+    pub repository: Option<String>,
+    /// Roll back to this digest (one the environment's chain shows it held)
+    #[arg(long = "to", value_name = "DIGEST", conflicts_with = "steps")]
+    pub to: Option<String>,
+    /// Roll back this many promotions (default 1)
+    #[arg(long)]
+    pub steps: Option<usize>,
+    #[arg(long, default_value = "")]
+    pub reason: String,
+    #[command(flatten)]
+    pub sign: SignArgs,
+}
+
+/// `provost drift [ENV]`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct DriftArgs {
+    pub environment: Vec<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn size(n: u64) -> String {
+    match n {
+        n if n >= 1 << 30 => format!("{:.1} GiB", n as f64 / (1u64 << 30) as f64),
+        n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / (1u64 << 20) as f64),
+        n if n >= 1 << 10 => format!("{:.1} KiB", n as f64 / 1024.0),
+        n => format!("{n} B"),
+    }
+}
+
+fn show_plan(plan: &Plan, signer: &str, audit_repo: &str) {
+    let r = &plan.route;
+    let verb = match r.action {
+        PromotionAction::Promote => "promote",
+        PromotionAction::Rollback => "roll back",
+    };
+    crate::say!("{verb} {}@{}", sanitize(&r.src_repo), plan.digest);
+    crate::say!(
+        "  from   {} ({} {})",
+        r.from.name,
+        sanitize(&r.src_source),
+        sanitize(&r.src_repo)
+    );
+    crate::say!(
+        "  to     {} ({} {})",
+        r.to.name,
+        sanitize(&r.dst_source),
+        sanitize(&r.dst_repo)
+    );
+    let t = &plan.transfer;
+    crate::say!(
+        "  copies {} manifest(s), {} blob(s) ({}), {} referrer(s), {} cosign tag(s){}",
+        t.manifests.len() - t.referrers() - t.cosign_tags(),
+        t.blobs.len(),
+        size(t.bytes()),
+        t.referrers(),
+        t.cosign_tags(),
+        if plan.same_store() {
+            " — same registry: blobs are mounted"
+        } else {
+            ""
+        }
+    );
+    crate::say!(
+        "  gate   {} ({}): {}",
+        r.to.name,
+        r.to.tier,
+        plan.verdict.decision.label()
+    );
+    if let Some(a) = &plan.approvals {
+        crate::say!("  approvals  {}", sanitize(a));
+    }
+    if let Some(o) = &plan.override_reason {
+        crate::say!(
+            "  OVERRIDE   the gate blocks; break-glass reason recorded: {}",
+            sanitize(o)
+        );
+    }
+    let from = plan
+        .previous
+        .as_deref()
+        .map(|d| format!("from {d}"))
+        .unwrap_or_else(|| "(new tag)".into());
+    crate::say!(
+        "  tag    {}:{} moves {from} to {}",
+        sanitize(&r.dst_repo),
+        r.tag,
+        plan.digest
+    );
+    match &plan.state {
+        State::Resume { record } => crate::say!(
+            "  record {record} is already on the {} chain (a stopped run): it is reused",
+            r.to.name
+        ),
+        _ => crate::say!(
+            "  record signed by {signer}, a referrer at the destination, linked into chain {} of {}",
+            r.to.name,
+            sanitize(audit_repo)
+        ),
+    }
+}
+
+/// Progress on stderr: one rewritten line on a terminal, a line per stage otherwise.
+fn progress_line(step: Step) {
+    use std::io::{IsTerminal, Write};
+    let tty = std::io::stderr().is_terminal();
+    let (text, stage_end) = match step {
+        Step::Copying(p) if p.manifests_done == 0 => (
+            format!(
+                "copying blobs {}/{} ({} of {})",
+                p.blobs_done,
+                p.blobs,
+                size(p.bytes_done),
+                size(p.bytes)
+            ),
+            p.blobs_done == p.blobs,
+        ),
+        Step::Copying(p) => (
+            format!(
+                "copying manifests and referrers {}/{}",
+                p.manifests_done, p.manifests
+            ),
+            p.manifests_done == p.manifests,
+        ),
+        Step::Verifying => ("re-verifying at the destination".into(), true),
+        Step::Recording => ("writing the promotion record".into(), true),
+        Step::MovingTag => ("moving the tag".into(), true),
+    };
+    let mut err = std::io::stderr();
+    if tty {
+        let _ = write!(err, "\r\x1b[K{}", sanitize(&text));
+        let _ = err.flush();
+    } else if stage_end {
+        let _ = writeln!(err, "{}", sanitize(&text));
+    }
+}
+
+fn progress_done() {
+    use std::io::{IsTerminal, Write};
+    if std::io::stderr().is_terminal() {
+        let _ = write!(std::io::stderr(), "\r\x1b[K");
+    }
+}
+
+async fn carry_out(
+    settings: &Settings,
+    plan: Plan,
+    sign: &SignArgs,
+    policy: Option<&std::path::Path>,
+) -> Result<()> {
+    if plan.state == State::Done {
+        crate::say!(
+            "{}:{} already names {} and its chain says so: nothing to do",
+            sanitize(&plan.route.dst_repo),
+            plan.route.tag,
+            plan.digest
+        );
+        return Ok(());
+    }
+    if let Some(r) = &plan.refusal {
+        let blocked = plan.verdict.decision == crate::policy::Decision::Block;
+        crate::say!("refused: {}", sanitize(r));
+        for f in plan.verdict.findings.iter().filter(|f| {
+            !matches!(
+                f.outcome,
+                crate::policy::Outcome::Pass | crate::policy::Outcome::Skipped
+            )
+        }) {
+            crate::say!("  {} — {}", f.rule, sanitize(&f.message));
+        }
+        return Err(if blocked {
+            eyre!(Code(super::gate::BLOCKED))
+        } else {
+            eyre!(Usage(r.clone()))
+        });
+    }
+    let dst = promote::named(settings, &plan.route.dst_source).map_err(|e| eyre!(Usage(e)))?;
+    let gate = super::gate::gate_for(settings, dst, sign.policy.as_deref())?;
+    let person = load_person(settings, dst, sign, &gate.trust)?;
+    match gate
+        .policy
+        .file
+        .group_for(Action::Promote, &plan.route.to.name)
+    {
+        Some(g) if g.has(&person.signer) => {}
+        Some(g) => {
+            return Err(eyre!(Usage(format!(
+                "{} is not in {}, the group that promotes into {}",
+                person.signer.sentence(),
+                g.name,
+                plan.route.to.name
+            ))))
+        }
+        None => {
+            return Err(eyre!(Usage(format!(
+                "nobody may promote into {} under {} (add an [[access]] entry with `promote`)",
+                plan.route.to.name, gate.policy.origin
+            ))))
+        }
+    }
+    if sign.json && !sign.yes {
+        return super::print_json(&plan);
+    }
+    show_plan(&plan, &person.signer.sentence(), &settings.audit_repository);
+    let q = match plan.route.action {
+        PromotionAction::Promote => format!("Promote into {}?", plan.route.to.name),
+        PromotionAction::Rollback => format!("Roll {} back?", plan.route.to.name),
+    };
+    if !confirm(sign.yes, &q)? {
+        return Ok(());
+    }
+    let u = urls(settings, sign);
+    let s = signing(&person, &u)?;
+    let out = promote::run(settings, &plan, &s, policy, &progress_line)
+        .await
+        .map_err(|e| eyre!(sanitize(&e).to_string()))?;
+    progress_done();
+    if sign.json {
+        return super::print_json(&out);
+    }
+    if let Some(c) = &out.copied {
+        crate::say!(
+            "copied: {} blob(s) uploaded ({}), {} mounted, {} already there; {} manifest(s)",
+            c.blobs_uploaded,
+            size(c.bytes_uploaded),
+            c.blobs_mounted,
+            c.blobs_present,
+            c.manifests
+        );
+    }
+    crate::say!(
+        "re-verified at the destination: {} {}",
+        plan.route.to.name,
+        out.decision.map(|d| d.label()).unwrap_or("?")
+    );
+    if let Some(r) = &out.record {
+        crate::say!(
+            "record {r}{}",
+            if out.reused_record {
+                " (reused from a stopped run)"
+            } else {
+                ""
+            }
+        );
+    }
+    crate::say!(
+        "{}:{} now names {}",
+        sanitize(&out.repository),
+        out.tag,
+        out.digest
+    );
+    Ok(())
+}
+
+/// `provost promote`.
+pub async fn promote_cmd(settings: &Settings, a: &PromoteArgs) -> Result<()> {
+    refuse_read_only(settings)?;
+    let (r, source, digest) = super::resolve_ref(settings, &a.reference).await?;
+    let route = promote::route(settings, &source.name, &r.repository, &a.to)
+        .map_err(|e| eyre!(Usage(e)))?;
+    let policy = a.sign.policy.as_deref().map(std::path::Path::new);
+    let plan = promote::plan(
+        settings,
+        route,
+        &digest,
+        &a.reason,
+        a.override_reason.as_deref(),
+        policy,
+    )
+    .await
+    .map_err(|e| eyre!(sanitize(&e).to_string()))?;
+    carry_out(settings, plan, &a.sign, policy).await
+}
+
+/// `provost rollback`.
+pub async fn rollback_cmd(settings: &Settings, a: &RollbackArgs) -> Result<()> {
+    use crate::oci::Store;
+    refuse_read_only(settings)?;
+    let env = super::gate::environment(settings, &a.environment)?.clone();
+    let repo = match &a.repository {
+        Some(r) => r.clone(),
+        None if !env.repository.contains(['*', '?', '[', '{']) => env.repository.clone(),
+        None => {
+            return Err(eyre!(Usage(format!(
+                "{} tracks several repositories ({}): name one with --repository",
+                env.name, env.repository
+            ))))
+        }
+    };
+    let route = promote::rollback_route(settings, &env.name, &repo).map_err(|e| eyre!(Usage(e)))?;
+    let src = promote::named(settings, &route.dst_source).map_err(|e| eyre!(Usage(e)))?;
+    let gate = super::gate::gate_for(settings, src, a.sign.policy.as_deref())?;
+    let walk = crate::release::chain::walk(
+        src.store.as_ref(),
+        &settings.audit_repository,
+        &env.name,
+        &gate.trust,
+        &gate.root,
+    )
+    .await?;
+    let current = src.store.resolve(&repo, &route.tag).await.ok();
+    let held = promote::held(&walk, &gate, &repo);
+    let earlier: Vec<&String> = held
+        .iter()
+        .filter(|d| Some(*d) != current.as_ref())
+        .collect();
+    let target = match (&a.to, a.steps.unwrap_or(1)) {
+        (Some(d), _) => match held.iter().find(|h| *h == d) {
+            Some(d) => d.clone(),
+            None => {
+                return Err(eyre!(Usage(format!(
+                    "{} never held {} by its chain (it held: {})",
+                    env.name,
+                    sanitize(d),
+                    held.join(", ")
+                ))))
+            }
+        },
+        (None, 0) => return Err(eyre!(Usage("--steps must be at least 1".into()))),
+        (None, n) => match earlier.get(n - 1) {
+            Some(d) => (*d).clone(),
+            None => {
+                return Err(eyre!(Usage(format!(
+                    "the {} chain shows {} earlier digest(s) of {repo}: cannot go back {n}",
+                    env.name,
+                    earlier.len()
+                ))))
+            }
+        },
+    };
+    let policy = a.sign.policy.as_deref().map(std::path::Path::new);
+    let plan = promote::plan(settings, route, &target, &a.reason, None, policy)
+        .await
+        .map_err(|e| eyre!(sanitize(&e).to_string()))?;
+    carry_out(settings, plan, &a.sign, policy).await
+}
+
+/// `provost drift`.
+pub async fn drift_cmd(settings: &Settings, a: &DriftArgs) -> Result<()> {
+    for e in &a.environment {
+        super::gate::environment(settings, e)?;
+    }
+    let rows = promote::drift(settings, &a.environment)
+        .await
+        .map_err(|e| eyre!(sanitize(&e).to_string()))?;
+    let drifted = rows
+        .iter()
+        .any(|r| matches!(r.state, DriftState::Drifted | DriftState::Missing));
+    if a.json {
+        super::print_json(&rows)?;
+    } else {
+        for r in &rows {
+            let short = |d: &Option<String>| {
+                d.as_deref()
+                    .map(|d| crate::oci::digest::short(d).to_string())
+                    .unwrap_or_else(|| "-".into())
+            };
+            let words = match r.state {
+                DriftState::InSync => "✓ in sync".to_string(),
+                DriftState::Drifted => format!(
+                    "✗ moved outside provost (names {}, its last promotion {})",
+                    short(&r.actual),
+                    short(&r.recorded)
+                ),
+                DriftState::Missing => {
+                    format!("✗ tag missing (its last promotion {})", short(&r.recorded))
+                }
+                DriftState::Unrecorded => "· never promoted by provost".to_string(),
+            };
+            crate::say!(
+                "{:<10} {}:{}  {words}",
+                r.environment,
+                sanitize(&r.repository),
+                r.tag
+            );
+        }
+    }
+    if drifted {
+        return Err(eyre!(Code(DRIFTED)));
+    }
+    Ok(())
+}

@@ -109,3 +109,81 @@ async fn read_only_refuses_writes_and_says_so() {
         .as_ref()
         .is_some_and(|t| t.text.starts_with("read-only")));
 }
+
+#[tokio::test]
+async fn promote_from_the_console_shows_the_plan_and_moves_the_tag_and_rollback_is_gated() {
+    use provost::tui::modal::{Modal, ModalKey};
+    let mut h = Harness::new(&[]).await;
+    // dev (warn) → acme/api → its dev tag (1.5.0-rc.1).
+    h.down(1).await;
+    h.cmd(Command::Open).await;
+    h.cmd(Command::Open).await;
+    h.cmd(Command::Open).await;
+    let digest = h.app.detail.ready().expect("artifact").digest.clone();
+    h.cmd(Command::Promote).await;
+    let Some(Modal::Compose { request, .. }) = &h.app.modal else {
+        panic!("compose: {:?}", h.app.modal)
+    };
+    assert_eq!(
+        request.kind,
+        provost::release::act::Kind::Promote {
+            to: "staging".into()
+        }
+    );
+    for c in "rc to staging".chars() {
+        key(&mut h, ModalKey::Char(c)).await;
+    }
+    key(&mut h, ModalKey::Enter).await;
+    let screen = h.screen(100, 30);
+    let Some(Modal::Confirm { plan, .. }) = &h.app.modal else {
+        panic!("confirm: {:?}\n{screen}", h.app.modal)
+    };
+    assert_eq!(plan.title, "the plan:");
+    assert!(
+        screen.contains("to     staging (store acme/api)"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("gate   staging (conditional): ⚠ warn"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("tag    acme/api:staging moves from"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("promote_confirm", screen);
+    key(&mut h, ModalKey::Enter).await;
+    let toast = h.app.toast.clone().map(|t| t.text).unwrap_or_default();
+    assert!(toast.starts_with("✓ promote into staging"), "{toast}");
+    let store = h.app_store();
+    assert_eq!(
+        provost::oci::Store::resolve(store.as_ref(), "acme/api", "staging")
+            .await
+            .ok(),
+        Some(digest.clone())
+    );
+    // Rolling staging back goes to 1.4.2, quarantined since: the plan is refused, nothing
+    // moves, and the toast says why.
+    h.cmd(Command::Back).await;
+    h.cmd(Command::Back).await;
+    h.cmd(Command::Back).await;
+    h.cmd(Command::Back).await;
+    h.down(1).await; // staging (conditional)
+    h.cmd(Command::Open).await;
+    h.cmd(Command::Open).await;
+    h.cmd(Command::Open).await;
+    h.cmd(Command::Rollback).await;
+    key(&mut h, ModalKey::Enter).await;
+    assert!(h.app.modal.is_none(), "{:?}", h.app.modal);
+    let toast = h.app.toast.clone().map(|t| t.text).unwrap_or_default();
+    assert!(
+        toast.contains("the staging gate blocks it (incident-2026-11"),
+        "{toast}"
+    );
+    assert_eq!(
+        provost::oci::Store::resolve(store.as_ref(), "acme/api", "staging")
+            .await
+            .ok(),
+        Some(digest)
+    );
+}

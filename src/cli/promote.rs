@@ -60,89 +60,16 @@ pub struct DriftArgs {
     pub json: bool,
 }
 
-fn size(n: u64) -> String {
-    match n {
-        n if n >= 1 << 30 => format!("{:.1} GiB", n as f64 / (1u64 << 30) as f64),
-        n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / (1u64 << 20) as f64),
-        n if n >= 1 << 10 => format!("{:.1} KiB", n as f64 / 1024.0),
-        n => format!("{n} B"),
-    }
-}
+use promote::size;
 
 fn show_plan(plan: &Plan, signer: &str, audit_repo: &str) {
-    let r = &plan.route;
-    let verb = match r.action {
-        PromotionAction::Promote => "promote",
-        PromotionAction::Rollback => "roll back",
-    };
-    crate::say!("{verb} {}@{}", sanitize(&r.src_repo), plan.digest);
-    crate::say!(
-        "  from   {} ({} {})",
-        r.from.name,
-        sanitize(&r.src_source),
-        sanitize(&r.src_repo)
-    );
-    crate::say!(
-        "  to     {} ({} {})",
-        r.to.name,
-        sanitize(&r.dst_source),
-        sanitize(&r.dst_repo)
-    );
-    let t = &plan.transfer;
-    crate::say!(
-        "  copies {} manifest(s), {} blob(s) ({}), {} referrer(s), {} cosign tag(s){}",
-        t.manifests.len() - t.referrers() - t.cosign_tags(),
-        t.blobs.len(),
-        size(t.bytes()),
-        t.referrers(),
-        t.cosign_tags(),
-        if plan.same_store() {
-            " — same registry: blobs are mounted"
-        } else {
-            ""
-        }
-    );
-    crate::say!(
-        "  gate   {} ({}): {}",
-        r.to.name,
-        r.to.tier,
-        plan.verdict.decision.label()
-    );
-    if let Some(a) = &plan.approvals {
-        crate::say!("  approvals  {}", sanitize(a));
-    }
-    if let Some(o) = &plan.override_reason {
-        crate::say!(
-            "  OVERRIDE   the gate blocks; break-glass reason recorded: {}",
-            sanitize(o)
-        );
-    }
-    let from = plan
-        .previous
-        .as_deref()
-        .map(|d| format!("from {d}"))
-        .unwrap_or_else(|| "(new tag)".into());
-    crate::say!(
-        "  tag    {}:{} moves {from} to {}",
-        sanitize(&r.dst_repo),
-        r.tag,
-        plan.digest
-    );
-    match &plan.state {
-        State::Resume { record } => crate::say!(
-            "  record {record} is already on the {} chain (a stopped run): it is reused",
-            r.to.name
-        ),
-        _ => crate::say!(
-            "  record signed by {signer}, a referrer at the destination, linked into chain {} of {}",
-            r.to.name,
-            sanitize(audit_repo)
-        ),
+    for l in promote::plan_lines(plan, signer, audit_repo) {
+        crate::say!("{}", sanitize(&l));
     }
 }
 
 /// Progress on stderr: one rewritten line on a terminal, a line per stage otherwise.
-fn progress_line(step: Step) {
+fn progress_line(step: Step) -> bool {
     use std::io::{IsTerminal, Write};
     let tty = std::io::stderr().is_terminal();
     let (text, stage_end) = match step {
@@ -174,6 +101,7 @@ fn progress_line(step: Step) {
     } else if stage_end {
         let _ = writeln!(err, "{}", sanitize(&text));
     }
+    true
 }
 
 fn progress_done() {
@@ -340,35 +268,15 @@ pub async fn rollback_cmd(settings: &Settings, a: &RollbackArgs) -> Result<()> {
     )
     .await?;
     let current = src.store.resolve(&repo, &route.tag).await.ok();
-    let held = promote::held(&walk, &gate, &repo);
-    let earlier: Vec<&String> = held
-        .iter()
-        .filter(|d| Some(*d) != current.as_ref())
-        .collect();
-    let target = match (&a.to, a.steps.unwrap_or(1)) {
-        (Some(d), _) => match held.iter().find(|h| *h == d) {
-            Some(d) => d.clone(),
-            None => {
-                return Err(eyre!(Usage(format!(
-                    "{} never held {} by its chain (it held: {})",
-                    env.name,
-                    sanitize(d),
-                    held.join(", ")
-                ))))
-            }
-        },
-        (None, 0) => return Err(eyre!(Usage("--steps must be at least 1".into()))),
-        (None, n) => match earlier.get(n - 1) {
-            Some(d) => (*d).clone(),
-            None => {
-                return Err(eyre!(Usage(format!(
-                    "the {} chain shows {} earlier digest(s) of {repo}: cannot go back {n}",
-                    env.name,
-                    earlier.len()
-                ))))
-            }
-        },
-    };
+    let target = promote::rollback_target(
+        &walk,
+        &gate,
+        &repo,
+        current.as_deref(),
+        a.to.as_deref(),
+        a.steps.unwrap_or(1),
+    )
+    .map_err(|e| eyre!(Usage(sanitize(&e).to_string())))?;
     let policy = a.sign.policy.as_deref().map(std::path::Path::new);
     let plan = promote::plan(settings, route, &target, &a.reason, None, policy)
         .await

@@ -22,6 +22,14 @@ pub enum Kind {
     Quarantine {
         lift: bool,
     },
+    /// Promote into `to`, from the environment `to` promotes from (`release::promote`).
+    Promote {
+        to: String,
+    },
+    /// Move `environment`'s tag back to the digest it held before (`release::promote`).
+    Rollback {
+        environment: String,
+    },
 }
 
 impl Kind {
@@ -40,7 +48,14 @@ impl Kind {
             } => format!("reject for {environment}"),
             Kind::Quarantine { lift: false } => "quarantine".into(),
             Kind::Quarantine { lift: true } => "lift the quarantine of".into(),
+            Kind::Promote { to } => format!("promote into {to}"),
+            Kind::Rollback { environment } => format!("roll {environment} back"),
         }
+    }
+
+    /// A promotion or rollback (not a record on its own).
+    pub fn moves_a_tag(&self) -> bool {
+        matches!(self, Kind::Promote { .. } | Kind::Rollback { .. })
     }
 }
 
@@ -83,6 +98,20 @@ pub fn check_allowed(
             )),
             Some(_) => Ok(()),
         },
+        Kind::Promote { to: env } | Kind::Rollback { environment: env } => {
+            match policy.group_for(Action::Promote, env) {
+                None => Err(format!(
+                    "nobody may promote into {env} under {} (add an [[access]] entry with `promote`)",
+                    gate.policy.origin
+                )),
+                Some(g) if !g.has(signer) => Err(format!(
+                    "{} is not in {}, the group that promotes into {env}",
+                    signer.sentence(),
+                    g.name
+                )),
+                Some(_) => Ok(()),
+            }
+        }
         Kind::Quarantine { .. } => {
             let allowed = environments
                 .iter()
@@ -168,6 +197,13 @@ pub async fn draft(
             }),
             children,
         ),
+        Kind::Promote { .. } | Kind::Rollback { .. } => {
+            return Err(crate::oci::OciError::InvalidReference {
+                reference: kind.words(),
+                reason: "a promotion is planned by release::promote, not drafted as a record"
+                    .into(),
+            })
+        }
     };
     Ok(Draft {
         repository: repository.to_string(),

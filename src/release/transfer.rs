@@ -8,6 +8,7 @@
 use crate::evidence::attest::add_to_fallback_index;
 use crate::oci::media::{Descriptor, Manifest};
 use crate::oci::{referrers_tag, FetchedManifest, OciError, Result, Store};
+use futures::StreamExt;
 use std::collections::BTreeSet;
 use std::future::Future;
 use std::pin::Pin;
@@ -201,6 +202,39 @@ pub struct Progress {
     pub manifests: usize,
 }
 
+async fn copy_blob(
+    src: &impl Store,
+    src_repo: &str,
+    dst: &impl Store,
+    dst_repo: &str,
+    same_store: bool,
+    b: &Descriptor,
+) -> Result<(u64, How)> {
+    let how = if dst.has_blob(dst_repo, &b.digest).await? {
+        How::Present
+    } else if same_store
+        && src_repo != dst_repo
+        && dst.mount_blob(dst_repo, src_repo, &b.digest).await?
+    {
+        How::Mounted
+    } else {
+        let chunks = src.open_blob(src_repo, &b.digest, MAX_BLOB).await?;
+        dst.put_blob_stream(dst_repo, &b.digest, b.size, chunks)
+            .await?;
+        How::Uploaded
+    };
+    Ok((b.size, how))
+}
+
+/// Blobs copied at once: each holds at most one upload chunk in memory.
+const BLOB_CONCURRENCY: usize = 4;
+
+enum How {
+    Present,
+    Mounted,
+    Uploaded,
+}
+
 /// What a copy did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Copied {
@@ -213,7 +247,8 @@ pub struct Copied {
 
 /// Copies `t` from `src_repo` of `src` to `dst_repo` of `dst`. `same_store` allows
 /// cross-repository mounts. Nothing is tagged except cosign's tags and, where the destination
-/// lacks the referrers API, the `sha256-<hex>` indexes.
+/// lacks the referrers API, the `sha256-<hex>` indexes. `progress` returning false stops the
+/// copy between two items (None).
 pub async fn copy(
     t: &Transfer,
     src: &impl Store,
@@ -221,8 +256,8 @@ pub async fn copy(
     dst: &impl Store,
     dst_repo: &str,
     same_store: bool,
-    progress: &(dyn Fn(Progress) + Send + Sync),
-) -> Result<Copied> {
+    progress: &(dyn Fn(Progress) -> bool + Send + Sync),
+) -> Result<Option<Copied>> {
     let mut p = Progress {
         blobs: t.blobs.len(),
         bytes: t.bytes(),
@@ -230,26 +265,33 @@ pub async fn copy(
         ..Default::default()
     };
     let mut c = Copied::default();
-    progress(p);
-    for b in &t.blobs {
-        if dst.has_blob(dst_repo, &b.digest).await? {
-            c.blobs_present += 1;
-        } else if same_store
-            && src_repo != dst_repo
-            && dst.mount_blob(dst_repo, src_repo, &b.digest).await?
-        {
-            c.blobs_mounted += 1;
-        } else {
-            let chunks = src.open_blob(src_repo, &b.digest, MAX_BLOB).await?;
-            dst.put_blob_stream(dst_repo, &b.digest, b.size, chunks)
-                .await?;
-            c.blobs_uploaded += 1;
-            c.bytes_uploaded += b.size;
+    if !progress(p) {
+        return Ok(None);
+    }
+    // Blobs several at a time (as skopeo does); each is skipped, mounted or streamed.
+    let jobs: Vec<_> = t
+        .blobs
+        .iter()
+        .map(|b| copy_blob(src, src_repo, dst, dst_repo, same_store, b))
+        .collect();
+    let mut done = futures::stream::iter(jobs).buffer_unordered(BLOB_CONCURRENCY);
+    while let Some(r) = done.next().await {
+        let (size, how) = r?;
+        match how {
+            How::Present => c.blobs_present += 1,
+            How::Mounted => c.blobs_mounted += 1,
+            How::Uploaded => {
+                c.blobs_uploaded += 1;
+                c.bytes_uploaded += size;
+            }
         }
         p.blobs_done += 1;
-        p.bytes_done += b.size;
-        progress(p);
+        p.bytes_done += size;
+        if !progress(p) {
+            return Ok(None);
+        }
     }
+    drop(done);
     let has_api = dst.referrers(dst_repo, &t.digest, None).await?.is_some();
     for n in &t.manifests {
         let m = &n.manifest;
@@ -272,7 +314,9 @@ pub async fn copy(
         }
         c.manifests += 1;
         p.manifests_done += 1;
-        progress(p);
+        if !progress(p) {
+            return Ok(None);
+        }
     }
-    Ok(c)
+    Ok(Some(c))
 }

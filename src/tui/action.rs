@@ -35,6 +35,8 @@ pub enum Command {
     Quarantine,
     Lift,
     Audit,
+    Promote,
+    Rollback,
 }
 
 /// One input to `update`.
@@ -95,6 +97,11 @@ pub enum Action {
     Written {
         request: super::modal::Request,
         result: Result<String, String>,
+    },
+    /// How far the running write (a promotion) has got.
+    WriteProgress {
+        text: String,
+        cancellable: bool,
     },
     /// The audit chain of an environment, verified.
     AuditLoaded {

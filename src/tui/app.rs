@@ -125,6 +125,8 @@ pub enum Job {
     Write { request: super::modal::Request },
     /// Read and verify an environment's audit chain.
     Audit { source: String, chain: String },
+    /// Cancel the running promotion (it stops before its record; after, it completes).
+    CancelWrite,
 }
 
 /// What the artifact pane shows.
@@ -227,6 +229,8 @@ pub struct App {
     pub read_only: bool,
     /// The write in progress, in words (the status line shows it with a spinner).
     pub writing: Option<String>,
+    /// The running write can still be cancelled (a promotion before its record).
+    pub cancellable: bool,
     /// Per source: the keys records can be signed with (label, key spec).
     pub signers: Vec<(String, Vec<(String, String)>)>,
     /// The audit view of an environment's chain, shown over the detail pane.
@@ -301,6 +305,7 @@ impl App {
             modal: None,
             read_only: settings.read_only,
             writing: None,
+            cancellable: false,
             signers: settings
                 .sources
                 .iter()

@@ -67,6 +67,7 @@ impl Jobs {
             settings: Arc::new(settings.clone()),
             gates: Arc::new(gates.clone()),
             tx: tx.clone(),
+            cancel: Default::default(),
         };
         Ok(Jobs {
             writer,
@@ -95,6 +96,12 @@ impl Jobs {
                 return;
             }
             Job::Audit { source, chain } => return self.writer.audit(source, chain),
+            Job::CancelWrite => {
+                self.writer
+                    .cancel
+                    .store(true, std::sync::atomic::Ordering::SeqCst);
+                return;
+            }
             other => other,
         };
         let tx = self.tx.clone();
@@ -104,7 +111,7 @@ impl Jobs {
             | Job::Tags { source, .. }
             | Job::Detail { source, .. }
             | Job::Evidence { source, .. } => source.clone(),
-            Job::Plan { .. } | Job::Write { .. } | Job::Audit { .. } => return,
+            Job::Plan { .. } | Job::Write { .. } | Job::Audit { .. } | Job::CancelWrite => return,
         };
         let store = self.sources.get(&source_name).cloned();
         let gate = self.gates.get(&source_name).map(|g| {
@@ -294,7 +301,7 @@ impl Jobs {
                 });
                 (3, h)
             }
-            Job::Plan { .. } | Job::Write { .. } | Job::Audit { .. } => return,
+            Job::Plan { .. } | Job::Write { .. } | Job::Audit { .. } | Job::CancelWrite => return,
         };
         if let Some(old) = self.running[slot].replace(handle.abort_handle()) {
             old.abort();

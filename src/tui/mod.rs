@@ -11,6 +11,7 @@ pub mod keymap;
 pub mod layout;
 pub mod list;
 pub mod modal;
+pub mod moves;
 pub mod panes;
 pub mod theme;
 mod update;

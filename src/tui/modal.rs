@@ -40,6 +40,8 @@ pub struct Request {
     pub key: String,
     pub key_label: String,
     pub passphrase: Option<Secret>,
+    /// For a promotion: what the tag named in the plan that was confirmed.
+    pub expect_previous: Option<Option<String>>,
 }
 
 /// What the confirm dialog shows.
@@ -47,12 +49,16 @@ pub struct Request {
 pub struct Plan {
     /// Who will sign, in words.
     pub signer: String,
-    /// The statement, pretty JSON, line by line.
+    /// The statement, pretty JSON, line by line (for a promotion, the plan's lines).
     pub statement: Vec<String>,
+    /// What the lines are.
+    pub title: String,
     /// Where it goes.
     pub destination: String,
     /// The key is encrypted: a passphrase is asked after the confirmation.
     pub needs_passphrase: bool,
+    /// For a promotion: what the tag names now (None: it does not exist).
+    pub previous: Option<Option<String>>,
 }
 
 /// One record of a chain, as the audit view lists it.
@@ -167,6 +173,87 @@ impl App {
                 key,
                 key_label,
                 passphrase: None,
+                expect_previous: None,
+            },
+            environments,
+            keys,
+        });
+        vec![]
+    }
+
+    /// Opens the compose dialog for a promotion (to the next environment on the path; tab
+    /// picks another when several promote from here) or a rollback of the environment browsed.
+    pub(super) fn compose_move(&mut self, promote: bool) -> Vec<Job> {
+        if self.read_only {
+            self.toast(
+                true,
+                "read-only: writes are refused (--read-only or read_only = true)",
+            );
+            return vec![];
+        }
+        let (Some(source), Some(repository), Some(a)) = (
+            self.active_source(),
+            self.active_repo.clone(),
+            self.detail.ready(),
+        ) else {
+            self.toast(true, "open an artifact first (⏎ on a tag)");
+            return vec![];
+        };
+        let here = self.active_environment().cloned();
+        let (kind, environments) = if promote {
+            let targets: Vec<String> = self
+                .environments
+                .iter()
+                .filter(|e| match (&e.promotes_from, &here) {
+                    (Some(f), Some(h)) => *f == h.name,
+                    (Some(f), None) => self.environments.iter().any(|x| {
+                        x.name == *f && x.source == source && x.tracks_repository(&repository)
+                    }),
+                    (None, _) => false,
+                })
+                .map(|e| e.name.clone())
+                .collect();
+            let Some(to) = targets.first().cloned() else {
+                self.toast(
+                    true,
+                    "nothing promotes from here (give an environment `promotes_from` in provost.toml)",
+                );
+                return vec![];
+            };
+            (Kind::Promote { to }, targets)
+        } else {
+            let Some(env) = here.filter(|e| e.moving_tag().is_some()) else {
+                self.toast(true, "open an environment (its tag) to roll it back");
+                return vec![];
+            };
+            (
+                Kind::Rollback {
+                    environment: env.name.clone(),
+                },
+                vec![env.name.clone()],
+            )
+        };
+        let keys = self
+            .signers
+            .iter()
+            .find(|(s, _)| *s == source)
+            .map(|(_, k)| k.clone())
+            .unwrap_or_default();
+        let Some((key_label, key)) = keys.first().cloned() else {
+            self.toast(true, "no key to sign with: set signing_key in provost.toml");
+            return vec![];
+        };
+        self.modal = Some(Modal::Compose {
+            request: Request {
+                kind,
+                source,
+                repository,
+                digest: a.digest.clone(),
+                reason: String::new(),
+                key,
+                key_label,
+                passphrase: None,
+                expect_previous: None,
             },
             environments,
             keys,
@@ -201,7 +288,9 @@ impl App {
                         request.reason.pop();
                     }
                     ModalKey::Tab => {
-                        if let Kind::Approve { environment, .. } = &mut request.kind {
+                        if let Kind::Approve { environment, .. }
+                        | Kind::Promote { to: environment } = &mut request.kind
+                        {
                             let i = environments.iter().position(|e| e == environment);
                             if let Some(next) = environments
                                 .get(i.map(|i| (i + 1) % environments.len()).unwrap_or(0))
@@ -250,6 +339,8 @@ impl App {
                 k,
             ) => match k {
                 ModalKey::Enter | ModalKey::Char('y') => {
+                    let mut request = request;
+                    request.expect_previous = plan.previous.clone();
                     if plan.needs_passphrase {
                         self.modal = Some(Modal::Passphrase {
                             request,

@@ -46,6 +46,12 @@ impl App {
             Action::Planned { request, result } => self.planned(request, result),
             Action::Written { request, result } => return self.written(request, result),
             Action::AuditLoaded { result, .. } => self.audit_loaded(result),
+            Action::WriteProgress { text, cancellable } => {
+                if self.writing.is_some() {
+                    self.writing = Some(text);
+                    self.cancellable = cancellable;
+                }
+            }
             Action::ReposLoaded { generation, result } => {
                 if generation == self.generations[0] {
                     self.repos = result.into();
@@ -214,6 +220,11 @@ impl App {
             }
             Command::Filter => self.editing_filter = true,
             Command::Open => return self.open(),
+            Command::Back if self.writing.is_some() && self.cancellable => {
+                self.cancellable = false;
+                self.toast(false, "cancelling: the promotion stops before its record");
+                return vec![Job::CancelWrite];
+            }
             Command::Back => return self.back(),
             Command::Refresh => return self.refresh(),
             Command::Copy => self.copy(),
@@ -232,6 +243,8 @@ impl App {
             Command::Quarantine => return self.compose(false, false),
             Command::Lift => return self.compose(false, true),
             Command::Audit => return self.toggle_audit(),
+            Command::Promote => return self.compose_move(true),
+            Command::Rollback => return self.compose_move(false),
             Command::Raw => {
                 if self.tab == DetailTab::Artifact {
                     self.tab = DetailTab::Evidence;

@@ -15,6 +15,8 @@ pub struct Writer {
     pub settings: Arc<Settings>,
     pub gates: Arc<std::collections::HashMap<String, Arc<crate::gate::Gate>>>,
     pub tx: UnboundedSender<Action>,
+    /// Set to cancel the running promotion (before its record).
+    pub cancel: Arc<std::sync::atomic::AtomicBool>,
 }
 
 fn short(s: &str) -> String {
@@ -22,7 +24,7 @@ fn short(s: &str) -> String {
 }
 
 impl Writer {
-    fn parts(
+    pub(super) fn parts(
         &self,
         source: &str,
     ) -> Result<(crate::setup::NamedSource, Arc<crate::gate::Gate>), String> {
@@ -41,7 +43,7 @@ impl Writer {
 
     /// Reads the key; `passphrase` is used only for an encrypted key (None: say one is
     /// needed).
-    fn key(
+    pub(super) fn key(
         &self,
         source: &crate::setup::NamedSource,
         r: &Request,
@@ -63,9 +65,15 @@ impl Writer {
         .map_err(|e| format!("{}: {e}", path.display()))
     }
 
-    async fn draft(&self, r: &Request) -> Result<(record::Draft, String, bool), String> {
-        let (source, gate) = self.parts(&r.source)?;
-        let key = self.key(&source, r)?;
+    /// Who the request's key signs as (in words), checked against who may do it; for an
+    /// encrypted key the label until it is opened (and true: a passphrase is needed).
+    pub(super) fn signer(
+        &self,
+        source: &crate::setup::NamedSource,
+        gate: &crate::gate::Gate,
+        r: &Request,
+    ) -> Result<(String, bool), String> {
+        let key = self.key(source, r)?;
         let (signer, needs_passphrase) = match &key {
             Ok(k) => (
                 crate::release::act::identify(k, &gate.trust).ok_or_else(|| {
@@ -87,12 +95,18 @@ impl Writer {
         };
         if !needs_passphrase {
             crate::release::act::check_allowed(
-                &gate,
+                gate,
                 &signer,
                 &r.kind,
                 &self.settings.environments,
             )?;
         }
+        Ok((signer.sentence(), needs_passphrase))
+    }
+
+    async fn draft(&self, r: &Request) -> Result<(record::Draft, String, bool), String> {
+        let (source, gate) = self.parts(&r.source)?;
+        let (signer, needs_passphrase) = self.signer(&source, &gate, r)?;
         let mut d = Self::statement(&source, &gate, r).await?;
         crate::release::act::link_to_head(
             source.store.as_ref(),
@@ -101,7 +115,7 @@ impl Writer {
         )
         .await
         .map_err(|e| e.to_string())?;
-        Ok((d, signer.sentence(), needs_passphrase))
+        Ok((d, signer, needs_passphrase))
     }
 
     /// The record `r` asks for, drafted now (the plan and the write both draft it).
@@ -127,25 +141,30 @@ impl Writer {
     pub fn plan(&self, request: Request) {
         let w = self.clone();
         tokio::spawn(async move {
-            let result = w
-                .draft(&request)
-                .await
-                .map(|(d, signer, needs_passphrase)| {
-                    let text = serde_json::to_string_pretty(&d.statement()).unwrap_or_default();
-                    Plan {
-                        signer,
-                        statement: text.lines().map(str::to_string).collect(),
-                        destination: format!(
-                            "a referrer of {}@{} in {}, linked into chain {} of {}",
-                            d.repository,
-                            short(&d.subject.digest),
-                            request.source,
-                            d.record.link().chain,
-                            w.settings.audit_repository
-                        ),
-                        needs_passphrase,
-                    }
-                });
+            let result = if request.kind.moves_a_tag() {
+                w.plan_move(&request).await
+            } else {
+                w.draft(&request)
+                    .await
+                    .map(|(d, signer, needs_passphrase)| {
+                        let text = serde_json::to_string_pretty(&d.statement()).unwrap_or_default();
+                        Plan {
+                            signer,
+                            statement: text.lines().map(str::to_string).collect(),
+                            title: "the statement that will be signed:".into(),
+                            destination: format!(
+                                "stored as a referrer of {}@{} in {}, linked into chain {} of {}",
+                                d.repository,
+                                short(&d.subject.digest),
+                                request.source,
+                                d.record.link().chain,
+                                w.settings.audit_repository
+                            ),
+                            needs_passphrase,
+                            previous: None,
+                        }
+                    })
+            };
             let _ = w.tx.send(Action::Planned { request, result });
         });
     }
@@ -186,7 +205,11 @@ impl Writer {
         let w = self.clone();
         tokio::spawn(async move {
             while let Some(request) = rx.recv().await {
-                let result = w.write(&request).await;
+                let result = if request.kind.moves_a_tag() {
+                    w.write_move(&request).await
+                } else {
+                    w.write(&request).await
+                };
                 let _ = w.tx.send(Action::Written { request, result });
             }
         });

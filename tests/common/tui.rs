@@ -22,6 +22,7 @@ pub struct Harness {
     pub app: App,
     pub jobs: Jobs,
     pub rx: UnboundedReceiver<Action>,
+    pub settings: Settings,
     pub _tmp: tempfile::TempDir,
 }
 
@@ -89,6 +90,7 @@ impl Harness {
             app,
             jobs,
             rx,
+            settings,
             _tmp: tmp,
         }
     }
@@ -120,6 +122,11 @@ impl Harness {
         for _ in 0..n {
             self.cmd(Command::Down).await;
         }
+    }
+
+    /// The demo layout the console browses.
+    pub fn app_store(&self) -> std::sync::Arc<provost::oci::Source> {
+        self.settings.sources[0].store.clone()
     }
 
     /// The screen as text, the demo key's fingerprint (and its truncations) redacted.

@@ -5,9 +5,11 @@
 
 mod drift;
 mod run;
+mod words;
 
 pub use drift::{drift, held, latest_promotions, Drift, DriftState};
-pub use run::{run, Outcome, Step};
+pub use run::{run, Outcome, Step, CANCELLED};
+pub use words::{plan_lines, rollback_target, size, verb};
 
 use super::transfer::{self, Transfer};
 use crate::config::Environment;

@@ -39,13 +39,18 @@ fn err(what: &str, e: impl std::fmt::Display) -> String {
     format!("{what}: {e}")
 }
 
+/// What a cancelled run says: nothing anyone reads by tag or chain changed.
+pub const CANCELLED: &str =
+    "cancelled before the record and the tag: nothing anyone reads by tag or chain changed";
+
 /// Does what `plan` says, signing the record with `signing`. Refuses a plan with a refusal.
+/// `progress` returning false cancels the run, up to the record (after it, the run completes).
 pub async fn run(
     settings: &Settings,
     plan: &Plan,
     signing: &Signing<'_>,
     policy: Option<&std::path::Path>,
-    progress: &(dyn Fn(Step) + Send + Sync),
+    progress: &(dyn Fn(Step) -> bool + Send + Sync),
 ) -> Result<Outcome, String> {
     if let Some(r) = &plan.refusal {
         return Err(r.clone());
@@ -79,11 +84,14 @@ pub async fn run(
         &|p| progress(Step::Copying(p)),
     )
     .await
-    .map_err(|e| err("copying", e))?;
+    .map_err(|e| err("copying", e))?
+    .ok_or_else(|| CANCELLED.to_string())?;
     out.copied = Some(copied);
     crate::failpoint::hit("promote-copied");
     // 2. Re-verify from what the destination serves: the same gate, the same decision.
-    progress(Step::Verifying);
+    if !progress(Step::Verifying) {
+        return Err(CANCELLED.into());
+    }
     let gate = settings.gate(dst, policy).map_err(|e| e.to_string())?;
     let judged = gate
         .judge(
@@ -108,7 +116,9 @@ pub async fn run(
     }
     crate::failpoint::hit("promote-verified");
     // 3. The record, unless a stopped run already wrote exactly this one.
-    progress(Step::Recording);
+    if !progress(Step::Recording) {
+        return Err(CANCELLED.into());
+    }
     match &plan.state {
         State::Resume { record } => {
             out.record = Some(record.clone());

@@ -196,6 +196,13 @@ pub fn modal(app: &App, theme: &Theme, frame: &mut Frame<'_>) {
     ])];
     let rect = match m {
         Modal::Compose { request, .. } => {
+            if let crate::release::act::Kind::Promote { to } = &request.kind {
+                lines.push(Line::from(vec![
+                    Span::styled("into      ", theme.muted),
+                    Span::styled(sanitize(to).to_string(), theme.text),
+                    Span::styled("   (tab: another environment)", theme.muted),
+                ]));
+            }
             if let crate::release::act::Kind::Approve { environment, .. } = &request.kind {
                 lines.push(Line::from(vec![
                     Span::styled("for       ", theme.muted),
@@ -236,14 +243,8 @@ pub fn modal(app: &App, theme: &Theme, frame: &mut Frame<'_>) {
             let mut head: Vec<(String, Style)> = vec![];
             for (text, style) in [
                 (format!("signed by {}", sanitize(&plan.signer)), theme.text),
-                (
-                    format!("stored as {}", sanitize(&plan.destination)),
-                    theme.muted,
-                ),
-                (
-                    "the statement that will be signed:".to_string(),
-                    theme.muted,
-                ),
+                (sanitize(&plan.destination).to_string(), theme.muted),
+                (plan.title.clone(), theme.muted),
             ] {
                 head.extend(hard_wrap(&text, width).into_iter().map(|l| (l, style)));
             }

@@ -367,6 +367,64 @@ fn promote_across_registries_carries_evidence_that_verifies_at_the_destination()
     assert_eq!(rb.status.code(), Some(3), "{}{}", stdout(&rb), stderr(&rb));
     assert!(stdout(&rb).contains("two-approvals"), "{}", stdout(&rb));
     assert_eq!(w.prod_tag().as_deref(), Some(digest.as_str()));
+    // Break-glass: acme/web has one of two approvals, so prod blocks; --override where the
+    // policy allows it (prod does) promotes, and the record says so.
+    let web = |extra: &[&str]| {
+        let mut a = vec![
+            "promote",
+            "src/acme/web:staging",
+            "--to",
+            "prod",
+            "--key",
+            bob,
+            "--yes",
+        ];
+        a.extend_from_slice(extra);
+        w.run(&a)
+    };
+    let blocked = web(&[]);
+    assert_eq!(blocked.status.code(), Some(3), "{}", stdout(&blocked));
+    let empty = web(&["--override", " "]);
+    assert_eq!(empty.status.code(), Some(2), "an override needs a reason");
+    let forced = ok(&web(&[
+        "--override",
+        "INC-7 hotfix, second approver asleep",
+    ]));
+    assert!(forced.contains("OVERRIDE"), "{forced}");
+    let log = w.run(&["audit", "log", "prod", "--source", "dst", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&log.stdout).expect("json");
+    let newest = &v["entries"][0]["record"];
+    assert_eq!(
+        newest["overrideReason"],
+        "INC-7 hotfix, second approver asleep"
+    );
+    assert_eq!(
+        newest["verification"]["predicate"]["verificationResult"],
+        "FAILED"
+    );
+    let text = ok(&w.run(&["audit", "log", "prod", "--source", "dst"]));
+    assert!(
+        text.contains("promoted from staging to prod (gate overridden)"),
+        "{text}"
+    );
+    // Staging allows no break-glass: the same override is refused there.
+    let st = w.run(&[
+        "promote",
+        "src/acme/web:dev",
+        "--to",
+        "staging",
+        "--key",
+        bob,
+        "--yes",
+        "--override",
+        "x",
+    ]);
+    assert_eq!(st.status.code(), Some(2), "{}{}", stdout(&st), stderr(&st));
+    assert!(
+        stdout(&st).contains("allows no override"),
+        "{}",
+        stdout(&st)
+    );
 }
 
 #[test]

@@ -162,6 +162,68 @@ async fn promote_from_the_console_shows_the_plan_and_moves_the_tag_and_rollback_
             .ok(),
         Some(digest.clone())
     );
+    // Moved outside provost (the tag set back by hand): the console marks the environment and
+    // the tag.
+    let old = provost::oci::Store::resolve(store.as_ref(), "acme/api", "1.4.2")
+        .await
+        .expect("1.4.2");
+    let m = provost::oci::Store::get_manifest(store.as_ref(), "acme/api", &old)
+        .await
+        .expect("manifest");
+    provost::oci::Store::put_manifest(
+        store.as_ref(),
+        "acme/api",
+        Some("staging"),
+        &m.media_type,
+        &m.bytes,
+    )
+    .await
+    .expect("retag");
+    h.jobs.start(provost::tui::app::Job::Drift);
+    let a = tokio::time::timeout(std::time::Duration::from_secs(10), h.rx.recv())
+        .await
+        .expect("drift in time")
+        .expect("an action");
+    h.act(a).await;
+    assert_eq!(
+        h.app.drifted,
+        vec![("staging".to_string(), "acme/api".to_string())]
+    );
+    let screen = h.screen(100, 30);
+    assert!(screen.contains("staging (conditional) ⚠ moved"), "{screen}");
+    // Its tag in staging's tag list says so too.
+    for _ in 0..4 {
+        h.cmd(Command::Back).await;
+    }
+    h.down(1).await; // staging
+    h.cmd(Command::Open).await;
+    h.cmd(Command::Open).await;
+    let screen = h.screen(100, 30);
+    assert!(screen.contains("⚠ moved outside provost"), "{screen}");
+    // Promote the dev digest again: back in sync, the marks go.
+    for _ in 0..4 {
+        h.cmd(Command::Back).await;
+    }
+    h.cmd(Command::Up).await; // dev
+    h.cmd(Command::Open).await;
+    h.cmd(Command::Open).await;
+    h.cmd(Command::Open).await;
+    assert_eq!(
+        h.app.detail.ready().map(|a| a.digest.clone()),
+        Some(digest.clone())
+    );
+    h.cmd(Command::Promote).await;
+    key(&mut h, ModalKey::Enter).await;
+    key(&mut h, ModalKey::Enter).await;
+    let toast = h.app.toast.clone().map(|t| t.text).unwrap_or_default();
+    assert!(toast.starts_with("✓ promote into staging"), "{toast}");
+    h.jobs.start(provost::tui::app::Job::Drift);
+    let a = tokio::time::timeout(std::time::Duration::from_secs(10), h.rx.recv())
+        .await
+        .expect("drift in time")
+        .expect("an action");
+    h.act(a).await;
+    assert!(h.app.drifted.is_empty(), "{:?}", h.app.drifted);
     // Rolling staging back goes to 1.4.2, quarantined since: the plan is refused, nothing
     // moves, and the toast says why.
     h.cmd(Command::Back).await;

@@ -318,6 +318,18 @@ pub fn policy_explain(
     let source = settings.source_for(&env.source)?;
     let gate = gate_for(settings, &source, policy_path)?;
     crate::say_part!("{}", gate.policy.explain(env));
+    let path = crate::config::path_to(&settings.environments, &env.name);
+    if path.len() > 1 {
+        let names: Vec<&str> = path.iter().map(|e| e.name.as_str()).collect();
+        crate::say!(
+            "Promotion path: {}; `provost promote REF --to {}` moves the tag {} in {} (repositories {}).",
+            names.join(" → "),
+            env.name,
+            sanitize(&env.tag),
+            sanitize(&env.source),
+            sanitize(&env.repository)
+        );
+    }
     crate::say!("(policy: {})", sanitize(&gate.policy.origin));
     Ok(())
 }

@@ -127,8 +127,7 @@ async fn carry_out(
         return Ok(());
     }
     if let Some(r) = &plan.refusal {
-        let blocked = plan.verdict.decision == crate::policy::Decision::Block;
-        crate::say!("refused: {}", sanitize(r));
+        crate::say!("refused: {}", sanitize(&r.message));
         for f in plan.verdict.findings.iter().filter(|f| {
             !matches!(
                 f.outcome,
@@ -137,10 +136,10 @@ async fn carry_out(
         }) {
             crate::say!("  {} — {}", f.rule, sanitize(&f.message));
         }
-        return Err(if blocked {
+        return Err(if r.blocked {
             eyre!(Code(super::gate::BLOCKED))
         } else {
-            eyre!(Usage(r.clone()))
+            eyre!(Usage(r.message.clone()))
         });
     }
     let dst = promote::named(settings, &plan.route.dst_source).map_err(|e| eyre!(Usage(e)))?;

@@ -143,6 +143,11 @@ impl Policy {
                 )),
             }
         }
+        if self.file.allows_break_glass(env) {
+            out.push_str(
+                "Break-glass: the promote group may override a blocking gate (`promote --override REASON`); the reason is recorded.\n",
+            );
+        }
         out
     }
 }

@@ -103,6 +103,8 @@ pub enum Action {
         text: String,
         cancellable: bool,
     },
+    /// Environment tags that drifted from their chains: (environment, repository).
+    DriftLoaded(Vec<(String, String)>),
     /// The audit chain of an environment, verified.
     AuditLoaded {
         chain: String,

@@ -127,6 +127,8 @@ pub enum Job {
     Audit { source: String, chain: String },
     /// Cancel the running promotion (it stops before its record; after, it completes).
     CancelWrite,
+    /// Compare every environment tag with its chain's latest promotion.
+    Drift,
 }
 
 /// What the artifact pane shows.
@@ -229,6 +231,8 @@ pub struct App {
     pub read_only: bool,
     /// The write in progress, in words (the status line shows it with a spinner).
     pub writing: Option<String>,
+    /// Environment tags moved outside provost: (environment, repository).
+    pub drifted: Vec<(String, String)>,
     /// The running write can still be cancelled (a promotion before its record).
     pub cancellable: bool,
     /// Per source: the keys records can be signed with (label, key spec).
@@ -305,6 +309,7 @@ impl App {
             modal: None,
             read_only: settings.read_only,
             writing: None,
+            drifted: vec![],
             cancellable: false,
             signers: settings
                 .sources

@@ -96,6 +96,7 @@ impl Jobs {
                 return;
             }
             Job::Audit { source, chain } => return self.writer.audit(source, chain),
+            Job::Drift => return self.writer.drift(),
             Job::CancelWrite => {
                 self.writer
                     .cancel
@@ -111,7 +112,11 @@ impl Jobs {
             | Job::Tags { source, .. }
             | Job::Detail { source, .. }
             | Job::Evidence { source, .. } => source.clone(),
-            Job::Plan { .. } | Job::Write { .. } | Job::Audit { .. } | Job::CancelWrite => return,
+            Job::Plan { .. }
+            | Job::Write { .. }
+            | Job::Audit { .. }
+            | Job::CancelWrite
+            | Job::Drift => return,
         };
         let store = self.sources.get(&source_name).cloned();
         let gate = self.gates.get(&source_name).map(|g| {
@@ -139,7 +144,9 @@ impl Jobs {
                         // The audit chains are read with `a`, not browsed as images.
                         repos.retain(|r| *r != audit_repo);
                         if let Some(g) = repository_glob {
-                            let m = wildmatch::WildMatch::new(&g);
+                            let m = wildmatch::WildMatch::new(
+                                &g.replace(crate::config::NAME_PLACEHOLDER, "*"),
+                            );
                             repos.retain(|r| m.matches(r));
                         }
                         Ok(repos)
@@ -301,7 +308,11 @@ impl Jobs {
                 });
                 (3, h)
             }
-            Job::Plan { .. } | Job::Write { .. } | Job::Audit { .. } | Job::CancelWrite => return,
+            Job::Plan { .. }
+            | Job::Write { .. }
+            | Job::Audit { .. }
+            | Job::CancelWrite
+            | Job::Drift => return,
         };
         if let Some(old) = self.running[slot].replace(handle.abort_handle()) {
             old.abort();

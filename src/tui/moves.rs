@@ -50,7 +50,7 @@ impl Writer {
         let (route, digest) = self.route_of(r).await?;
         let plan = promote::plan(&self.settings, route, &digest, &r.reason, None, None).await?;
         if let Some(refusal) = &plan.refusal {
-            return Err(refusal.clone());
+            return Err(refusal.message.clone());
         }
         if plan.state == State::Done {
             return Err(format!(
@@ -122,6 +122,29 @@ impl Writer {
         };
         let out = promote::run(&self.settings, &plan, &signing, None, &progress).await?;
         Ok(out.record.unwrap_or_default())
+    }
+}
+
+impl Writer {
+    /// Finds the environment tags moved outside provost (errors leave the marks as they were:
+    /// `provost drift` says why).
+    pub fn drift(&self) {
+        let w = self.clone();
+        tokio::spawn(async move {
+            if let Ok(rows) = promote::drift(&w.settings, &[]).await {
+                let drifted = rows
+                    .into_iter()
+                    .filter(|r| {
+                        matches!(
+                            r.state,
+                            promote::DriftState::Drifted | promote::DriftState::Missing
+                        )
+                    })
+                    .map(|r| (r.environment, r.repository))
+                    .collect();
+                let _ = w.tx.send(Action::DriftLoaded(drifted));
+            }
+        });
     }
 }
 

@@ -46,6 +46,7 @@ impl App {
             Action::Planned { request, result } => self.planned(request, result),
             Action::Written { request, result } => return self.written(request, result),
             Action::AuditLoaded { result, .. } => self.audit_loaded(result),
+            Action::DriftLoaded(d) => self.drifted = d,
             Action::WriteProgress { text, cancellable } => {
                 if self.writing.is_some() {
                     self.writing = Some(text);
@@ -405,11 +406,14 @@ impl App {
         };
         let generation = self.next_generation(0);
         self.repos = Slot::Loading;
-        vec![Job::Repos {
-            generation,
-            source,
-            repository_glob: self.active_environment().map(|e| e.repository.clone()),
-        }]
+        vec![
+            Job::Repos {
+                generation,
+                source,
+                repository_glob: self.active_environment().map(|e| e.repository.clone()),
+            },
+            Job::Drift,
+        ]
     }
 
     fn load_tags(&mut self) -> Vec<Job> {

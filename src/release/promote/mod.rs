@@ -125,6 +125,20 @@ pub enum State {
     Done,
 }
 
+/// Why a plan cannot be carried out.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Refusal {
+    /// The gate blocks (not a usage problem: the policy said no).
+    pub blocked: bool,
+    pub message: String,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
 /// Everything a promotion will do, read without writing.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Plan {
@@ -142,7 +156,7 @@ pub struct Plan {
     pub override_reason: Option<String>,
     pub state: State,
     /// Why it cannot go ahead (the gate blocks, or the override is not allowed).
-    pub refusal: Option<String>,
+    pub refusal: Option<Refusal>,
     pub reason: String,
 }
 
@@ -224,20 +238,29 @@ pub async fn plan(
     if blocked && state != State::Done {
         match override_reason {
             None => {
-                refusal = Some(format!(
-                    "the {} gate blocks it ({}); nothing was copied",
-                    route.to.name,
-                    blocking(&verdict)
-                ))
+                refusal = Some(Refusal {
+                    blocked: true,
+                    message: format!(
+                        "the {} gate blocks it ({}); nothing was copied",
+                        route.to.name,
+                        blocking(&verdict)
+                    ),
+                })
             }
             Some(_) if !gate.policy.file.allows_break_glass(&route.to.name) => {
-                refusal = Some(format!(
-                    "the {} gate blocks it and the policy allows no override there (break_glass in its [[access]])",
-                    route.to.name
-                ))
+                refusal = Some(Refusal {
+                    blocked: false,
+                    message: format!(
+                        "the {} gate blocks it and the policy allows no override there (break_glass in its [[access]])",
+                        route.to.name
+                    ),
+                })
             }
             Some(r) if r.trim().is_empty() => {
-                refusal = Some("--override needs a reason".into());
+                refusal = Some(Refusal {
+                    blocked: false,
+                    message: "--override needs a reason".into(),
+                });
             }
             Some(r) => overriding = Some(r.to_string()),
         }

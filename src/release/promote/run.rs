@@ -53,7 +53,7 @@ pub async fn run(
     progress: &(dyn Fn(Step) -> bool + Send + Sync),
 ) -> Result<Outcome, String> {
     if let Some(r) = &plan.refusal {
-        return Err(r.clone());
+        return Err(r.message.clone());
     }
     let route = &plan.route;
     let mut out = Outcome {

@@ -30,14 +30,26 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
         .map(|(row, &i)| {
             let item = &app.items[i];
             let (icon, detail) = match item {
-                SourceItem::Source { kind, .. } if kind == "registry" => ("◆", "registry"),
-                SourceItem::Source { .. } => ("▣", "layout"),
-                SourceItem::Environment(_) => ("◇", "env"),
+                SourceItem::Source { kind, .. } if kind == "registry" => ("◆", "registry".into()),
+                SourceItem::Source { .. } => ("▣", "layout".into()),
+                // A tag moved outside provost, else where promotions come from.
+                SourceItem::Environment(e) if app.drifted.iter().any(|(n, _)| *n == e.name) => {
+                    ("◇", "⚠ moved".to_string())
+                }
+                SourceItem::Environment(e) => (
+                    "◇",
+                    e.promotes_from
+                        .as_deref()
+                        .map(|f| format!("← {}", sanitize(f)))
+                        .unwrap_or_else(|| "env".into()),
+                ),
             };
+            let detail: String = detail;
+            let dw = detail.chars().count();
             let active = app.active_item == Some(i);
             let text = format!("{icon} {}", sanitize(&item.label()));
-            let text = truncate(&text, width.saturating_sub(detail.len() + 1));
-            let pad = width.saturating_sub(text.chars().count() + detail.len());
+            let text = truncate(&text, width.saturating_sub(dw + 1));
+            let pad = width.saturating_sub(text.chars().count() + dw);
             let selected = row == app.sources_view.selected;
             let style = if selected && app.focus == Pane::Sources {
                 theme.selection

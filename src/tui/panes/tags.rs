@@ -142,15 +142,18 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
                     continue;
                 }
                 // The verdict for the environment this tag belongs to (dev, staging, prod …).
-                let gate = envs
-                    .iter()
-                    .find(|e| e.tracks_tag(&r.tag) && e.tag != "*")
-                    .map(|e| {
-                        r.verdicts
-                            .iter()
-                            .find(|(n, _)| *n == e.name)
-                            .map(|(_, d)| *d)
-                    });
+                let env_of = envs.iter().find(|e| e.tracks_tag(&r.tag) && e.tag != "*");
+                let moved = env_of.is_some_and(|e| {
+                    app.drifted.iter().any(|(n, repo)| {
+                        *n == e.name && Some(repo.as_str()) == app.active_repo.as_deref()
+                    })
+                });
+                let gate = env_of.map(|e| {
+                    r.verdicts
+                        .iter()
+                        .find(|(n, _)| *n == e.name)
+                        .map(|(_, d)| *d)
+                });
                 match gate {
                     Some(Some(d)) => spans.push(Span::styled(
                         pad(d.label(), gate_w),
@@ -162,9 +165,18 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
                     )),
                     None => spans.push(Span::styled(pad("", gate_w), base)),
                 }
-                spans.push(Span::styled(pad(&human_size(s.size), size_w), base));
-                spans.push(Span::styled(pad(&created, created_w), base));
-                spans.push(Span::styled(truncate(&sanitize(&platforms), plat_w), base));
+                if moved {
+                    // The tag names another digest than its chain's last promotion: that says
+                    // more than its size and age.
+                    spans.push(Span::styled(
+                        truncate("⚠ moved outside provost", size_w + created_w + plat_w),
+                        if selected { base } else { theme.warn },
+                    ));
+                } else {
+                    spans.push(Span::styled(pad(&human_size(s.size), size_w), base));
+                    spans.push(Span::styled(pad(&created, created_w), base));
+                    spans.push(Span::styled(truncate(&sanitize(&platforms), plat_w), base));
+                }
             }
             Slot::Failed(e) => spans.push(Span::styled(
                 truncate(

@@ -82,3 +82,20 @@ keys Escape a
 sleep 2
 shot audit
 keys a q
+# dev's acme/api promoted to staging: the plan in the confirmation.
+tmux -L shots kill-server 2>/dev/null || true
+tmux -L shots new-session -d -s shots -x 110 -y 32 "env HOME=$HOME TERM=xterm-256color $PWD/target/release/provost"
+sleep 1.5
+keys j Enter
+sleep 1
+keys Enter
+sleep 1
+keys Enter
+sleep 1.5
+keys P
+sleep 0.5
+tmux -L shots send-keys -t shots -l 'rc for staging'
+keys Enter
+sleep 2
+shot promote
+keys Escape q

@@ -10,6 +10,7 @@ mod common;
 use common::*;
 use p256::pkcs8::{EncodePrivateKey, LineEnding};
 use provost::oci::Store;
+use std::path::Path;
 use std::process::Output;
 
 const USER: &str = "promoter";
@@ -299,6 +300,50 @@ fn promote_across_registries_carries_evidence_that_verifies_at_the_destination()
         verified("record") >= 3,
         "two approvals and the promotion: {g}"
     );
+    // An independent DSSE implementation (securesystemslib) verifies, from the destination,
+    // the carried attestation with the release key and the promotion record with bob's key.
+    let dst = w.dst_store();
+    let att = runtime()
+        .block_on(dst.get_manifest("prod/acme/api", &format!("sha256-{hex}.att")))
+        .expect("att at the destination");
+    let m: serde_json::Value = serde_json::from_slice(&att.bytes).expect("manifest");
+    let layer = m["layers"][0]["digest"].as_str().expect("layer");
+    let envelope = runtime()
+        .block_on(dst.get_blob("prod/acme/api", layer, 1 << 20))
+        .expect("envelope");
+    std::fs::write(h.join("att.json"), &envelope).expect("write");
+    let py = |file: &str, key: &str| {
+        std::process::Command::new("python3")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/dsse_verify.py"))
+            .args([h.join(file), h.join(key)])
+            .output()
+            .expect("python3 with securesystemslib")
+    };
+    let v = py("att.json", "acme-release.pub");
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
+    let log = w.run(&["audit", "log", "prod", "--source", "dst", "--json"]);
+    let head: serde_json::Value = serde_json::from_slice(&log.stdout).expect("json");
+    let rec = head["entries"][0]["digest"]
+        .as_str()
+        .expect("record")
+        .to_string();
+    let rm = runtime()
+        .block_on(dst.get_manifest("provost-audit", &rec))
+        .expect("record manifest");
+    let rm: serde_json::Value = serde_json::from_slice(&rm.bytes).expect("manifest");
+    let bundle = runtime()
+        .block_on(dst.get_blob(
+            "provost-audit",
+            rm["layers"][0]["digest"].as_str().expect("bundle"),
+            1 << 20,
+        ))
+        .expect("bundle");
+    let bundle: serde_json::Value = serde_json::from_slice(&bundle).expect("bundle json");
+    std::fs::write(h.join("rec.json"), bundle["dsseEnvelope"].to_string()).expect("write");
+    let v = py("rec.json", "bob.pub");
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
+    let v = py("rec.json", "alice.pub");
+    assert!(!v.status.success(), "alice did not sign the promotion");
     // The promotion record: on the chain, signed by bob, with the verdict as a VSA.
     let p = w.promotions();
     assert_eq!(p.len(), 1, "{p:?}");

@@ -158,40 +158,68 @@ pub async fn attach_referrer(
     Ok(d)
 }
 
-/// Read-modify-write of the `sha256-<hex>` referrers index.
+/// Read-modify-write of the `sha256-<hex>` referrers index. Registries have no tag
+/// compare-and-swap, so the write is read back: when another writer's index replaced it (or
+/// the registry answered 5xx under contention), it is done again, a few times.
 pub async fn add_to_fallback_index(
     store: &impl Store,
     repo: &str,
     subject: &str,
     entry: Descriptor,
 ) -> Result<()> {
+    const ATTEMPTS: u32 = 6;
     let tag = referrers_tag(subject);
-    let mut index = match store.get_manifest(repo, &tag).await {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let mut index = read_fallback_index(store, repo, &tag).await?;
+        index.manifests.retain(|m| m.digest != entry.digest);
+        index.manifests.push(entry.clone());
+        match store
+            .put_manifest(repo, Some(&tag), media::OCI_INDEX, &json(&index))
+            .await
+        {
+            Ok(_) => {}
+            Err(OciError::Registry { status, .. }) if status >= 500 && attempt < ATTEMPTS => {}
+            Err(e) => return Err(e),
+        }
+        let now = read_fallback_index(store, repo, &tag).await?;
+        if now.manifests.iter().any(|m| m.digest == entry.digest) {
+            return Ok(());
+        }
+        if attempt >= ATTEMPTS {
+            return Err(OciError::Registry {
+                source_name: store.name().to_string(),
+                status: 409,
+                url: format!("{repo}:{tag}"),
+                body: format!(
+                    "other writers kept replacing the referrers index ({ATTEMPTS} attempts)"
+                ),
+            });
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
+    }
+}
+
+async fn read_fallback_index(store: &impl Store, repo: &str, tag: &str) -> Result<ImageIndex> {
+    match store.get_manifest(repo, tag).await {
         Ok(m) => match Manifest::parse(&m.bytes, &m.media_type) {
-            Ok((Manifest::Index(i), _)) => i,
-            _ => {
-                return Err(OciError::Malformed {
-                    what: "referrers index",
-                    name: format!("{repo}:{tag}"),
-                    source_name: store.name().to_string(),
-                    reason: "the tag holds something other than an index".into(),
-                })
-            }
+            Ok((Manifest::Index(i), _)) => Ok(i),
+            _ => Err(OciError::Malformed {
+                what: "referrers index",
+                name: format!("{repo}:{tag}"),
+                source_name: store.name().to_string(),
+                reason: "the tag holds something other than an index".into(),
+            }),
         },
-        Err(e) if e.is_not_found() => ImageIndex {
+        Err(e) if e.is_not_found() => Ok(ImageIndex {
             schema_version: 2,
             media_type: Some(media::OCI_INDEX.into()),
             artifact_type: None,
             manifests: vec![],
             subject: None,
             annotations: BTreeMap::new(),
-        },
-        Err(e) => return Err(e),
-    };
-    index.manifests.retain(|m| m.digest != entry.digest);
-    index.manifests.push(entry);
-    store
-        .put_manifest(repo, Some(&tag), media::OCI_INDEX, &json(&index))
-        .await?;
-    Ok(())
+        }),
+        Err(e) => Err(e),
+    }
 }

@@ -86,7 +86,7 @@ keys a q
 tmux -L shots kill-server 2>/dev/null || true
 tmux -L shots new-session -d -s shots -x 110 -y 32 "env HOME=$HOME TERM=xterm-256color $PWD/target/release/provost"
 sleep 1.5
-keys j Enter
+keys BTab j Enter
 sleep 1
 keys Enter
 sleep 1

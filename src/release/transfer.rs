@@ -210,13 +210,13 @@ async fn copy_blob(
     same_store: bool,
     b: &Descriptor,
 ) -> Result<(u64, How)> {
-    let how = if dst.has_blob(dst_repo, &b.digest).await? {
+    // On one registry a mount answers for a blob already there too: no HEAD first.
+    let how = if same_store && src_repo == dst_repo {
         How::Present
-    } else if same_store
-        && src_repo != dst_repo
-        && dst.mount_blob(dst_repo, src_repo, &b.digest).await?
-    {
+    } else if same_store && dst.mount_blob(dst_repo, src_repo, &b.digest).await? {
         How::Mounted
+    } else if dst.has_blob(dst_repo, &b.digest).await? {
+        How::Present
     } else {
         let chunks = src.open_blob(src_repo, &b.digest, MAX_BLOB).await?;
         dst.put_blob_stream(dst_repo, &b.digest, b.size, chunks)

@@ -39,7 +39,9 @@ pub fn plan_lines(plan: &Plan, signer: &str, audit_repo: &str) -> Vec<String> {
             size(t.bytes()),
             t.referrers(),
             t.cosign_tags(),
-            if plan.same_store() {
+            if plan.same_store() && r.src_repo == r.dst_repo {
+                " — same repository: already there"
+            } else if plan.same_store() {
                 " — same registry: blobs are mounted"
             } else {
                 ""

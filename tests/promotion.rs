@@ -690,3 +690,69 @@ fn promotion_within_one_registry_mounts_blobs_and_rollback_is_gated_by_todays_po
     assert!(log.contains("promoted from dev to qa"), "{log}");
     ok(&w.run(&["audit", "verify", "qa", "--source", "src"]));
 }
+
+#[test]
+fn a_cancelled_promotion_leaves_nothing_anyone_reads_by_tag_or_chain() {
+    use provost::release::promote::{self, Step};
+    let src = source();
+    let w = world(&src);
+    let h = w.home.path();
+    let rt = runtime();
+    let settings = rt
+        .block_on(provost::setup::Settings::load(&provost::setup::Overrides {
+            config: Some(h.join("provost.toml")),
+            data_dir: Some(h.join("data")),
+            ..Default::default()
+        }))
+        .expect("settings");
+    let st = store(&src.reg);
+    let dev = rt.block_on(st.resolve("acme/api", "dev")).expect("dev");
+    let bob = demo_keys().person("bob").expect("bob");
+    let signing = provost::release::record::Signing::Key {
+        key: bob,
+        timestamp_url: None,
+        rekor_url: None,
+    };
+    for stop_at in ["copying", "verifying", "recording"] {
+        let route = promote::route(&settings, "src", "acme/api", "qa").expect("route");
+        let plan = rt
+            .block_on(promote::plan(
+                &settings,
+                route,
+                &dev,
+                "cancel me",
+                None,
+                None,
+            ))
+            .expect("plan");
+        let progress = |s: Step| match (stop_at, s) {
+            ("copying", Step::Copying(p)) => p.blobs_done == 0,
+            ("verifying", Step::Verifying) | ("recording", Step::Recording) => false,
+            _ => true,
+        };
+        let err = rt
+            .block_on(promote::run(&settings, &plan, &signing, None, &progress))
+            .expect_err("cancelled");
+        assert_eq!(err, promote::CANCELLED, "{stop_at}");
+        assert!(
+            rt.block_on(st.resolve("qa/acme/api", "qa")).is_err(),
+            "{stop_at}: the tag was not made"
+        );
+        let log = w.run(&["audit", "log", "qa", "--source", "src", "--json"]);
+        let entries = serde_json::from_slice::<serde_json::Value>(&log.stdout)
+            .ok()
+            .and_then(|v| v["entries"].as_array().map(|e| e.len()))
+            .unwrap_or(0);
+        assert_eq!(entries, 0, "{stop_at}: nothing on the chain");
+        let d = ok(&w.run(&["drift", "qa"]));
+        assert!(!d.contains("✗"), "{stop_at}: {d}");
+    }
+    // Not cancelled, the same plan completes.
+    let route = promote::route(&settings, "src", "acme/api", "qa").expect("route");
+    let plan = rt
+        .block_on(promote::plan(&settings, route, &dev, "now", None, None))
+        .expect("plan");
+    rt.block_on(promote::run(&settings, &plan, &signing, None, &|_| true))
+        .expect("promoted");
+    assert_eq!(rt.block_on(st.resolve("qa/acme/api", "qa")).ok(), Some(dev));
+}

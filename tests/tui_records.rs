@@ -102,6 +102,14 @@ async fn read_only_refuses_writes_and_says_so() {
     .await
     .expect("settings");
     let mut app = App::new(&settings, Keymap::default_keymap());
+    for c in [Command::Promote, Command::Rollback] {
+        assert!(app.update(Action::Command(c)).is_empty());
+        assert!(app.modal.is_none());
+        assert!(app
+            .toast
+            .as_ref()
+            .is_some_and(|t| t.text.starts_with("read-only")));
+    }
     assert!(app.update(Action::Command(Command::Approve)).is_empty());
     assert!(app.modal.is_none());
     assert!(app

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod promotion;
 pub mod records;
 pub mod sigstore;
 pub mod tui;

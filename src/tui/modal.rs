@@ -105,14 +105,15 @@ pub enum Modal {
 }
 
 impl App {
-    /// Opens the compose dialog for `kind` on the artifact shown.
-    pub(super) fn compose(&mut self, approve: bool, flag: bool) -> Vec<Job> {
+    /// What a write is about (source, repository, digest of the artifact shown), or a toast
+    /// saying why nothing can be written.
+    fn write_target(&mut self) -> Option<(String, String, String)> {
         if self.read_only {
             self.toast(
                 true,
                 "read-only: writes are refused (--read-only or read_only = true)",
             );
-            return vec![];
+            return None;
         }
         let (Some(source), Some(repository), Some(a)) = (
             self.active_source(),
@@ -120,6 +121,15 @@ impl App {
             self.detail.ready(),
         ) else {
             self.toast(true, "open an artifact first (⏎ on a tag)");
+            return None;
+        };
+        let digest = a.digest.clone();
+        Some((source, repository, digest))
+    }
+
+    /// Opens the compose dialog for `kind` on the artifact shown.
+    pub(super) fn compose(&mut self, approve: bool, flag: bool) -> Vec<Job> {
+        let Some((source, repository, digest)) = self.write_target() else {
             return vec![];
         };
         let keys = self
@@ -168,7 +178,7 @@ impl App {
                 kind,
                 source,
                 repository,
-                digest: a.digest.clone(),
+                digest: digest.clone(),
                 reason: String::new(),
                 key,
                 key_label,
@@ -184,19 +194,7 @@ impl App {
     /// Opens the compose dialog for a promotion (to the next environment on the path; tab
     /// picks another when several promote from here) or a rollback of the environment browsed.
     pub(super) fn compose_move(&mut self, promote: bool) -> Vec<Job> {
-        if self.read_only {
-            self.toast(
-                true,
-                "read-only: writes are refused (--read-only or read_only = true)",
-            );
-            return vec![];
-        }
-        let (Some(source), Some(repository), Some(a)) = (
-            self.active_source(),
-            self.active_repo.clone(),
-            self.detail.ready(),
-        ) else {
-            self.toast(true, "open an artifact first (⏎ on a tag)");
+        let Some((source, repository, digest)) = self.write_target() else {
             return vec![];
         };
         let here = self.active_environment().cloned();
@@ -248,7 +246,7 @@ impl App {
                 kind,
                 source,
                 repository,
-                digest: a.digest.clone(),
+                digest: digest.clone(),
                 reason: String::new(),
                 key,
                 key_label,

@@ -97,13 +97,7 @@ impl Writer {
             }
         }
         let (source, gate) = self.parts(&plan.route.dst_source)?;
-        let key = match self.key(&source, r)? {
-            Ok(k) => k,
-            Err(()) => return Err("the key is encrypted and no passphrase was given".into()),
-        };
-        let signer = crate::release::act::identify(&key, &gate.trust)
-            .ok_or_else(|| "the key is not trusted here".to_string())?;
-        crate::release::act::check_allowed(&gate, &signer, &r.kind, &self.settings.environments)?;
+        let key = self.opened_key(&source, &gate, r)?;
         let tsa = self.settings.timestamp_server.clone();
         let signing = Signing::Key {
             key: &key,

@@ -104,6 +104,23 @@ impl Writer {
         Ok((signer.sentence(), needs_passphrase))
     }
 
+    /// The request's key, opened, trusted here and allowed to do what it asks.
+    pub(super) fn opened_key(
+        &self,
+        source: &crate::setup::NamedSource,
+        gate: &crate::gate::Gate,
+        r: &Request,
+    ) -> Result<p256::ecdsa::SigningKey, String> {
+        let key = match self.key(source, r)? {
+            Ok(k) => k,
+            Err(()) => return Err("the key is encrypted and no passphrase was given".into()),
+        };
+        let signer = crate::release::act::identify(&key, &gate.trust)
+            .ok_or_else(|| "the key is not trusted here".to_string())?;
+        crate::release::act::check_allowed(gate, &signer, &r.kind, &self.settings.environments)?;
+        Ok(key)
+    }
+
     async fn draft(&self, r: &Request) -> Result<(record::Draft, String, bool), String> {
         let (source, gate) = self.parts(&r.source)?;
         let (signer, needs_passphrase) = self.signer(&source, &gate, r)?;
@@ -171,13 +188,7 @@ impl Writer {
 
     async fn write(&self, r: &Request) -> Result<String, String> {
         let (source, gate) = self.parts(&r.source)?;
-        let key = match self.key(&source, r)? {
-            Ok(k) => k,
-            Err(()) => return Err("the key is encrypted and no passphrase was given".into()),
-        };
-        let signer = crate::release::act::identify(&key, &gate.trust)
-            .ok_or_else(|| "the key is not trusted here".to_string())?;
-        crate::release::act::check_allowed(&gate, &signer, &r.kind, &self.settings.environments)?;
+        let key = self.opened_key(&source, &gate, r)?;
         let d = Self::statement(&source, &gate, r).await?;
         let tsa = self.settings.timestamp_server.clone();
         let written = record::write(

@@ -13,6 +13,7 @@ pub mod failpoint;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod gate;
+pub mod lineage;
 pub mod oci;
 pub mod policy;
 pub mod release;

@@ -263,6 +263,9 @@ enum Cmd {
     Rollback(cli::promote::RollbackArgs),
     /// Compare each environment tag with its chain's latest promotion (exit 8 on drift)
     Drift(cli::promote::DriftArgs),
+    /// What changed between two digests: identity, provenance, signers, packages, layers,
+    /// config and verdicts (or one against what an environment holds: --env)
+    Diff(cli::diff::DiffArgs),
     /// Read and verify the audit trail of an environment (or of quarantines)
     Audit {
         #[command(subcommand)]
@@ -512,6 +515,7 @@ async fn run(args: Args) -> Result<()> {
         Some(Cmd::Promote(a)) => cli::promote::promote_cmd(&settings, &a).await,
         Some(Cmd::Rollback(a)) => cli::promote::rollback_cmd(&settings, &a).await,
         Some(Cmd::Drift(a)) => cli::promote::drift_cmd(&settings, &a).await,
+        Some(Cmd::Diff(a)) => cli::diff::diff_cmd(&settings, &a).await,
         Some(Cmd::Audit {
             action: cli::audit::AuditCmd::Log(a),
         }) => cli::audit::log_cmd(&settings, &a).await,

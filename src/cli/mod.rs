@@ -1,6 +1,7 @@
 //! Headless commands for scripts and CI: the same core the TUI uses, printed as text or JSON.
 
 pub mod audit;
+pub mod diff;
 pub mod evidence;
 pub mod exit;
 pub mod gate;

@@ -1,0 +1,357 @@
+//! Lineage diff: what changed between two digests, section by section — identity, provenance
+//! (verified, or marked unverified), signers, SBOM packages, layers (per platform for an index),
+//! config, and the verdicts per environment. Both sides are read with the same gate, so the
+//! verdict section says exactly what `provost gate` would.
+
+pub mod render;
+
+use crate::evidence::{provenance_of, sboms_of, EvidenceItem, Kind, Provenance};
+use crate::gate::Judgement;
+use crate::oci::artifact::Artifact;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One side of a diff, as read.
+pub struct Side {
+    pub artifact: Artifact,
+    pub judgement: Judgement,
+}
+
+/// How a row differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Change {
+    Added,
+    Removed,
+    Changed,
+}
+
+impl Change {
+    pub fn mark(self) -> &'static str {
+        match self {
+            Change::Added => "+",
+            Change::Removed => "-",
+            Change::Changed => "~",
+        }
+    }
+}
+
+/// One difference: a key and its value on each side.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Row {
+    pub change: Change,
+    pub key: String,
+    pub a: Option<String>,
+    pub b: Option<String>,
+    /// What the change means, when provost can say (version up or down, a compare link).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// One section: its differences and how many values were the same.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Section {
+    pub name: &'static str,
+    pub rows: Vec<Row>,
+    pub unchanged: usize,
+    /// A caveat for the whole section (unverified evidence, nothing to compare).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The whole diff.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diff {
+    pub a: String,
+    pub b: String,
+    pub identical: bool,
+    pub sections: Vec<Section>,
+}
+
+/// Compares `key → value` maps into rows; returns (rows, unchanged).
+fn compare(
+    a: &BTreeMap<String, String>,
+    b: &BTreeMap<String, String>,
+    note: impl Fn(&str, &str, &str) -> Option<String>,
+) -> (Vec<Row>, usize) {
+    let mut rows = vec![];
+    let mut same = 0;
+    for (k, va) in a {
+        match b.get(k) {
+            Some(vb) if vb == va => same += 1,
+            Some(vb) => rows.push(Row {
+                change: Change::Changed,
+                key: k.clone(),
+                a: Some(va.clone()),
+                b: Some(vb.clone()),
+                note: note(k, va, vb),
+            }),
+            None => rows.push(Row {
+                change: Change::Removed,
+                key: k.clone(),
+                a: Some(va.clone()),
+                b: None,
+                note: None,
+            }),
+        }
+    }
+    for (k, vb) in b {
+        if !a.contains_key(k) {
+            rows.push(Row {
+                change: Change::Added,
+                key: k.clone(),
+                a: None,
+                b: Some(vb.clone()),
+                note: None,
+            });
+        }
+    }
+    (rows, same)
+}
+
+fn section(
+    name: &'static str,
+    a: &BTreeMap<String, String>,
+    b: &BTreeMap<String, String>,
+    note: impl Fn(&str, &str, &str) -> Option<String>,
+) -> Section {
+    let (rows, unchanged) = compare(a, b, note);
+    Section {
+        name,
+        rows,
+        unchanged,
+        note: None,
+    }
+}
+
+fn no_note(_: &str, _: &str, _: &str) -> Option<String> {
+    None
+}
+
+fn identity(s: &Side) -> BTreeMap<String, String> {
+    let a = &s.artifact;
+    let mut m = BTreeMap::new();
+    m.insert("digest".into(), a.digest.clone());
+    m.insert("repository".into(), a.repository.clone());
+    m.insert("media type".into(), a.media_type.clone());
+    if !a.tags.is_empty() {
+        m.insert("tags".into(), a.tags.join(", "));
+    }
+    if let Some(c) = &a.created {
+        m.insert("created".into(), c.clone());
+    }
+    m
+}
+
+/// The provenance describing the digest: verified first; whether it was verified.
+fn provenance(s: &Side) -> Option<(&Provenance, bool)> {
+    let items = provenance_of(&s.judgement.discovery.items);
+    let pick = |verified: bool| {
+        items
+            .iter()
+            .find(|i| i.signer.is_verified() == verified)
+            .and_then(|i| i.provenance.as_ref().map(|p| (p, verified)))
+    };
+    pick(true).or_else(|| pick(false))
+}
+
+fn provenance_map(p: &Provenance) -> BTreeMap<String, String> {
+    let mut m = BTreeMap::new();
+    let mut put = |k: &str, v: Option<&String>| {
+        if let Some(v) = v {
+            m.insert(k.to_string(), v.clone());
+        }
+    };
+    put("builder", Some(&p.builder_id));
+    put("build type", Some(&p.build_type));
+    put("platform", Some(&p.platform));
+    put("source", p.source_repo.as_ref());
+    put("commit", p.commit.as_ref());
+    put("ref", p.git_ref.as_ref());
+    put("workflow", p.workflow_path.as_ref());
+    put("trigger", p.trigger.as_ref());
+    put("run", p.run_url.as_ref().or(p.invocation_id.as_ref()));
+    if let Some(serde_json::Value::Object(o)) = &p.external_parameters {
+        for (k, v) in o {
+            let text = match v {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            m.insert(format!("parameter {k}"), text);
+        }
+    }
+    for mat in &p.materials {
+        m.insert(
+            format!("material {}", mat.uri),
+            mat.digest.clone().unwrap_or_else(|| "(no digest)".into()),
+        );
+    }
+    m
+}
+
+/// A compare link for a commit change on a known forge.
+fn compare_link(source: Option<&String>, a: &str, b: &str) -> Option<String> {
+    let s = source?;
+    if s.starts_with("github.com/") {
+        Some(format!("https://{s}/compare/{a}...{b}"))
+    } else if s.starts_with("gitlab.com/") {
+        Some(format!("https://{s}/-/compare/{a}...{b}"))
+    } else {
+        None
+    }
+}
+
+fn signers(s: &Side) -> BTreeMap<String, String> {
+    s.judgement
+        .discovery
+        .items
+        .iter()
+        .filter(|i| i.kind == Kind::Signature)
+        .flat_map(|i| i.signer.verified_signers())
+        .map(|sg| (sg.sentence(), "signed".to_string()))
+        .collect()
+}
+
+fn packages(s: &Side) -> (BTreeMap<String, String>, bool) {
+    let items: Vec<&EvidenceItem> = sboms_of(&s.judgement.discovery.items);
+    let verified: Vec<&&EvidenceItem> = items.iter().filter(|i| i.signer.is_verified()).collect();
+    let (chosen, ok): (Vec<&EvidenceItem>, bool) = if verified.is_empty() {
+        (items.clone(), false)
+    } else {
+        (verified.into_iter().copied().collect(), true)
+    };
+    let mut m = BTreeMap::new();
+    for i in chosen {
+        for p in i.sbom.iter().flat_map(|s| &s.packages) {
+            let eco = p
+                .purl
+                .as_deref()
+                .and_then(|u| u.strip_prefix("pkg:"))
+                .and_then(|u| u.split('/').next())
+                .unwrap_or("generic");
+            let mut v = p.version.clone().unwrap_or_else(|| "?".into());
+            if let Some(l) = &p.license {
+                v.push_str(&format!(" ({l})"));
+            }
+            m.insert(format!("{eco}/{}", p.name), v);
+        }
+    }
+    (m, ok)
+}
+
+/// "up" or "down" when both versions order (semver, then a plain split on digits).
+fn version_note(_: &str, a: &str, b: &str) -> Option<String> {
+    let va = a.split(' ').next().unwrap_or(a);
+    let vb = b.split(' ').next().unwrap_or(b);
+    let order = match (semver::Version::parse(va), semver::Version::parse(vb)) {
+        (Ok(x), Ok(y)) => Some(x.cmp(&y)),
+        _ => None,
+    };
+    match order {
+        Some(std::cmp::Ordering::Less) => Some("version up".into()),
+        Some(std::cmp::Ordering::Greater) => Some("version down".into()),
+        Some(std::cmp::Ordering::Equal) if va == vb => Some("license changed".into()),
+        _ => None,
+    }
+}
+
+fn layers(s: &Side) -> BTreeMap<String, String> {
+    let a = &s.artifact;
+    let mut m = BTreeMap::new();
+    if a.platforms.is_empty() {
+        for (i, l) in a.layers.iter().enumerate() {
+            m.insert(l.digest.clone(), format!("layer {} ({} B)", i + 1, l.size));
+        }
+    } else {
+        for p in &a.platforms {
+            m.insert(format!("platform {}", p.platform), p.digest.clone());
+        }
+    }
+    m
+}
+
+fn config(s: &Side) -> BTreeMap<String, String> {
+    let mut m = BTreeMap::new();
+    if let Some(c) = &s.artifact.config {
+        m.insert("entrypoint".into(), c.entrypoint.join(" "));
+        m.insert("cmd".into(), c.cmd.join(" "));
+        if let Some(u) = &c.user {
+            m.insert("user".into(), u.clone());
+        }
+        m.insert("platform".into(), format!("{}/{}", c.os, c.architecture));
+        for (k, v) in &c.labels {
+            m.insert(format!("label {k}"), v.clone());
+        }
+    }
+    m
+}
+
+fn verdicts(s: &Side) -> BTreeMap<String, String> {
+    let mut m = BTreeMap::new();
+    for v in &s.judgement.verdicts {
+        m.insert(v.environment.clone(), v.decision.label().to_string());
+        for f in &v.findings {
+            m.insert(
+                format!("{} · {}", v.environment, f.rule),
+                format!(
+                    "{}: {}",
+                    format!("{:?}", f.outcome).to_lowercase(),
+                    f.message
+                ),
+            );
+        }
+    }
+    m
+}
+
+/// Compares two sides.
+pub fn diff(a: &Side, b: &Side) -> Diff {
+    let mut sections = vec![section("identity", &identity(a), &identity(b), no_note)];
+    let (pa, pb) = (provenance(a), provenance(b));
+    let ma = pa.map(|(p, _)| provenance_map(p)).unwrap_or_default();
+    let mb = pb.map(|(p, _)| provenance_map(p)).unwrap_or_default();
+    let source = pb.and_then(|(p, _)| p.source_repo.clone());
+    let mut prov = section("provenance", &ma, &mb, |k, x, y| {
+        (k == "commit")
+            .then(|| compare_link(source.as_ref(), x, y))
+            .flatten()
+    });
+    prov.note = match (pa.map(|p| p.1), pb.map(|p| p.1)) {
+        (None, None) => Some("neither side has provenance about its digest".into()),
+        (Some(true), Some(true)) => None,
+        (x, y) => Some(format!(
+            "unverified evidence is shown, never trusted: A {}, B {}",
+            words(x),
+            words(y)
+        )),
+    };
+    sections.push(prov);
+    sections.push(section("signers", &signers(a), &signers(b), no_note));
+    let ((ka, va), (kb, vb)) = (packages(a), packages(b));
+    let mut pk = section("packages", &ka, &kb, version_note);
+    let both_verified = va && vb;
+    let nothing = ka.is_empty() && kb.is_empty();
+    if !both_verified && !nothing {
+        pk.note = Some(
+            "at least one SBOM is unverified: its packages are shown, marked by this note".into(),
+        );
+    }
+    sections.push(pk);
+    sections.push(section("layers", &layers(a), &layers(b), no_note));
+    sections.push(section("config", &config(a), &config(b), no_note));
+    sections.push(section("verdicts", &verdicts(a), &verdicts(b), no_note));
+    Diff {
+        a: a.artifact.digest.clone(),
+        b: b.artifact.digest.clone(),
+        identical: a.artifact.digest == b.artifact.digest,
+        sections,
+    }
+}
+
+fn words(v: Option<bool>) -> &'static str {
+    match v {
+        Some(true) => "verified",
+        Some(false) => "unverified",
+        None => "none",
+    }
+}

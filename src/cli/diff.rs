@@ -25,9 +25,19 @@ pub struct DiffArgs {
     /// Policy file (default: the configured one)
     #[arg(long)]
     pub policy: Option<String>,
+    /// Also the files of each changed layer (against the layer at the same position)
+    #[arg(long)]
+    pub files: bool,
+    /// Compare the flattened filesystems, ignoring timestamps and layer boundaries
+    #[arg(long)]
+    pub semantic: bool,
 }
 
-async fn side(settings: &Settings, reference: &str, policy: Option<&str>) -> Result<Side> {
+async fn side(
+    settings: &Settings,
+    reference: &str,
+    policy: Option<&str>,
+) -> Result<(Side, crate::setup::NamedSource, String)> {
     let (r, source, digest) = super::resolve_ref(settings, reference).await?;
     let pinned = crate::oci::ArtifactRef {
         digest: Some(digest.clone()),
@@ -46,10 +56,14 @@ async fn side(settings: &Settings, reference: &str, policy: Option<&str>) -> Res
     let judgement = gate
         .judge(source.store.as_ref(), &r.repository, &digest, &envs)
         .await;
-    Ok(Side {
-        artifact,
-        judgement,
-    })
+    Ok((
+        Side {
+            artifact,
+            judgement,
+        },
+        source,
+        r.repository,
+    ))
 }
 
 /// `provost diff`.
@@ -86,7 +100,24 @@ pub async fn diff_cmd(settings: &Settings, a: &DiffArgs) -> Result<()> {
     };
     let policy = a.policy.as_deref();
     let (x, y) = futures::join!(side(settings, &a.a, policy), side(settings, &b_ref, policy));
-    let d = lineage::diff(&x?, &y?);
+    let ((x, xs, xr), (y, ys, yr)) = (x?, y?);
+    let mut d = lineage::diff(&x, &y);
+    let (ea, eb) = (
+        (xs.store.as_ref(), xr.as_str(), &x.artifact),
+        (ys.store.as_ref(), yr.as_str(), &y.artifact),
+    );
+    if a.files || a.semantic {
+        d.sections
+            .push(lineage::files_section(ea, eb, a.semantic).await);
+    }
+    if let Some(r) = lineage::reproducibility(
+        (xs.store.as_ref(), xr.as_str(), &x),
+        (ys.store.as_ref(), yr.as_str(), &y),
+    )
+    .await
+    {
+        d.sections.push(r);
+    }
     if a.json {
         return super::print_json(&d);
     }

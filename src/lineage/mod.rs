@@ -3,6 +3,7 @@
 //! config, and the verdicts per environment. Both sides are read with the same gate, so the
 //! verdict section says exactly what `provost gate` would.
 
+pub mod files;
 pub mod render;
 
 use crate::evidence::{provenance_of, sboms_of, EvidenceItem, Kind, Provenance};
@@ -354,4 +355,110 @@ fn words(v: Option<bool>) -> &'static str {
         Some(false) => "unverified",
         None => "none",
     }
+}
+
+/// An image's layers as descriptors (empty for an index).
+pub fn layer_descriptors(a: &Artifact) -> Vec<crate::oci::media::Descriptor> {
+    a.layers
+        .iter()
+        .map(|l| crate::oci::media::Descriptor {
+            media_type: l.media_type.clone(),
+            digest: l.digest.clone(),
+            size: l.size,
+            ..Default::default()
+        })
+        .collect()
+}
+
+/// The files section: with `semantic`, the flattened filesystems compared without timestamps
+/// or layer boundaries (as diffoci --semantic); else each changed layer against the layer at
+/// the same position, timestamps included.
+pub async fn files_section(
+    (sa, ra, a): (&impl crate::oci::Store, &str, &Artifact),
+    (sb, rb, b): (&impl crate::oci::Store, &str, &Artifact),
+    semantic: bool,
+) -> Section {
+    let (la, lb) = (layer_descriptors(a), layer_descriptors(b));
+    let mut s = Section {
+        name: "files",
+        rows: vec![],
+        unchanged: 0,
+        note: None,
+    };
+    if la.is_empty() || lb.is_empty() {
+        s.note = Some("an index has no files of its own: compare two platform manifests".into());
+        return s;
+    }
+    let describe = |m: BTreeMap<String, files::Entry>, prefix: &str| -> BTreeMap<String, String> {
+        m.into_iter()
+            .map(|(p, e)| (format!("{prefix}{p}"), e.describe(semantic)))
+            .collect()
+    };
+    let result: Result<(), String> = async {
+        if semantic {
+            let (fa, fb) =
+                futures::join!(files::flattened(sa, ra, &la), files::flattened(sb, rb, &lb));
+            let (rows, same) = compare(&describe(fa?, ""), &describe(fb?, ""), no_note);
+            s.rows = rows;
+            s.unchanged = same;
+            return Ok(());
+        }
+        for i in 0..la.len().max(lb.len()) {
+            let (x, y) = (la.get(i), lb.get(i));
+            if let (Some(x), Some(y)) = (x, y) {
+                if x.digest == y.digest {
+                    continue;
+                }
+            }
+            let fa = match x {
+                Some(x) => files::layer_files(sa, ra, x).await?,
+                None => BTreeMap::new(),
+            };
+            let fb = match y {
+                Some(y) => files::layer_files(sb, rb, y).await?,
+                None => BTreeMap::new(),
+            };
+            let prefix = format!("layer {}: ", i + 1);
+            let (rows, same) = compare(&describe(fa, &prefix), &describe(fb, &prefix), no_note);
+            s.rows.extend(rows);
+            s.unchanged += same;
+        }
+        Ok(())
+    }
+    .await;
+    if let Err(e) = result {
+        s.note = Some(format!("files not compared: {e}"));
+    }
+    s
+}
+
+/// When both sides claim one source commit and build type: reproducible (identical digest),
+/// equivalent ignoring timestamps, or not, with the first differing files.
+pub async fn reproducibility(
+    (sa, ra, a): (&impl crate::oci::Store, &str, &Side),
+    (sb, rb, b): (&impl crate::oci::Store, &str, &Side),
+) -> Option<Section> {
+    let (pa, pb) = (provenance(a)?.0, provenance(b)?.0);
+    if pa.commit.is_none() || pa.commit != pb.commit || pa.build_type != pb.build_type {
+        return None;
+    }
+    let mut s = Section {
+        name: "reproducibility",
+        rows: vec![],
+        unchanged: 0,
+        note: None,
+    };
+    if a.artifact.digest == b.artifact.digest {
+        s.note = Some("reproducible: the same commit built to the identical digest".into());
+        return Some(s);
+    }
+    let files = files_section((sa, ra, &a.artifact), (sb, rb, &b.artifact), true).await;
+    s.note = Some(match (&files.note, files.rows.is_empty()) {
+        (Some(n), _) => format!("not decided: {n}"),
+        (None, true) => "equivalent ignoring timestamps: the same files, modes and contents".into(),
+        (None, false) => "not reproducible: the same commit built to different files".into(),
+    });
+    s.rows = files.rows.into_iter().take(20).collect();
+    s.unchanged = files.unchanged;
+    Some(s)
 }

@@ -1,0 +1,234 @@
+//! The files of image layers, read as streams: a layer's chunks flow from the registry into a
+//! tar reader on a blocking thread (gzip or plain tar; zstd is refused by name), each file's
+//! content is hashed on the way and never written anywhere. Caps: entries and bytes per layer,
+//! path length. Paths come from the registry: they are sanitized wherever shown.
+
+use crate::oci::media::Descriptor;
+use crate::oci::Store;
+use futures::StreamExt;
+use serde::Serialize;
+use sha2::{Digest as _, Sha256};
+use std::collections::BTreeMap;
+use std::io::Read;
+
+/// Entries read per layer, and uncompressed bytes per layer.
+pub const MAX_ENTRIES: usize = 200_000;
+pub const MAX_BYTES: u64 = 8 * 1024 * 1024 * 1024;
+/// The largest compressed layer read.
+const MAX_LAYER: u64 = 4 * 1024 * 1024 * 1024;
+
+/// One file as a layer holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Entry {
+    pub kind: &'static str,
+    pub size: u64,
+    pub mode: u32,
+    pub uid: u64,
+    pub gid: u64,
+    pub mtime: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    /// SHA-256 of the content (regular files).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+}
+
+impl Entry {
+    /// What a comparison looks at; `semantic` leaves the modification time out.
+    pub fn describe(&self, semantic: bool) -> String {
+        let mut s = format!(
+            "{} {} B mode {:o} {}:{}",
+            self.kind, self.size, self.mode, self.uid, self.gid
+        );
+        if let Some(l) = &self.link {
+            s.push_str(&format!(" → {l}"));
+        }
+        if let Some(d) = &self.digest {
+            s.push_str(&format!(" {}", crate::oci::digest::short(d)));
+        }
+        if !semantic {
+            s.push_str(&format!(" mtime {}", self.mtime));
+        }
+        s
+    }
+}
+
+/// A std reader over chunks sent from the async side.
+struct Chunks {
+    rx: std::sync::mpsc::Receiver<Result<bytes::Bytes, String>>,
+    current: bytes::Bytes,
+}
+
+impl Read for Chunks {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.current.is_empty() {
+            match self.rx.recv() {
+                Ok(Ok(b)) => self.current = b,
+                Ok(Err(e)) => return Err(std::io::Error::other(e)),
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current.split_to(n));
+        Ok(n)
+    }
+}
+
+fn read_tar(reader: impl Read, budget: (usize, u64)) -> Result<BTreeMap<String, Entry>, String> {
+    let (mut entries_left, mut bytes_left) = budget;
+    let mut out = BTreeMap::new();
+    let mut archive = tar::Archive::new(reader);
+    for e in archive.entries().map_err(|e| format!("not a tar: {e}"))? {
+        let mut e = e.map_err(|e| format!("reading the tar: {e}"))?;
+        if entries_left == 0 {
+            return Err(format!("more than {MAX_ENTRIES} files"));
+        }
+        entries_left -= 1;
+        let h = e.header().clone();
+        let path = String::from_utf8_lossy(&e.path_bytes())
+            .trim_start_matches("./")
+            .trim_end_matches('/')
+            .chars()
+            .take(4096)
+            .collect::<String>();
+        let kind = match h.entry_type() {
+            tar::EntryType::Regular | tar::EntryType::Continuous => "file",
+            tar::EntryType::Directory => "dir",
+            tar::EntryType::Symlink => "symlink",
+            tar::EntryType::Link => "hardlink",
+            _ => "other",
+        };
+        let size = h.size().unwrap_or(0);
+        if size > bytes_left {
+            return Err(format!("more than {MAX_BYTES} bytes of files"));
+        }
+        bytes_left -= size;
+        let digest = if kind == "file" {
+            let mut hasher = Sha256::new();
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                let n = e
+                    .read(&mut buf)
+                    .map_err(|e| format!("reading {path}: {e}"))?;
+                if n == 0 {
+                    break;
+                }
+                hasher.update(&buf[..n]);
+            }
+            Some(format!("sha256:{}", hex::encode(hasher.finalize())))
+        } else {
+            None
+        };
+        let link = e
+            .link_name_bytes()
+            .map(|l| String::from_utf8_lossy(&l).chars().take(4096).collect());
+        out.insert(
+            path,
+            Entry {
+                kind,
+                size,
+                mode: h.mode().unwrap_or(0),
+                uid: h.uid().unwrap_or(0),
+                gid: h.gid().unwrap_or(0),
+                mtime: h.mtime().unwrap_or(0),
+                link,
+                digest,
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// The files of one layer.
+pub async fn layer_files(
+    store: &impl Store,
+    repo: &str,
+    layer: &Descriptor,
+) -> Result<BTreeMap<String, Entry>, String> {
+    if layer.media_type.contains("zstd") {
+        return Err(format!(
+            "layer {} is zstd-compressed, which provost does not read yet",
+            crate::oci::digest::short(&layer.digest)
+        ));
+    }
+    let mut stream = store
+        .open_blob(repo, &layer.digest, MAX_LAYER)
+        .await
+        .map_err(|e| e.to_string())?;
+    let (tx, rx) = std::sync::mpsc::sync_channel(4);
+    let reader = tokio::task::spawn_blocking(move || {
+        let mut chunks = Chunks {
+            rx,
+            current: bytes::Bytes::new(),
+        };
+        let mut magic = [0u8; 2];
+        let n = chunks.read(&mut magic).map_err(|e| e.to_string())?;
+        let head = std::io::Cursor::new(magic[..n].to_vec()).chain(chunks);
+        if n == 2 && magic == [0x1f, 0x8b] {
+            read_tar(flate2::read::GzDecoder::new(head), (MAX_ENTRIES, MAX_BYTES))
+        } else {
+            read_tar(head, (MAX_ENTRIES, MAX_BYTES))
+        }
+    });
+    // The layer is hashed as it streams: its digest must be the one the manifest names (the
+    // whole blob is read even when the tar ends before its padding).
+    let mut hasher = Sha256::new();
+    let mut sending = true;
+    while let Some(c) = stream.next().await {
+        match c {
+            Ok(b) => {
+                hasher.update(&b);
+                if sending && tx.send(Ok(b)).is_err() {
+                    sending = false;
+                }
+            }
+            Err(e) => {
+                let _ = tx.send(Err(e.to_string()));
+                drop(tx);
+                let _ = reader.await;
+                return Err(e.to_string());
+            }
+        }
+    }
+    drop(tx);
+    let files = reader.await.map_err(|e| e.to_string())??;
+    let actual = format!("sha256:{}", hex::encode(hasher.finalize()));
+    if actual != layer.digest {
+        return Err(format!(
+            "layer {} holds content with digest {actual}",
+            layer.digest
+        ));
+    }
+    Ok(files)
+}
+
+/// The filesystem an image's layers make, in order, with OCI whiteouts applied.
+pub async fn flattened(
+    store: &impl Store,
+    repo: &str,
+    layers: &[Descriptor],
+) -> Result<BTreeMap<String, Entry>, String> {
+    let mut fs: BTreeMap<String, Entry> = BTreeMap::new();
+    for l in layers {
+        for (path, e) in layer_files(store, repo, l).await? {
+            let (dir, name) = path.rsplit_once('/').unwrap_or(("", path.as_str()));
+            if name == ".wh..wh..opq" {
+                let prefix = format!("{dir}/");
+                fs.retain(|p, _| !p.starts_with(&prefix));
+                continue;
+            }
+            if let Some(gone) = name.strip_prefix(".wh.") {
+                let target = if dir.is_empty() {
+                    gone.to_string()
+                } else {
+                    format!("{dir}/{gone}")
+                };
+                let prefix = format!("{target}/");
+                fs.retain(|p, _| *p != target && !p.starts_with(&prefix));
+                continue;
+            }
+            fs.insert(path, e);
+        }
+    }
+    Ok(fs)
+}

@@ -37,6 +37,8 @@ pub enum Command {
     Audit,
     Promote,
     Rollback,
+    Mark,
+    Compare,
 }
 
 /// One input to `update`.
@@ -105,6 +107,8 @@ pub enum Action {
     },
     /// Environment tags that drifted from their chains: (environment, repository).
     DriftLoaded(Vec<(String, String)>),
+    /// The comparison of two digests.
+    Compared(Result<Box<crate::lineage::Diff>, String>),
     /// The audit chain of an environment, verified.
     AuditLoaded {
         chain: String,

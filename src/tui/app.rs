@@ -129,6 +129,11 @@ pub enum Job {
     CancelWrite,
     /// Compare every environment tag with its chain's latest promotion.
     Drift,
+    /// Diff two digests.
+    Compare {
+        a: super::compare::Target,
+        b: super::compare::Target,
+    },
 }
 
 /// What the artifact pane shows.
@@ -239,6 +244,11 @@ pub struct App {
     pub signers: Vec<(String, Vec<(String, String)>)>,
     /// The audit view of an environment's chain, shown over the detail pane.
     pub audit: Option<Slot<Box<super::modal::AuditView>>>,
+    /// The digest marked for a comparison (source, repository, digest).
+    pub marked: Option<super::compare::Target>,
+    /// The comparison shown over the detail pane, and how far it is scrolled.
+    pub compare: Option<Slot<Box<crate::lineage::Diff>>>,
+    pub compare_scroll: usize,
     pub(super) generations: [u64; 4],
 }
 
@@ -317,6 +327,9 @@ impl App {
                 .map(|s| (s.name.clone(), settings.signer_choices(s)))
                 .collect(),
             audit: None,
+            marked: None,
+            compare: None,
+            compare_scroll: 0,
             generations: [0; 4],
         }
     }

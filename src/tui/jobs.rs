@@ -97,6 +97,7 @@ impl Jobs {
             }
             Job::Audit { source, chain } => return self.writer.audit(source, chain),
             Job::Drift => return self.writer.drift(),
+            Job::Compare { a, b } => return self.writer.compare(a, b),
             Job::CancelWrite => {
                 self.writer
                     .cancel
@@ -116,7 +117,8 @@ impl Jobs {
             | Job::Write { .. }
             | Job::Audit { .. }
             | Job::CancelWrite
-            | Job::Drift => return,
+            | Job::Drift
+            | Job::Compare { .. } => return,
         };
         let store = self.sources.get(&source_name).cloned();
         let gate = self.gates.get(&source_name).map(|g| {
@@ -312,7 +314,8 @@ impl Jobs {
             | Job::Write { .. }
             | Job::Audit { .. }
             | Job::CancelWrite
-            | Job::Drift => return,
+            | Job::Drift
+            | Job::Compare { .. } => return,
         };
         if let Some(old) = self.running[slot].replace(handle.abort_handle()) {
             old.abort();

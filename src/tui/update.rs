@@ -47,6 +47,7 @@ impl App {
             Action::Written { request, result } => return self.written(request, result),
             Action::AuditLoaded { result, .. } => self.audit_loaded(result),
             Action::DriftLoaded(d) => self.drifted = d,
+            Action::Compared(result) => self.compared(result),
             Action::WriteProgress { text, cancellable } => {
                 if self.writing.is_some() {
                     self.writing = Some(text);
@@ -205,6 +206,19 @@ impl App {
             }
             return vec![];
         }
+        if self.compare.is_some() {
+            match c {
+                Command::Up => return self.scroll_then(-1),
+                Command::Down => return self.scroll_then(1),
+                Command::PageUp => return self.scroll_then(-self.page()),
+                Command::PageDown => return self.scroll_then(self.page()),
+                Command::Back | Command::Compare => {
+                    self.compare = None;
+                    return vec![];
+                }
+                _ => {}
+            }
+        }
         match c {
             Command::Quit => self.quit = true,
             Command::Help => self.help = true,
@@ -244,6 +258,8 @@ impl App {
             Command::Quarantine => return self.compose(false, false),
             Command::Lift => return self.compose(false, true),
             Command::Audit => return self.toggle_audit(),
+            Command::Mark => self.mark(),
+            Command::Compare => return self.toggle_compare(),
             Command::Promote => return self.compose_move(true),
             Command::Rollback => return self.compose_move(false),
             Command::Raw => {
@@ -348,6 +364,11 @@ impl App {
                 self.load_detail(child)
             }
         }
+    }
+
+    fn scroll_then(&mut self, by: isize) -> Vec<Job> {
+        self.scroll_compare(by);
+        vec![]
     }
 
     fn back(&mut self) -> Vec<Job> {

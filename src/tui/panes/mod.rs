@@ -1,6 +1,7 @@
 //! Drawing: `render` reads the `App` and draws every pane. No I/O, no mutation.
 
 mod chrome;
+mod compare;
 mod detail;
 mod evidence;
 mod help;
@@ -30,7 +31,10 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>) {
     repositories::render(app, theme, frame, areas.repositories);
     tags::render(app, theme, frame, areas.tags);
     detail::render(app, theme, frame, areas.detail);
-    if app.audit.is_some() {
+    if app.compare.is_some() {
+        // The tags and the detail pane together: a comparison needs the room.
+        compare::render(app, theme, frame, areas.tags.union(areas.detail));
+    } else if app.audit.is_some() {
         records::audit(app, theme, frame, areas.detail);
     }
     chrome::status(app, theme, frame, areas.status);

@@ -99,3 +99,19 @@ keys Enter
 sleep 2
 shot promote
 keys Escape q
+# acme/billing 3.1.0 marked, compared with 3.2.0.
+tmux -L shots kill-server 2>/dev/null || true
+tmux -L shots new-session -d -s shots -x 110 -y 32 "env HOME=$HOME TERM=xterm-256color $PWD/target/release/provost"
+sleep 1.5
+keys j Enter
+sleep 1
+keys Enter
+sleep 1.5
+tmux -L shots send-keys -t shots -l '*'
+sleep 0.3
+keys Escape j Enter
+sleep 1.5
+keys d
+sleep 2.5
+shot compare
+keys d q

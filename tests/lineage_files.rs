@@ -32,7 +32,7 @@ fn app_layer(contents: &[u8], mtime: u64) -> Layer {
     }
 }
 
-fn push(st: &provost::oci::remote::RemoteStore, tag: &str, app: Layer) {
+fn push(st: &provost::oci::remote::RemoteStore, tag: &str, app: Layer, env: &[&str]) {
     let base = image::layer(
         &[File {
             path: "etc/os-release",
@@ -50,7 +50,7 @@ fn push(st: &provost::oci::remote::RemoteStore, tag: &str, app: Layer) {
         },
         created: "2026-11-30T10:00:00Z".into(),
         entrypoint: vec!["/app/bin".into()],
-        env: vec![],
+        env: env.iter().map(|e| e.to_string()).collect(),
         labels: Default::default(),
         annotations: Default::default(),
         layers: vec![base, app],
@@ -64,9 +64,19 @@ fn push(st: &provost::oci::remote::RemoteStore, tag: &str, app: Layer) {
 fn timestamps_only_is_equivalent_a_changed_file_is_not_reproducible() {
     let reg = Registry::start();
     let st = store(&reg);
-    push(&st, "a", app_layer(b"binary v1", 0));
-    push(&st, "b", app_layer(b"binary v1", 1_700_000_000));
-    push(&st, "c", app_layer(b"binary v2", 0));
+    push(&st, "a", app_layer(b"binary v1", 0), &["TOKEN=old-secret"]);
+    push(
+        &st,
+        "b",
+        app_layer(b"binary v1", 1_700_000_000),
+        &["TOKEN=old-secret"],
+    );
+    push(
+        &st,
+        "c",
+        app_layer(b"binary v2", 0),
+        &["TOKEN=new-secret", "MODE=fast"],
+    );
     let home = tempfile::tempdir().expect("home");
     let h = home.path();
     let key = provost::verify::keys::generate();
@@ -155,6 +165,33 @@ fn timestamps_only_is_equivalent_a_changed_file_is_not_reproducible() {
         "{r}"
     );
     assert_eq!(r["rows"][0]["key"], "app/bin", "{r}");
+    // Environment variables: names, never values unless asked.
+    let cfg = section(&d, "config");
+    let text = cfg.to_string();
+    assert!(!text.contains("secret"), "values stay hidden: {cfg}");
+    let rows = cfg["rows"].as_array().expect("rows");
+    let token = rows
+        .iter()
+        .find(|r| r["key"] == "env TOKEN")
+        .expect("TOKEN");
+    assert_eq!(token["change"], "changed", "{cfg}");
+    assert!(
+        rows.iter()
+            .any(|r| r["key"] == "env MODE" && r["change"] == "added"),
+        "{cfg}"
+    );
+    let shown = section(&diff("a", "c", &["--show-values"]), "config");
+    let token = shown["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["key"] == "env TOKEN")
+        .cloned()
+        .expect("TOKEN");
+    assert_eq!(
+        (token["a"].as_str(), token["b"].as_str()),
+        (Some("old-secret"), Some("new-secret"))
+    );
     // A digest against itself: identical.
     let r = section(&diff("a", "a", &[]), "reproducibility");
     assert!(

@@ -31,6 +31,9 @@ pub struct DiffArgs {
     /// Compare the flattened filesystems, ignoring timestamps and layer boundaries
     #[arg(long)]
     pub semantic: bool,
+    /// Show environment variable values (they may hold secrets; by default only names)
+    #[arg(long)]
+    pub show_values: bool,
 }
 
 async fn side(
@@ -101,7 +104,7 @@ pub async fn diff_cmd(settings: &Settings, a: &DiffArgs) -> Result<()> {
     let policy = a.policy.as_deref();
     let (x, y) = futures::join!(side(settings, &a.a, policy), side(settings, &b_ref, policy));
     let ((x, xs, xr), (y, ys, yr)) = (x?, y?);
-    let mut d = lineage::diff(&x, &y);
+    let mut d = lineage::diff(&x, &y, a.show_values);
     let (ea, eb) = (
         (xs.store.as_ref(), xr.as_str(), &x.artifact),
         (ys.store.as_ref(), yr.as_str(), &y.artifact),

@@ -122,6 +122,7 @@ pub async fn push_image(
             cmd: None,
             working_dir: Some("/app".into()),
             labels: Some(spec.labels.clone()),
+            exposed_ports: None,
         }),
         rootfs: Some(RootFs {
             kind: "layers".into(),

@@ -271,7 +271,8 @@ fn layers(s: &Side) -> BTreeMap<String, String> {
     m
 }
 
-fn config(s: &Side) -> BTreeMap<String, String> {
+/// `before`: the other side, when this is B — a hidden value that differs from A's says so.
+fn config(s: &Side, before: Option<&Side>, show_values: bool) -> BTreeMap<String, String> {
     let mut m = BTreeMap::new();
     if let Some(c) = &s.artifact.config {
         m.insert("entrypoint".into(), c.entrypoint.join(" "));
@@ -280,6 +281,26 @@ fn config(s: &Side) -> BTreeMap<String, String> {
             m.insert("user".into(), u.clone());
         }
         m.insert("platform".into(), format!("{}/{}", c.os, c.architecture));
+        if let Some(w) = &c.working_dir {
+            m.insert("working dir".into(), w.clone());
+        }
+        if !c.ports.is_empty() {
+            m.insert("ports".into(), c.ports.join(", "));
+        }
+        for name in &c.env_names {
+            let mine = c.env_values.get(name);
+            let theirs = before
+                .and_then(|b| b.artifact.config.as_ref())
+                .and_then(|bc| bc.env_values.get(name));
+            let value = match (show_values, mine) {
+                (true, Some(v)) => v.clone(),
+                _ if before.is_some() && theirs.is_some() && theirs != mine => {
+                    "set, another value (hidden: --show-values)".to_string()
+                }
+                _ => "set (hidden: --show-values)".to_string(),
+            };
+            m.insert(format!("env {name}"), value);
+        }
         for (k, v) in &c.labels {
             m.insert(format!("label {k}"), v.clone());
         }
@@ -305,8 +326,9 @@ fn verdicts(s: &Side) -> BTreeMap<String, String> {
     m
 }
 
-/// Compares two sides.
-pub fn diff(a: &Side, b: &Side) -> Diff {
+/// Compares two sides; environment variable values are compared and shown only with
+/// `show_values` (they may hold secrets: otherwise only names are).
+pub fn diff(a: &Side, b: &Side, show_values: bool) -> Diff {
     let mut sections = vec![section("identity", &identity(a), &identity(b), no_note)];
     let (pa, pb) = (provenance(a), provenance(b));
     let ma = pa.map(|(p, _)| provenance_map(p)).unwrap_or_default();
@@ -339,7 +361,12 @@ pub fn diff(a: &Side, b: &Side) -> Diff {
     }
     sections.push(pk);
     sections.push(section("layers", &layers(a), &layers(b), no_note));
-    sections.push(section("config", &config(a), &config(b), no_note));
+    sections.push(section(
+        "config",
+        &config(a, None, show_values),
+        &config(b, Some(a), show_values),
+        no_note,
+    ));
     sections.push(section("verdicts", &verdicts(a), &verdicts(b), no_note));
     Diff {
         a: a.artifact.digest.clone(),

@@ -55,6 +55,13 @@ pub struct ConfigSummary {
     pub user: Option<String>,
     pub labels: BTreeMap<String, String>,
     pub history: Vec<String>,
+    pub working_dir: Option<String>,
+    pub ports: Vec<String>,
+    /// The environment variables' names; their values may be secrets, so they are kept out
+    /// of every output unless asked for (`diff --show-values`).
+    pub env_names: Vec<String>,
+    #[serde(skip)]
+    pub env_values: BTreeMap<String, String>,
 }
 
 /// Everything the detail pane and `provost inspect` show about one digest.
@@ -357,6 +364,21 @@ pub async fn describe_fetched(
                     cmd: rc.cmd.unwrap_or_default(),
                     user: rc.user.filter(|u| !u.is_empty()),
                     labels: rc.labels.unwrap_or_default(),
+                    working_dir: rc.working_dir.filter(|w| !w.is_empty()),
+                    ports: rc.exposed_ports.unwrap_or_default().into_keys().collect(),
+                    env_names: rc
+                        .env
+                        .iter()
+                        .flatten()
+                        .map(|e| e.split_once('=').map(|(k, _)| k).unwrap_or(e).to_string())
+                        .collect(),
+                    env_values: rc
+                        .env
+                        .iter()
+                        .flatten()
+                        .filter_map(|e| e.split_once('='))
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect(),
                     history: cfg
                         .history
                         .iter()
@@ -376,6 +398,10 @@ pub async fn describe_fetched(
                     user: None,
                     labels: BTreeMap::new(),
                     history: vec![],
+                    working_dir: None,
+                    ports: vec![],
+                    env_names: vec![],
+                    env_values: BTreeMap::new(),
                 });
             }
             art.annotations = m.annotations;

@@ -100,7 +100,7 @@ impl Writer {
         tokio::spawn(async move {
             let (x, y) = futures::join!(w.side(&a), w.side(&b));
             let result = match (x, y) {
-                (Ok(x), Ok(y)) => Ok(Box::new(lineage::diff(&x, &y))),
+                (Ok(x), Ok(y)) => Ok(Box::new(lineage::diff(&x, &y, false))),
                 (Err(e), _) | (_, Err(e)) => Err(e),
             };
             let _ = w.tx.send(Action::Compared(result));

@@ -86,7 +86,8 @@ pub async fn diff_cmd(settings: &Settings, a: &DiffArgs) -> Result<()> {
                 .and_then(|x| x.name_in(&r.repository))
                 .unwrap_or_else(|| r.repository.clone());
             let repo = e.repository_for(&name);
-            let store = &super::super::setup::Settings::source(settings, &e.source)
+            let store = &settings
+                .source(&e.source)
                 .ok_or_else(|| eyre!(Usage(format!("no source {}", e.source))))?
                 .store;
             store

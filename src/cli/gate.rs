@@ -18,21 +18,8 @@ pub const BLOCKED: i32 = 3;
 /// The environment called `name`, or a usage error naming the configured ones.
 pub fn environment<'a>(settings: &'a Settings, name: &str) -> Result<&'a Environment> {
     settings
-        .environments
-        .iter()
-        .find(|e| e.name == name)
-        .ok_or_else(|| {
-            eyre!(super::exit::Usage(format!(
-                "no environment {:?} (configured: {})",
-                sanitize(name),
-                settings
-                    .environments
-                    .iter()
-                    .map(|e| e.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )))
-        })
+        .environment(name)
+        .map_err(|e| eyre!(super::exit::Usage(e)))
 }
 
 /// The gate for a source, a bad policy or trust file being a usage error (exit 2).

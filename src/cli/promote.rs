@@ -4,7 +4,7 @@
 use super::exit::{Code, Usage};
 use super::records::{confirm, load_person, refuse_read_only, signing, urls, SignArgs};
 use crate::evidence::record::PromotionAction;
-use crate::policy::groups::Action;
+use crate::release::act::Kind;
 use crate::release::promote::{self, DriftState, Plan, State, Step};
 use crate::setup::Settings;
 use crate::text::sanitize;
@@ -145,27 +145,17 @@ async fn carry_out(
     let dst = promote::named(settings, &plan.route.dst_source).map_err(|e| eyre!(Usage(e)))?;
     let gate = super::gate::gate_for(settings, dst, sign.policy.as_deref())?;
     let person = load_person(settings, dst, sign, &gate.trust)?;
-    match gate
-        .policy
-        .file
-        .group_for(Action::Promote, &plan.route.to.name)
-    {
-        Some(g) if g.has(&person.signer) => {}
-        Some(g) => {
-            return Err(eyre!(Usage(format!(
-                "{} is not in {}, the group that promotes into {}",
-                person.signer.sentence(),
-                g.name,
-                plan.route.to.name
-            ))))
-        }
-        None => {
-            return Err(eyre!(Usage(format!(
-                "nobody may promote into {} under {} (add an [[access]] entry with `promote`)",
-                plan.route.to.name, gate.policy.origin
-            ))))
-        }
-    }
+    // Who may promote: the same check the console makes (release::act).
+    let kind = match plan.route.action {
+        PromotionAction::Promote => Kind::Promote {
+            to: plan.route.to.name.clone(),
+        },
+        PromotionAction::Rollback => Kind::Rollback {
+            environment: plan.route.to.name.clone(),
+        },
+    };
+    crate::release::act::check_allowed(&gate, &person.signer, &kind, &settings.environments)
+        .map_err(|e| eyre!(Usage(e)))?;
     if sign.json && !sign.yes {
         return super::print_json(&plan);
     }

@@ -167,14 +167,26 @@ pub async fn add_to_fallback_index(
     subject: &str,
     entry: Descriptor,
 ) -> Result<()> {
+    add_all_to_fallback_index(store, repo, subject, std::slice::from_ref(&entry)).await
+}
+
+/// `add_to_fallback_index` for several entries about one subject: one read-modify-write.
+pub async fn add_all_to_fallback_index(
+    store: &impl Store,
+    repo: &str,
+    subject: &str,
+    entries: &[Descriptor],
+) -> Result<()> {
     const ATTEMPTS: u32 = 6;
     let tag = referrers_tag(subject);
     let mut attempt = 0;
     loop {
         attempt += 1;
         let mut index = read_fallback_index(store, repo, &tag).await?;
-        index.manifests.retain(|m| m.digest != entry.digest);
-        index.manifests.push(entry.clone());
+        index
+            .manifests
+            .retain(|m| !entries.iter().any(|e| e.digest == m.digest));
+        index.manifests.extend(entries.iter().cloned());
         match store
             .put_manifest(repo, Some(&tag), media::OCI_INDEX, &json(&index))
             .await
@@ -184,7 +196,10 @@ pub async fn add_to_fallback_index(
             Err(e) => return Err(e),
         }
         let now = read_fallback_index(store, repo, &tag).await?;
-        if now.manifests.iter().any(|m| m.digest == entry.digest) {
+        if entries
+            .iter()
+            .all(|e| now.manifests.iter().any(|m| m.digest == e.digest))
+        {
             return Ok(());
         }
         if attempt >= ATTEMPTS {

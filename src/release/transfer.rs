@@ -5,11 +5,11 @@
 //! and cosign's `sha256-<hex>.sig/.att/.sbom` tags. Each manifest is pushed after its content,
 //! and what the destination stores must have the digest that was read.
 
-use crate::evidence::attest::add_to_fallback_index;
+use crate::evidence::attest::add_all_to_fallback_index;
 use crate::oci::media::{Descriptor, Manifest};
 use crate::oci::{referrers_tag, FetchedManifest, OciError, Result, Store};
 use futures::StreamExt;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -309,13 +309,21 @@ pub async fn copy(
             dst.put_manifest(dst_repo, Some(tag), &m.media_type, &m.bytes)
                 .await?;
         }
-        if let (Some((subject, entry)), false) = (&n.referrer_of, has_api) {
-            add_to_fallback_index(dst, dst_repo, subject, entry.clone()).await?;
-        }
         c.manifests += 1;
         p.manifests_done += 1;
         if !progress(p) {
             return Ok(None);
+        }
+    }
+    // Without the API, each subject's referrers go into its `sha256-<hex>` index, once every
+    // manifest they name is there: one read-modify-write per subject.
+    if !has_api {
+        let mut by_subject: BTreeMap<&str, Vec<Descriptor>> = BTreeMap::new();
+        for (subject, entry) in t.manifests.iter().filter_map(|n| n.referrer_of.as_ref()) {
+            by_subject.entry(subject).or_default().push(entry.clone());
+        }
+        for (subject, entries) in by_subject {
+            add_all_to_fallback_index(dst, dst_repo, subject, &entries).await?;
         }
     }
     Ok(Some(c))

@@ -330,6 +330,24 @@ impl Settings {
         t
     }
 
+    /// The environment called `name`, or why not (naming the configured ones, sanitized).
+    pub fn environment(&self, name: &str) -> Result<&Environment, String> {
+        self.environments
+            .iter()
+            .find(|e| e.name == name)
+            .ok_or_else(|| {
+                format!(
+                    "no environment {:?} (configured: {})",
+                    crate::text::sanitize(name),
+                    self.environments
+                        .iter()
+                        .map(|e| e.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
+    }
+
     /// The source called `name`, or whose registry host is `name`.
     pub fn source(&self, name: &str) -> Option<&NamedSource> {
         self.sources

@@ -132,19 +132,6 @@ impl App {
         let Some((source, repository, digest)) = self.write_target() else {
             return vec![];
         };
-        let keys = self
-            .signers
-            .iter()
-            .find(|(s, _)| *s == source)
-            .map(|(_, k)| k.clone())
-            .unwrap_or_default();
-        let Some((key_label, key)) = keys.first().cloned() else {
-            self.toast(
-                true,
-                "no key to sign with: set signing_key in provost.toml (or use provost approve --key)",
-            );
-            return vec![];
-        };
         let environments: Vec<String> = self
             .environments
             .iter()
@@ -166,19 +153,40 @@ impl App {
         } else {
             Kind::Quarantine { lift: flag }
         };
-        // The demo's people: quarantines are carol's job, approvals alice's.
-        let key_index = match &kind {
+        self.open_compose((source, repository, digest), kind, environments)
+    }
+
+    /// Opens the compose dialog for `kind`, signed by the source's first key (for a
+    /// quarantine, the demo's carol, whose job it is); shift-tab picks another.
+    fn open_compose(
+        &mut self,
+        (source, repository, digest): (String, String, String),
+        kind: Kind,
+        environments: Vec<String>,
+    ) -> Vec<Job> {
+        let keys = self
+            .signers
+            .iter()
+            .find(|(s, _)| *s == source)
+            .map(|(_, k)| k.clone())
+            .unwrap_or_default();
+        let preferred = match &kind {
             Kind::Quarantine { .. } => keys.iter().position(|(_, k)| k == "demo:carol"),
             _ => None,
-        }
-        .unwrap_or(0);
-        let (key_label, key) = keys.get(key_index).cloned().unwrap_or((key_label, key));
+        };
+        let Some((key_label, key)) = keys.get(preferred.unwrap_or(0)).cloned() else {
+            self.toast(
+                true,
+                "no key to sign with: set signing_key in provost.toml (or sign from the CLI with --key)",
+            );
+            return vec![];
+        };
         self.modal = Some(Modal::Compose {
             request: Request {
                 kind,
                 source,
                 repository,
-                digest: digest.clone(),
+                digest,
                 reason: String::new(),
                 key,
                 key_label,
@@ -231,32 +239,7 @@ impl App {
                 vec![env.name.clone()],
             )
         };
-        let keys = self
-            .signers
-            .iter()
-            .find(|(s, _)| *s == source)
-            .map(|(_, k)| k.clone())
-            .unwrap_or_default();
-        let Some((key_label, key)) = keys.first().cloned() else {
-            self.toast(true, "no key to sign with: set signing_key in provost.toml");
-            return vec![];
-        };
-        self.modal = Some(Modal::Compose {
-            request: Request {
-                kind,
-                source,
-                repository,
-                digest: digest.clone(),
-                reason: String::new(),
-                key,
-                key_label,
-                passphrase: None,
-                expect_previous: None,
-            },
-            environments,
-            keys,
-        });
-        vec![]
+        self.open_compose((source, repository, digest), kind, environments)
     }
 
     /// A key typed into the open dialog.

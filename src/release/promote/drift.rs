@@ -9,19 +9,28 @@ use crate::release::chain::{self, Walk};
 use crate::setup::{NamedSource, Settings};
 use std::collections::BTreeMap;
 
+/// The chain's promotion records that count, newest first: verified, signed by a member of
+/// the environment's promote group, into the chain's own environment.
+fn counted<'a>(walk: &'a Walk, gate: &'a Gate) -> impl Iterator<Item = (&'a str, &'a Promotion)> {
+    let group = gate.policy.file.group_for(Action::Promote, &walk.chain);
+    walk.entries
+        .iter()
+        .filter_map(move |e| match (&e.record, e.signer()) {
+            (Some(Record::Promotion(p)), Some(signer))
+                if group.is_some_and(|g| g.has(signer)) && p.to.environment == walk.chain =>
+            {
+                Some((e.digest.as_str(), p))
+            }
+            _ => None,
+        })
+}
+
 /// The newest counted promotion per destination repository: (record digest, promotion).
 pub fn latest_promotions(walk: &Walk, gate: &Gate) -> BTreeMap<String, (String, Promotion)> {
-    let group = gate.policy.file.group_for(Action::Promote, &walk.chain);
     let mut out = BTreeMap::new();
-    for e in &walk.entries {
-        let (Some(Record::Promotion(p)), Some(signer)) = (&e.record, e.signer()) else {
-            continue;
-        };
-        if !group.is_some_and(|g| g.has(signer)) || p.to.environment != walk.chain {
-            continue;
-        }
+    for (d, p) in counted(walk, gate) {
         out.entry(p.to.repository.clone())
-            .or_insert_with(|| (e.digest.clone(), p.clone()));
+            .or_insert_with(|| (d.to_string(), p.clone()));
     }
     out
 }
@@ -29,21 +38,11 @@ pub fn latest_promotions(walk: &Walk, gate: &Gate) -> BTreeMap<String, (String, 
 /// The digests `repo` held in the chain's environment by its counted promotion records,
 /// newest first, each once.
 pub fn held(walk: &Walk, gate: &Gate, repo: &str) -> Vec<String> {
-    let group = gate.policy.file.group_for(Action::Promote, &walk.chain);
     let mut out: Vec<String> = vec![];
-    let mut add = |d: &str| {
-        if !out.iter().any(|x| x == d) {
-            out.push(d.to_string());
-        }
-    };
-    for e in &walk.entries {
-        let (Some(Record::Promotion(p)), Some(signer)) = (&e.record, e.signer()) else {
-            continue;
-        };
-        if group.is_some_and(|g| g.has(signer)) && p.to.repository == repo {
-            add(&p.digest);
-            if let Some(prev) = &p.previous_digest {
-                add(prev);
+    for (_, p) in counted(walk, gate).filter(|(_, p)| p.to.repository == repo) {
+        for d in std::iter::once(&p.digest).chain(&p.previous_digest) {
+            if !out.contains(d) {
+                out.push(d.clone());
             }
         }
     }

@@ -32,24 +32,6 @@ pub struct Route {
     pub tag: String,
 }
 
-fn environment<'a>(settings: &'a Settings, name: &str) -> Result<&'a Environment, String> {
-    settings
-        .environments
-        .iter()
-        .find(|e| e.name == name)
-        .ok_or_else(|| {
-            format!(
-                "no environment {name:?} (configured: {})",
-                settings
-                    .environments
-                    .iter()
-                    .map(|e| e.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        })
-}
-
 /// The route of an image in `src_repo` of source `src_source` into environment `to`: from the
 /// environment `to` promotes from, into the repository `to`'s template names.
 pub fn route(
@@ -58,14 +40,14 @@ pub fn route(
     src_repo: &str,
     to: &str,
 ) -> Result<Route, String> {
-    let to = environment(settings, to)?;
+    let to = settings.environment(to)?;
     let from_name = to.promotes_from.as_deref().ok_or_else(|| {
         format!(
             "nothing promotes into {}: give it `promotes_from` in provost.toml",
             to.name
         )
     })?;
-    let from = environment(settings, from_name)?;
+    let from = settings.environment(from_name)?;
     let name = from.name_in(src_repo).ok_or_else(|| {
         format!(
             "{src_repo} is not one of {}'s repositories ({})",
@@ -90,7 +72,7 @@ pub fn route(
 /// The route of a rollback of `env`'s image `name`: from the environment itself, back to an
 /// earlier digest.
 pub fn rollback_route(settings: &Settings, env: &str, repo: &str) -> Result<Route, String> {
-    let e = environment(settings, env)?;
+    let e = settings.environment(env)?;
     let tag = e
         .moving_tag()
         .ok_or_else(|| format!("{} has no single tag to move ({})", e.name, e.tag))?;
@@ -221,8 +203,7 @@ pub async fn plan(
     let latest =
         drift::latest_for(settings, dst, &route.to.name, &route.dst_repo, &dst_gate).await?;
     let state = match (&latest, &previous) {
-        (Some((rec, p)), prev) if p.digest == digest && prev.as_deref() == Some(digest) => {
-            let _ = rec;
+        (Some((_, p)), prev) if p.digest == digest && prev.as_deref() == Some(digest) => {
             State::Done
         }
         (Some((rec, p)), prev) if p.digest == digest && p.previous_digest == *prev => {

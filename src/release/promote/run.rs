@@ -125,7 +125,7 @@ pub async fn run(
             out.reused_record = true;
         }
         _ => {
-            let draft = draft(settings, plan, verdict, &judged.discovery, &gate, dst)
+            let draft = draft(settings, plan, verdict, &gate, dst)
                 .await
                 .map_err(|e| err("reading the destination", e))?;
             let written = record::write(
@@ -207,7 +207,6 @@ async fn draft(
     settings: &Settings,
     plan: &Plan,
     verdict: &crate::policy::Verdict,
-    discovery: &crate::evidence::Discovery,
     gate: &crate::gate::Gate,
     dst: &crate::setup::NamedSource,
 ) -> crate::oci::Result<Draft> {
@@ -240,7 +239,6 @@ async fn draft(
             "digest": {"sha256": d.trim_start_matches("sha256:")},
         }));
     }
-    let _ = discovery;
     let result = if verdict.decision == Decision::Block {
         "FAILED"
     } else {

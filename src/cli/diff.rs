@@ -1,20 +1,20 @@
 //! `provost diff A B` and `provost diff REF --env ENV`: what changed between two digests.
 
 use super::exit::Usage;
-use crate::lineage::{self, Side};
+use crate::lineage;
 use crate::oci::Store;
 use crate::setup::Settings;
-use crate::text::sanitize;
 use color_eyre::eyre::{eyre, Result, WrapErr};
 
 /// `provost diff`.
 #[derive(clap::Args, Clone, Debug)]
 pub struct DiffArgs {
-    /// The first artifact (with --env: the candidate)
+    /// The first artifact, A (with --env: the candidate, shown as B)
     pub a: String,
-    /// The second artifact
+    /// The second artifact, B
     pub b: Option<String>,
-    /// Compare A with what this environment's tag holds now (in A's repository)
+    /// Compare the candidate (B) with what this environment's tag holds now (A), in the
+    /// candidate's repository: the diff reads as the change a promotion would make
     #[arg(long = "env", value_name = "ENV", conflicts_with = "b")]
     pub environment: Option<String>,
     #[arg(long, conflicts_with = "markdown")]
@@ -36,37 +36,43 @@ pub struct DiffArgs {
     pub show_values: bool,
 }
 
-async fn side(
-    settings: &Settings,
-    reference: &str,
-    policy: Option<&str>,
-) -> Result<(Side, crate::setup::NamedSource, String)> {
+/// Where one side is read, and the gate and environments that judge it.
+struct Place {
+    source: crate::setup::NamedSource,
+    repository: String,
+    digest: String,
+    gate: crate::gate::Gate,
+    environments: Vec<crate::config::Environment>,
+}
+
+async fn place(settings: &Settings, reference: &str, policy: Option<&str>) -> Result<Place> {
     let (r, source, digest) = super::resolve_ref(settings, reference).await?;
-    let pinned = crate::oci::ArtifactRef {
-        digest: Some(digest.clone()),
-        ..r.clone()
-    };
-    let artifact = crate::oci::artifact::describe(source.store.as_ref(), &pinned, None)
-        .await
-        .wrap_err_with(|| format!("reading {}", sanitize(reference)))?;
     let gate = super::gate::gate_for(settings, &source, policy)?;
-    let envs: Vec<crate::config::Environment> = settings
+    let environments = settings
         .environments
         .iter()
         .filter(|e| e.source == source.name)
         .cloned()
         .collect();
-    let judgement = gate
-        .judge(source.store.as_ref(), &r.repository, &digest, &envs)
-        .await;
-    Ok((
-        Side {
-            artifact,
-            judgement,
-        },
+    Ok(Place {
         source,
-        r.repository,
-    ))
+        repository: r.repository,
+        digest,
+        gate,
+        environments,
+    })
+}
+
+impl Place {
+    fn input(&self) -> lineage::Input<'_, crate::oci::source::Source> {
+        lineage::Input {
+            store: self.source.store.as_ref(),
+            repository: &self.repository,
+            digest: &self.digest,
+            gate: &self.gate,
+            environments: &self.environments,
+        }
+    }
 }
 
 /// `provost diff`.
@@ -102,26 +108,30 @@ pub async fn diff_cmd(settings: &Settings, a: &DiffArgs) -> Result<()> {
             )))
         }
     };
+    // With --env, A is what the environment holds and B the candidate: the diff reads as
+    // the change the promotion would make.
+    let (a_ref, b_ref) = match &a.environment {
+        Some(_) => (b_ref, a.a.clone()),
+        None => (a.a.clone(), b_ref),
+    };
     let policy = a.policy.as_deref();
-    let (x, y) = futures::join!(side(settings, &a.a, policy), side(settings, &b_ref, policy));
-    let ((x, xs, xr), (y, ys, yr)) = (x?, y?);
-    let mut d = lineage::diff(&x, &y, a.show_values);
-    let (ea, eb) = (
-        (xs.store.as_ref(), xr.as_str(), &x.artifact),
-        (ys.store.as_ref(), yr.as_str(), &y.artifact),
+    let (x, y) = futures::join!(
+        place(settings, &a_ref, policy),
+        place(settings, &b_ref, policy)
     );
-    if a.files || a.semantic {
-        d.sections
-            .push(lineage::files_section(ea, eb, a.semantic).await);
-    }
-    if let Some(r) = lineage::reproducibility(
-        (xs.store.as_ref(), xr.as_str(), &x),
-        (ys.store.as_ref(), yr.as_str(), &y),
-    )
-    .await
-    {
-        d.sections.push(r);
-    }
+    let (x, y) = (x?, y?);
+    let files = match (a.semantic, a.files) {
+        (true, _) => lineage::Files::Semantic,
+        (false, true) => lineage::Files::Layers,
+        _ => lineage::Files::None,
+    };
+    let opts = lineage::Options {
+        show_values: a.show_values,
+        files,
+    };
+    let d = lineage::compare_digests(x.input(), y.input(), opts)
+        .await
+        .map_err(|e| eyre!(e))?;
     if a.json {
         return super::print_json(&d);
     }

@@ -57,7 +57,7 @@ pub fn provenance_predicate(service: &Service, release: &Release) -> Value {
         (
             "https://github.com/actions/runner/github-hosted".to_string(),
             ".github/workflows/release.yml".to_string(),
-            format!("refs/tags/v{}", release.version),
+            format!("refs/tags/v{}", super::built_from(service, release).0),
             "github-hosted",
         )
     };
@@ -88,13 +88,19 @@ pub fn provenance_predicate(service: &Service, release: &Release) -> Value {
 }
 
 /// A small, realistic package list per service.
-fn packages(service: &Service) -> Vec<(&'static str, &'static str, &'static str, &'static str)> {
+fn packages(
+    service: &Service,
+    release: &Release,
+) -> Vec<(&'static str, &'static str, &'static str, &'static str)> {
     // (ecosystem purl type, name, version, license)
+    // acme/api 1.4.2 took a security update of golang.org/x/crypto.
+    let before_142 = ["1.2.0", "1.3.0", "1.4.0", "1.4.1"].contains(&release.version);
+    let x_crypto = if before_142 { "0.21.0" } else { "0.31.0" };
     match service.repository {
         "acme/api" => vec![
             ("golang", "github.com/go-chi/chi/v5", "5.0.12", "MIT"),
             ("golang", "github.com/jackc/pgx/v5", "5.5.4", "MIT"),
-            ("golang", "golang.org/x/crypto", "0.21.0", "BSD-3-Clause"),
+            ("golang", "golang.org/x/crypto", x_crypto, "BSD-3-Clause"),
             ("golang", "google.golang.org/grpc", "1.62.1", "Apache-2.0"),
             (
                 "golang",
@@ -159,7 +165,7 @@ fn purl(eco: &str, name: &str, version: &str) -> String {
 
 /// An SPDX 2.3 document for a release.
 pub fn spdx(service: &Service, release: &Release) -> Value {
-    let pkgs: Vec<Value> = packages(service)
+    let pkgs: Vec<Value> = packages(service, release)
         .iter()
         .enumerate()
         .map(|(i, (eco, name, version, license))| {
@@ -186,7 +192,7 @@ pub fn spdx(service: &Service, release: &Release) -> Value {
 
 /// A CycloneDX 1.5 document for a release.
 pub fn cyclonedx(service: &Service, release: &Release) -> Value {
-    let comps: Vec<Value> = packages(service)
+    let comps: Vec<Value> = packages(service, release)
         .iter()
         .map(|(eco, name, version, license)| {
             let mut c = json!({ "type": "library", "name": name, "version": version, "purl": purl(eco, name, version) });

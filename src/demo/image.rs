@@ -11,6 +11,7 @@ use std::io::Write;
 /// A compressed layer and the digest of its uncompressed tar (the config's diff id).
 #[derive(Debug, Clone)]
 pub struct Layer {
+    /// The compressed tar: gzip, or zstd (told by its magic bytes).
     pub tar_gz: Vec<u8>,
     pub diff_id: String,
     pub created_by: String,
@@ -25,6 +26,11 @@ pub struct File<'a> {
 
 /// A reproducible gzip'd tar: sorted entries, mtime 0, uid/gid 0, no gzip timestamp.
 pub fn layer(files: &[File<'_>], created_by: &str) -> std::io::Result<Layer> {
+    layer_at(0, files, created_by)
+}
+
+/// [`layer`] with every entry modified at `mtime` (seconds since the epoch).
+pub fn layer_at(mtime: u64, files: &[File<'_>], created_by: &str) -> std::io::Result<Layer> {
     let mut sorted: Vec<&File<'_>> = files.iter().collect();
     sorted.sort_by(|a, b| a.path.cmp(b.path));
     let mut tar = tar::Builder::new(Vec::new());
@@ -42,7 +48,7 @@ pub fn layer(files: &[File<'_>], created_by: &str) -> std::io::Result<Layer> {
                 h.set_entry_type(tar::EntryType::Directory);
                 h.set_mode(0o755);
                 h.set_size(0);
-                h.set_mtime(0);
+                h.set_mtime(mtime);
                 h.set_uid(0);
                 h.set_gid(0);
                 h.set_cksum();
@@ -53,7 +59,7 @@ pub fn layer(files: &[File<'_>], created_by: &str) -> std::io::Result<Layer> {
         h.set_entry_type(tar::EntryType::Regular);
         h.set_mode(f.mode);
         h.set_size(f.contents.len() as u64);
-        h.set_mtime(0);
+        h.set_mtime(mtime);
         h.set_uid(0);
         h.set_gid(0);
         h.set_cksum();
@@ -144,7 +150,12 @@ pub async fn push_image(
     for l in &spec.layers {
         let d = store.put_blob(repo, &l.tar_gz).await?;
         layers.push(Descriptor {
-            media_type: media::OCI_LAYER_GZIP.into(),
+            // The media type follows the bytes: a zstd frame, else gzip.
+            media_type: if l.tar_gz.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+                media::OCI_LAYER_ZSTD.into()
+            } else {
+                media::OCI_LAYER_GZIP.into()
+            },
             digest: d,
             size: l.tar_gz.len() as u64,
             ..Default::default()

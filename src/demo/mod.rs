@@ -148,15 +148,43 @@ pub const LANDSCAPE: &[Service] = &[
                 architectures: AMD64,
                 env_tags: &["staging", "dev"],
             },
+            Release {
+                version: "3.1.0-rebuild.1",
+                created: "2026-11-26T09:00:00Z",
+                architectures: AMD64,
+                env_tags: &[],
+            },
+            Release {
+                version: "3.1.0-rebuild.2",
+                created: "2026-11-26T09:30:00Z",
+                architectures: AMD64,
+                env_tags: &[],
+            },
         ],
     },
 ];
 
+/// Rebuilds of an earlier release's commit: (repository, version, the release rebuilt,
+/// whether the rebuild differs only in timestamps). The lineage diff's reproducibility demo.
+pub const REBUILDS: &[(&str, &str, &str, bool)] = &[
+    ("acme/billing", "3.1.0-rebuild.1", "3.1.0", true),
+    ("acme/billing", "3.1.0-rebuild.2", "3.1.0", false),
+];
+
+/// The release whose commit `release` was built from (itself unless a rebuild), and for a
+/// rebuild whether it is reproducible apart from timestamps.
+pub fn built_from(service: &Service, release: &Release) -> (&'static str, Option<bool>) {
+    REBUILDS
+        .iter()
+        .find(|(r, v, _, _)| *r == service.repository && *v == release.version)
+        .map(|(_, _, of, same)| (*of, Some(*same)))
+        .unwrap_or((release.version, None))
+}
+
 /// The commit a release was built from: stable, 40 hex digits.
 pub fn revision(service: &Service, release: &Release) -> String {
-    let d = crate::oci::digest::sha256(
-        format!("{}@{}", service.repository, release.version).as_bytes(),
-    );
+    let (version, _) = built_from(service, release);
+    let d = crate::oci::digest::sha256(format!("{}@{}", service.repository, version).as_bytes());
     d.trim_start_matches("sha256:")[..40].to_string()
 }
 
@@ -183,11 +211,25 @@ fn build_spec(
         .next()
         .unwrap_or(service.repository);
     let rev = revision(service, release);
-    let binary = image::filler(
-        &format!("{}-{}-{arch}", service.repository, release.version),
-        3000 + 137 * release.version.len() * (name.len() + 1),
-    );
-    let app = image::layer(
+    // A rebuild keeps the files of the release it rebuilt; its files carry the build time
+    // (timestamps differ), and a non-reproducible one embeds something of its own.
+    let (version, rebuild) = built_from(service, release);
+    let seed = match rebuild {
+        Some(false) => format!(
+            "{}-{version}-{arch}-{}",
+            service.repository, release.created
+        ),
+        _ => format!("{}-{version}-{arch}", service.repository),
+    };
+    let binary = image::filler(&seed, 3000 + 137 * version.len() * (name.len() + 1));
+    let mtime = match rebuild {
+        Some(_) => chrono::DateTime::parse_from_rfc3339(release.created)
+            .map(|t| t.timestamp().max(0) as u64)
+            .unwrap_or(0),
+        None => 0,
+    };
+    let app = image::layer_at(
+        mtime,
         &[
             File {
                 path: &format!("app/{name}"),
@@ -196,7 +238,7 @@ fn build_spec(
             },
             File {
                 path: "app/VERSION",
-                contents: format!("{}\n", release.version).as_bytes(),
+                contents: format!("{version}\n").as_bytes(),
                 mode: 0o644,
             },
         ],
@@ -226,7 +268,7 @@ fn build_spec(
         entrypoint: vec![format!("/app/{name}")],
         env: vec![
             "PATH=/usr/local/bin:/usr/bin:/bin".into(),
-            format!("APP_VERSION={}", release.version),
+            format!("APP_VERSION={version}"),
         ],
         labels,
         annotations,

@@ -1,5 +1,5 @@
 //! The files of image layers, read as streams: a layer's chunks flow from the registry into a
-//! tar reader on a blocking thread (gzip or plain tar; zstd is refused by name), each file's
+//! tar reader on a blocking thread (gzip, zstd or plain tar, told apart by their magic bytes), each file's
 //! content is hashed on the way and never written anywhere. Caps: entries and bytes per layer,
 //! path length. Paths come from the registry: they are sanitized wherever shown.
 
@@ -16,6 +16,9 @@ pub const MAX_ENTRIES: usize = 200_000;
 pub const MAX_BYTES: u64 = 8 * 1024 * 1024 * 1024;
 /// The largest compressed layer read.
 const MAX_LAYER: u64 = 4 * 1024 * 1024 * 1024;
+
+/// A zstd frame's first four bytes.
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 
 /// One file as a layer holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -145,12 +148,6 @@ pub async fn layer_files(
     repo: &str,
     layer: &Descriptor,
 ) -> Result<BTreeMap<String, Entry>, String> {
-    if layer.media_type.contains("zstd") {
-        return Err(format!(
-            "layer {} is zstd-compressed, which provost does not read yet",
-            crate::oci::digest::short(&layer.digest)
-        ));
-    }
     let mut stream = store
         .open_blob(repo, &layer.digest, MAX_LAYER)
         .await
@@ -161,13 +158,24 @@ pub async fn layer_files(
             rx,
             current: bytes::Bytes::new(),
         };
-        let mut magic = [0u8; 2];
-        let n = chunks.read(&mut magic).map_err(|e| e.to_string())?;
+        let mut magic = [0u8; 4];
+        let mut n = 0;
+        while n < magic.len() {
+            match chunks.read(&mut magic[n..]).map_err(|e| e.to_string())? {
+                0 => break,
+                k => n += k,
+            }
+        }
         let head = std::io::Cursor::new(magic[..n].to_vec()).chain(chunks);
-        if n == 2 && magic == [0x1f, 0x8b] {
-            read_tar(flate2::read::GzDecoder::new(head), (MAX_ENTRIES, MAX_BYTES))
+        let budget = (MAX_ENTRIES, MAX_BYTES);
+        if n >= 2 && magic[..2] == [0x1f, 0x8b] {
+            read_tar(flate2::read::GzDecoder::new(head), budget)
+        } else if n == 4 && magic == ZSTD_MAGIC {
+            let z = ruzstd::decoding::StreamingDecoder::new(head)
+                .map_err(|e| format!("not a zstd stream: {e}"))?;
+            read_tar(z, budget)
         } else {
-            read_tar(head, (MAX_ENTRIES, MAX_BYTES))
+            read_tar(head, budget)
         }
     });
     // The layer is hashed as it streams: its digest must be the one the manifest names (the

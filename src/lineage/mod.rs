@@ -4,11 +4,15 @@
 //! verdict section says exactly what `provost gate` would.
 
 pub mod files;
+pub mod read;
 pub mod render;
+
+pub use read::{compare_digests, Files, Input, Options};
 
 use crate::evidence::{provenance_of, sboms_of, EvidenceItem, Kind, Provenance};
 use crate::gate::Judgement;
 use crate::oci::artifact::Artifact;
+use crate::policy::packages::Denial;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -16,6 +20,23 @@ use std::collections::BTreeMap;
 pub struct Side {
     pub artifact: Artifact,
     pub judgement: Judgement,
+    /// The policy's denied-packages rules: (rule name, denial), to flag packages.
+    pub denials: Vec<(String, Denial)>,
+}
+
+/// The denied-packages rules of a policy, parsed.
+pub fn denials(policy: &crate::policy::PolicyFile) -> Vec<(String, Denial)> {
+    policy
+        .rule
+        .iter()
+        .filter(|r| r.kind == crate::policy::RuleKind::DeniedPackages)
+        .flat_map(|r| {
+            r.deny
+                .iter()
+                .filter_map(|d| Denial::parse(d).ok())
+                .map(|d| (r.name.clone(), d))
+        })
+        .collect()
 }
 
 /// How a row differs.
@@ -25,6 +46,8 @@ pub enum Change {
     Added,
     Removed,
     Changed,
+    /// The same on both sides (kept for the console's toggle; never in JSON).
+    Unchanged,
 }
 
 impl Change {
@@ -33,6 +56,7 @@ impl Change {
             Change::Added => "+",
             Change::Removed => "-",
             Change::Changed => "~",
+            Change::Unchanged => "=",
         }
     }
 }
@@ -50,14 +74,20 @@ pub struct Row {
 }
 
 /// One section: its differences and how many values were the same.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Section {
-    pub name: &'static str,
+    pub name: String,
     pub rows: Vec<Row>,
     pub unchanged: usize,
     /// A caveat for the whole section (unverified evidence, nothing to compare).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Counts and flags for the whole section (per ecosystem, denied packages).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub summary: Vec<String>,
+    /// The rows that are the same on both sides (the console shows them on request).
+    #[serde(skip)]
+    pub same: Vec<Row>,
 }
 
 /// The whole diff.
@@ -75,11 +105,27 @@ fn compare(
     b: &BTreeMap<String, String>,
     note: impl Fn(&str, &str, &str) -> Option<String>,
 ) -> (Vec<Row>, usize) {
+    let (rows, same) = compare_all(a, b, note);
+    (rows, same.len())
+}
+
+/// Compares `key → value` maps into (differing rows, unchanged rows).
+fn compare_all(
+    a: &BTreeMap<String, String>,
+    b: &BTreeMap<String, String>,
+    note: impl Fn(&str, &str, &str) -> Option<String>,
+) -> (Vec<Row>, Vec<Row>) {
     let mut rows = vec![];
-    let mut same = 0;
+    let mut same = vec![];
     for (k, va) in a {
         match b.get(k) {
-            Some(vb) if vb == va => same += 1,
+            Some(vb) if vb == va => same.push(Row {
+                change: Change::Unchanged,
+                key: k.clone(),
+                a: Some(va.clone()),
+                b: Some(vb.clone()),
+                note: None,
+            }),
             Some(vb) => rows.push(Row {
                 change: Change::Changed,
                 key: k.clone(),
@@ -111,17 +157,18 @@ fn compare(
 }
 
 fn section(
-    name: &'static str,
+    name: &str,
     a: &BTreeMap<String, String>,
     b: &BTreeMap<String, String>,
     note: impl Fn(&str, &str, &str) -> Option<String>,
 ) -> Section {
-    let (rows, unchanged) = compare(a, b, note);
+    let (rows, same) = compare_all(a, b, note);
     Section {
-        name,
+        name: name.to_string(),
         rows,
-        unchanged,
-        note: None,
+        unchanged: same.len(),
+        same,
+        ..Section::default()
     }
 }
 
@@ -145,7 +192,7 @@ fn identity(s: &Side) -> BTreeMap<String, String> {
 }
 
 /// The provenance describing the digest: verified first; whether it was verified.
-fn provenance(s: &Side) -> Option<(&Provenance, bool)> {
+pub(crate) fn provenance(s: &Side) -> Option<(&Provenance, bool)> {
     let items = provenance_of(&s.judgement.discovery.items);
     let pick = |verified: bool| {
         items
@@ -213,51 +260,149 @@ fn signers(s: &Side) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn packages(s: &Side) -> (BTreeMap<String, String>, bool) {
+/// One side's packages: `ecosystem/name → version (license)`, the packages themselves, and
+/// whether every SBOM read was verified.
+struct Packages<'a> {
+    shown: BTreeMap<String, String>,
+    found: BTreeMap<String, &'a crate::evidence::sbom::Package>,
+    verified: bool,
+}
+
+fn ecosystem(p: &crate::evidence::sbom::Package) -> &str {
+    p.purl
+        .as_deref()
+        .and_then(|u| u.strip_prefix("pkg:"))
+        .and_then(|u| u.split('/').next())
+        .unwrap_or("generic")
+}
+
+/// Verified SBOMs when there are any; else the unverified ones (marked by the section note).
+fn packages(s: &Side) -> Packages<'_> {
     let items: Vec<&EvidenceItem> = sboms_of(&s.judgement.discovery.items);
-    let verified: Vec<&&EvidenceItem> = items.iter().filter(|i| i.signer.is_verified()).collect();
-    let (chosen, ok): (Vec<&EvidenceItem>, bool) = if verified.is_empty() {
-        (items.clone(), false)
-    } else {
-        (verified.into_iter().copied().collect(), true)
+    let verified: Vec<&EvidenceItem> = items
+        .iter()
+        .copied()
+        .filter(|i| i.signer.is_verified())
+        .collect();
+    let ok = !verified.is_empty();
+    let chosen = if ok { verified } else { items };
+    let mut out = Packages {
+        shown: BTreeMap::new(),
+        found: BTreeMap::new(),
+        verified: ok,
     };
-    let mut m = BTreeMap::new();
     for i in chosen {
         for p in i.sbom.iter().flat_map(|s| &s.packages) {
-            let eco = p
-                .purl
-                .as_deref()
-                .and_then(|u| u.strip_prefix("pkg:"))
-                .and_then(|u| u.split('/').next())
-                .unwrap_or("generic");
             let mut v = p.version.clone().unwrap_or_else(|| "?".into());
             if let Some(l) = &p.license {
                 v.push_str(&format!(" ({l})"));
             }
-            m.insert(format!("{eco}/{}", p.name), v);
+            let key = format!("{}/{}", ecosystem(p), p.name);
+            out.shown.insert(key.clone(), v);
+            out.found.insert(key, p);
         }
     }
-    (m, ok)
+    out
 }
 
-/// "up" or "down" when both versions order (semver, then a plain split on digits).
-fn version_note(_: &str, a: &str, b: &str) -> Option<String> {
+/// "version up" or "version down" in the package's own ecosystem ordering (semver, PEP 440,
+/// Debian, Maven…); "license changed" when only the license did.
+fn version_note(key: &str, a: &str, b: &str) -> Option<String> {
     let va = a.split(' ').next().unwrap_or(a);
     let vb = b.split(' ').next().unwrap_or(b);
-    let order = match (semver::Version::parse(va), semver::Version::parse(vb)) {
-        (Ok(x), Ok(y)) => Some(x.cmp(&y)),
-        _ => None,
-    };
-    match order {
+    let eco = key.split('/').next().unwrap_or("generic");
+    let scheme = crate::policy::versions::Scheme::for_purl_type(eco);
+    match scheme.compare(va, vb) {
+        _ if va == vb => Some("license changed".into()),
         Some(std::cmp::Ordering::Less) => Some("version up".into()),
         Some(std::cmp::Ordering::Greater) => Some("version down".into()),
-        Some(std::cmp::Ordering::Equal) if va == vb => Some("license changed".into()),
         _ => None,
     }
 }
 
-fn layers(s: &Side) -> BTreeMap<String, String> {
-    let a = &s.artifact;
+/// The denied-packages rules `p` falls under.
+fn denied_by<'a>(
+    p: &crate::evidence::sbom::Package,
+    denials: &'a [(String, Denial)],
+) -> Vec<&'a str> {
+    let mut rules: Vec<&str> = denials
+        .iter()
+        .filter(|(_, d)| d.matches(p))
+        .map(|(r, _)| r.as_str())
+        .collect();
+    rules.dedup();
+    rules
+}
+
+/// The packages section: rows with version direction and denied flags, counts per ecosystem,
+/// and every denied package on either side named.
+fn packages_section(a: &Side, b: &Side) -> Section {
+    let (pa, pb) = (packages(a), packages(b));
+    let mut s = section("packages", &pa.shown, &pb.shown, version_note);
+    let nothing = pa.shown.is_empty() && pb.shown.is_empty();
+    if !(pa.verified && pb.verified) && !nothing {
+        s.note = Some(
+            "at least one SBOM is unverified: its packages are shown, marked by this note".into(),
+        );
+    }
+    for r in &mut s.rows {
+        let mut flags = vec![];
+        for (side, pk, denials) in [("A", &pa, &a.denials), ("B", &pb, &b.denials)] {
+            if let Some(p) = pk.found.get(&r.key) {
+                let rules = denied_by(p, denials);
+                if !rules.is_empty() {
+                    flags.push(format!("denied in {side} ({})", rules.join(", ")));
+                }
+            }
+        }
+        if !flags.is_empty() {
+            let mut n = r.note.take().map(|n| vec![n]).unwrap_or_default();
+            n.extend(flags);
+            r.note = Some(n.join("; "));
+        }
+    }
+    // Per ecosystem: added, removed, up, down, other changes, unchanged.
+    let mut counts: BTreeMap<&str, [usize; 6]> = BTreeMap::new();
+    for r in s.rows.iter().chain(&s.same) {
+        let eco = r.key.split('/').next().unwrap_or("generic");
+        let c = counts.entry(eco).or_default();
+        let slot = match (r.change, r.note.as_deref().unwrap_or("")) {
+            (Change::Added, _) => 0,
+            (Change::Removed, _) => 1,
+            (Change::Changed, n) if n.starts_with("version up") => 2,
+            (Change::Changed, n) if n.starts_with("version down") => 3,
+            (Change::Changed, _) => 4,
+            (Change::Unchanged, _) => 5,
+        };
+        c[slot] += 1;
+    }
+    for (eco, c) in counts {
+        let words = ["added", "removed", "up", "down", "changed", "unchanged"];
+        let parts: Vec<String> = c
+            .iter()
+            .zip(words)
+            .filter(|(n, _)| **n > 0)
+            .map(|(n, w)| format!("{n} {w}"))
+            .collect();
+        s.summary.push(format!("{eco}: {}", parts.join(", ")));
+    }
+    for (side, pk, denials) in [("A", &pa, &a.denials), ("B", &pb, &b.denials)] {
+        let hits: Vec<String> = pk
+            .found
+            .iter()
+            .filter(|(_, p)| !denied_by(p, denials).is_empty())
+            .map(|(k, p)| format!("{k} {}", p.version.as_deref().unwrap_or("?")))
+            .collect();
+        if !hits.is_empty() {
+            s.summary
+                .push(format!("denied by policy in {side}: {}", hits.join(", ")));
+        }
+    }
+    s
+}
+
+/// An artifact's layers by digest, or an index's platforms.
+fn layers_of(a: &Artifact) -> BTreeMap<String, String> {
     let mut m = BTreeMap::new();
     if a.platforms.is_empty() {
         for (i, l) in a.layers.iter().enumerate() {
@@ -350,17 +495,13 @@ pub fn diff(a: &Side, b: &Side, show_values: bool) -> Diff {
     };
     sections.push(prov);
     sections.push(section("signers", &signers(a), &signers(b), no_note));
-    let ((ka, va), (kb, vb)) = (packages(a), packages(b));
-    let mut pk = section("packages", &ka, &kb, version_note);
-    let both_verified = va && vb;
-    let nothing = ka.is_empty() && kb.is_empty();
-    if !both_verified && !nothing {
-        pk.note = Some(
-            "at least one SBOM is unverified: its packages are shown, marked by this note".into(),
-        );
-    }
-    sections.push(pk);
-    sections.push(section("layers", &layers(a), &layers(b), no_note));
+    sections.push(packages_section(a, b));
+    sections.push(section(
+        "layers",
+        &layers_of(&a.artifact),
+        &layers_of(&b.artifact),
+        no_note,
+    ));
     sections.push(section(
         "config",
         &config(a, None, show_values),
@@ -382,110 +523,4 @@ fn words(v: Option<bool>) -> &'static str {
         Some(false) => "unverified",
         None => "none",
     }
-}
-
-/// An image's layers as descriptors (empty for an index).
-pub fn layer_descriptors(a: &Artifact) -> Vec<crate::oci::media::Descriptor> {
-    a.layers
-        .iter()
-        .map(|l| crate::oci::media::Descriptor {
-            media_type: l.media_type.clone(),
-            digest: l.digest.clone(),
-            size: l.size,
-            ..Default::default()
-        })
-        .collect()
-}
-
-/// The files section: with `semantic`, the flattened filesystems compared without timestamps
-/// or layer boundaries (as diffoci --semantic); else each changed layer against the layer at
-/// the same position, timestamps included.
-pub async fn files_section(
-    (sa, ra, a): (&impl crate::oci::Store, &str, &Artifact),
-    (sb, rb, b): (&impl crate::oci::Store, &str, &Artifact),
-    semantic: bool,
-) -> Section {
-    let (la, lb) = (layer_descriptors(a), layer_descriptors(b));
-    let mut s = Section {
-        name: "files",
-        rows: vec![],
-        unchanged: 0,
-        note: None,
-    };
-    if la.is_empty() || lb.is_empty() {
-        s.note = Some("an index has no files of its own: compare two platform manifests".into());
-        return s;
-    }
-    let describe = |m: BTreeMap<String, files::Entry>, prefix: &str| -> BTreeMap<String, String> {
-        m.into_iter()
-            .map(|(p, e)| (format!("{prefix}{p}"), e.describe(semantic)))
-            .collect()
-    };
-    let result: Result<(), String> = async {
-        if semantic {
-            let (fa, fb) =
-                futures::join!(files::flattened(sa, ra, &la), files::flattened(sb, rb, &lb));
-            let (rows, same) = compare(&describe(fa?, ""), &describe(fb?, ""), no_note);
-            s.rows = rows;
-            s.unchanged = same;
-            return Ok(());
-        }
-        for i in 0..la.len().max(lb.len()) {
-            let (x, y) = (la.get(i), lb.get(i));
-            if let (Some(x), Some(y)) = (x, y) {
-                if x.digest == y.digest {
-                    continue;
-                }
-            }
-            let fa = match x {
-                Some(x) => files::layer_files(sa, ra, x).await?,
-                None => BTreeMap::new(),
-            };
-            let fb = match y {
-                Some(y) => files::layer_files(sb, rb, y).await?,
-                None => BTreeMap::new(),
-            };
-            let prefix = format!("layer {}: ", i + 1);
-            let (rows, same) = compare(&describe(fa, &prefix), &describe(fb, &prefix), no_note);
-            s.rows.extend(rows);
-            s.unchanged += same;
-        }
-        Ok(())
-    }
-    .await;
-    if let Err(e) = result {
-        s.note = Some(format!("files not compared: {e}"));
-    }
-    s
-}
-
-/// When both sides claim one source commit and build type: reproducible (identical digest),
-/// equivalent ignoring timestamps, or not, with the first differing files.
-pub async fn reproducibility(
-    (sa, ra, a): (&impl crate::oci::Store, &str, &Side),
-    (sb, rb, b): (&impl crate::oci::Store, &str, &Side),
-) -> Option<Section> {
-    let (pa, pb) = (provenance(a)?.0, provenance(b)?.0);
-    if pa.commit.is_none() || pa.commit != pb.commit || pa.build_type != pb.build_type {
-        return None;
-    }
-    let mut s = Section {
-        name: "reproducibility",
-        rows: vec![],
-        unchanged: 0,
-        note: None,
-    };
-    if a.artifact.digest == b.artifact.digest {
-        s.note = Some("reproducible: the same commit built to the identical digest".into());
-        return Some(s);
-    }
-    let files = files_section((sa, ra, &a.artifact), (sb, rb, &b.artifact), true).await;
-    s.note = Some(match (&files.note, files.rows.is_empty()) {
-        (Some(n), _) => format!("not decided: {n}"),
-        (None, true) => "equivalent ignoring timestamps: the same files, modes and contents".into(),
-        (None, false) => "not reproducible: the same commit built to different files".into(),
-    });
-    s.rows = files.rows.into_iter().take(20).collect();
-    s.unchanged = files.unchanged;
-    Some(s)
 }

@@ -16,6 +16,7 @@ fn row_text(r: &Row) -> String {
         Change::Added => show(&r.b),
         Change::Removed => show(&r.a),
         Change::Changed => format!("{} → {}", show(&r.a), show(&r.b)),
+        Change::Unchanged => show(&r.a),
     };
     let note = r
         .note
@@ -54,31 +55,48 @@ pub fn text(d: &Diff) -> Vec<String> {
         if let Some(n) = &s.note {
             out.push(format!("  ⚠ {}", sanitize(n)));
         }
+        out.extend(s.summary.iter().map(|l| format!("  · {}", sanitize(l))));
         out.extend(s.rows.iter().map(row_text));
     }
     out
 }
 
+/// One table cell: no markup from a registry string survives (see `text::markdown`).
 fn cell(v: &str) -> String {
-    sanitize(v).replace('|', "\\|").replace('`', "'")
+    crate::text::markdown(v)
+}
+
+/// A digest for a code span: only a well-formed digest is shown as one.
+fn code(v: &str) -> String {
+    if crate::oci::digest::is_valid(v) {
+        format!("`{v}`")
+    } else {
+        cell(v)
+    }
 }
 
 /// The diff as Markdown: a table per section that changed.
 pub fn markdown(d: &Diff) -> String {
     let mut out = format!(
-        "### provost diff\n\n**A** `{}`  \n**B** `{}`\n\n",
-        cell(&d.a),
-        cell(&d.b)
+        "### provost diff\n\n**A** {}  \n**B** {}\n\n",
+        code(&d.a),
+        code(&d.b)
     );
     for s in &d.sections {
         out.push_str(&format!(
             "#### {} — {} change(s), {} the same\n\n",
-            s.name,
+            cell(&s.name),
             s.rows.len(),
             s.unchanged
         ));
         if let Some(n) = &s.note {
             out.push_str(&format!("> ⚠ {}\n\n", cell(n)));
+        }
+        for l in &s.summary {
+            out.push_str(&format!("- {}\n", cell(l)));
+        }
+        if !s.summary.is_empty() {
+            out.push('\n');
         }
         if s.rows.is_empty() {
             continue;

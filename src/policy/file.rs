@@ -48,7 +48,8 @@ pub struct Rule {
     /// Digests a `quarantine` rule blocks.
     #[serde(default)]
     pub digests: Vec<String>,
-    /// Approvals a `approvals` rule requires, from `group`.
+    /// Approvals an `approvals` rule requires, from `group`; builders a `reproduced` rule
+    /// requires (each with its own builder id and its own signer).
     pub count: Option<u32>,
     /// The approving group (default: the environment's `approve` group in `[[access]]`).
     pub group: Option<String>,
@@ -131,6 +132,8 @@ pub enum RuleKind {
     DeniedPackages,
     Quarantine,
     Approvals,
+    /// `count` independent trusted builders reproduced the digest (SLSA_BUILD_REPRODUCED).
+    Reproduced,
 }
 
 /// A policy problem, naming the file, the line (when known) and the key.
@@ -269,6 +272,11 @@ impl PolicyFile {
                         }
                     }
                 }
+                RuleKind::Reproduced => need(
+                    r.count.is_some_and(|c| c > 0),
+                    "count",
+                    "how many independent builders must have built this digest (at least 1)",
+                )?,
                 RuleKind::Sbom => {}
             }
         }

@@ -86,6 +86,16 @@ impl Policy {
                 RuleKind::Workflow => format!("built by workflow {}", r.allow.join(" or ")),
                 RuleKind::Predicates => format!("attested with {}", r.require.join(" and ")),
                 RuleKind::Sbom => "an SBOM attached".into(),
+                RuleKind::Reproduced => {
+                    let mut w = format!(
+                        "built to this exact digest by {} independent builder(s): verified provenance naming the digest, each from a different builder id and a different signer",
+                        r.count.unwrap_or(0)
+                    );
+                    if !r.allow.is_empty() {
+                        w.push_str(&format!(" (builders {})", r.allow.join(" or ")));
+                    }
+                    w
+                }
                 RuleKind::MaxAge => format!("built within the last {} days", r.days.unwrap_or(0)),
                 RuleKind::DeniedPackages => format!("no denied package ({})", r.deny.join(", ")),
                 RuleKind::Quarantine => {

@@ -326,5 +326,65 @@ pub(super) fn evaluate_rule(rule: &Rule, ctx: &RuleContext<'_>) -> Finding {
             }
         }
         RuleKind::Approvals => super::records::approvals(rule, ctx.policy, ctx.env, facts, now),
+        RuleKind::Reproduced => reproduced(rule, facts),
     }
+}
+
+/// SLSA's `SLSA_BUILD_REPRODUCED`: independent builders that built this very digest. Only
+/// verified provenance naming the digest counts; a builder counts once, and only with a signer
+/// no counted builder used (one key vouching for two builders is one party, not two).
+fn reproduced(rule: &Rule, facts: &Facts<'_>) -> Finding {
+    let need = rule.count.unwrap_or(1) as usize;
+    let (mut builders, mut signers): (Vec<String>, Vec<String>) = (vec![], vec![]);
+    for i in evidence::verified_provenance(&facts.discovery.items) {
+        let Some(p) = &i.provenance else { continue };
+        if !rule.allow.is_empty() && !rule.allows(&p.builder_id) {
+            continue;
+        }
+        let by: Vec<String> = i
+            .signer
+            .verified_signers()
+            .iter()
+            .map(|s| s.sentence())
+            .collect();
+        if builders.contains(&p.builder_id) || by.iter().any(|s| signers.contains(s)) {
+            continue;
+        }
+        builders.push(p.builder_id.clone());
+        signers.extend(by);
+    }
+    let unverified = evidence::provenance_of(&facts.discovery.items)
+        .iter()
+        .filter(|i| !i.signer.is_verified())
+        .count();
+    let listed = if builders.is_empty() {
+        "none".to_string()
+    } else {
+        builders.join(", ")
+    };
+    if builders.len() >= need {
+        return finding(
+            &rule.name,
+            Outcome::Pass,
+            format!(
+                "{} independent builder(s) built this digest: {listed}",
+                builders.len()
+            ),
+        );
+    }
+    let mut message = format!(
+        "{} of {need} independent builders built this digest ({listed})",
+        builders.len()
+    );
+    if unverified > 0 {
+        message.push_str(&format!(
+            "; {unverified} unverified provenance document(s) cannot count"
+        ));
+    }
+    let mut f = finding(&rule.name, Outcome::Missing, message);
+    f.hint = Some(
+        "rebuild the same commit on another trusted builder and attach its signed provenance"
+            .into(),
+    );
+    f
 }

@@ -39,6 +39,11 @@ pub enum Command {
     Rollback,
     Mark,
     Compare,
+    CompareEnvironment,
+    ToggleAdded,
+    ToggleRemoved,
+    ToggleChanged,
+    ToggleUnchanged,
 }
 
 /// One input to `update`.
@@ -108,7 +113,16 @@ pub enum Action {
     /// Environment tags that drifted from their chains: (environment, repository).
     DriftLoaded(Vec<(String, String)>),
     /// The comparison of two digests.
-    Compared(Result<Box<crate::lineage::Diff>, String>),
+    Compared(
+        Result<
+            (
+                Box<crate::lineage::Diff>,
+                super::compare::Target,
+                super::compare::Target,
+            ),
+            String,
+        >,
+    ),
     /// The audit chain of an environment, verified.
     AuditLoaded {
         chain: String,

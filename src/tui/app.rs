@@ -133,6 +133,13 @@ pub enum Job {
     Compare {
         a: super::compare::Target,
         b: super::compare::Target,
+        /// Also the files of the changed layers.
+        files: bool,
+    },
+    /// Compare what an environment holds of `b`'s repository (A) with `b`.
+    CompareEnvironment {
+        environment: String,
+        b: super::compare::Target,
     },
 }
 
@@ -246,9 +253,8 @@ pub struct App {
     pub audit: Option<Slot<Box<super::modal::AuditView>>>,
     /// The digest marked for a comparison (source, repository, digest).
     pub marked: Option<super::compare::Target>,
-    /// The comparison shown over the detail pane, and how far it is scrolled.
-    pub compare: Option<Slot<Box<crate::lineage::Diff>>>,
-    pub compare_scroll: usize,
+    /// The comparison shown over the tags and detail panes.
+    pub compare: Option<super::compare::CompareView>,
     pub(super) generations: [u64; 4],
 }
 
@@ -329,7 +335,6 @@ impl App {
             audit: None,
             marked: None,
             compare: None,
-            compare_scroll: 0,
             generations: [0; 4],
         }
     }

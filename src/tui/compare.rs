@@ -1,14 +1,117 @@
 //! The console compares: `*` marks the digest shown, `d` on another opens the lineage diff of
-//! the two over the detail pane (the same `lineage::diff` as `provost diff`), j/k scroll it,
-//! esc or `d` closes it.
+//! the two over the tags and detail panes, `D` compares the digest shown with what the open
+//! environment's tag holds. Both call `lineage::compare_digests`, the service `provost diff`
+//! calls. In the view: j/k move, `+ - ~ =` show or hide added / removed / changed / unchanged
+//! rows, `/` searches keys and values, ⏎ on a layer reads the files of the changed layers, esc
+//! or `d` closes.
 
 use super::action::Action;
 use super::app::{App, Job, Slot};
 use super::writes::Writer;
-use crate::lineage::{self, Side};
+use crate::lineage::{self, Change, Diff, Row};
 
 /// One side: source, repository, digest.
 pub type Target = (String, String, String);
+
+/// Which rows the view shows, by change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shown {
+    pub added: bool,
+    pub removed: bool,
+    pub changed: bool,
+    pub unchanged: bool,
+}
+
+impl Default for Shown {
+    fn default() -> Self {
+        Shown {
+            added: true,
+            removed: true,
+            changed: true,
+            unchanged: false,
+        }
+    }
+}
+
+impl Shown {
+    pub fn shows(&self, c: Change) -> bool {
+        match c {
+            Change::Added => self.added,
+            Change::Removed => self.removed,
+            Change::Changed => self.changed,
+            Change::Unchanged => self.unchanged,
+        }
+    }
+
+    /// "+ - ~" and so on: the marks shown, for the title.
+    pub fn marks(&self) -> String {
+        [
+            (self.added, '+'),
+            (self.removed, '-'),
+            (self.changed, '~'),
+            (self.unchanged, '='),
+        ]
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, m)| *m)
+        .collect()
+    }
+}
+
+/// The comparison view's state.
+#[derive(Debug, Clone, Default)]
+pub struct CompareView {
+    pub diff: Slot<Box<Diff>>,
+    pub sides: Option<(Target, Target)>,
+    /// The line the cursor is on (an index into [`lines`]).
+    pub cursor: usize,
+    pub shown: Shown,
+    /// What `/` searches for (keys and values, case-insensitive).
+    pub query: String,
+    /// Files were asked for (⏎ on a layer): the diff being read includes them.
+    pub files: bool,
+}
+
+/// One line of the view.
+#[derive(Debug, Clone, Copy)]
+pub enum Item<'a> {
+    Section(&'a lineage::Section),
+    Note(&'a str),
+    Summary(&'a str),
+    Row(&'a lineage::Section, &'a Row),
+}
+
+fn matches(r: &Row, q: &str) -> bool {
+    if q.is_empty() {
+        return true;
+    }
+    let q = q.to_lowercase();
+    [Some(&r.key), r.a.as_ref(), r.b.as_ref(), r.note.as_ref()]
+        .into_iter()
+        .flatten()
+        .any(|v| v.to_lowercase().contains(&q))
+}
+
+/// The lines the view shows, in order: each section, its note and summary, and its rows the
+/// toggles and the search let through (unchanged rows after the changes).
+pub fn lines<'a>(d: &'a Diff, v: &CompareView) -> Vec<Item<'a>> {
+    let mut out = vec![];
+    for s in &d.sections {
+        out.push(Item::Section(s));
+        if let Some(n) = &s.note {
+            out.push(Item::Note(n));
+        }
+        out.extend(s.summary.iter().map(|l| Item::Summary(l)));
+        out.extend(
+            s.rows
+                .iter()
+                .chain(&s.same)
+                .filter(|r| v.shown.shows(r.change) && matches(r, &v.query))
+                .map(|r| Item::Row(s, r)),
+        );
+    }
+    out
+}
 
 impl App {
     /// Marks the artifact shown as the left side of a comparison.
@@ -29,6 +132,28 @@ impl App {
         );
     }
 
+    fn shown_target(&mut self, what: &str) -> Option<Target> {
+        match (
+            self.active_source(),
+            self.active_repo.clone(),
+            self.detail.ready(),
+        ) {
+            (Some(source), Some(repo), Some(art)) => Some((source, repo, art.digest.clone())),
+            _ => {
+                self.toast(true, format!("open {what} (⏎ on a tag)"));
+                None
+            }
+        }
+    }
+
+    fn open_compare(&mut self, job: Job) -> Vec<Job> {
+        self.compare = Some(CompareView {
+            diff: Slot::Loading,
+            ..CompareView::default()
+        });
+        vec![job]
+    }
+
     /// Opens (or closes) the comparison of the marked digest with the one shown.
     pub(super) fn toggle_compare(&mut self) -> Vec<Job> {
         if self.compare.take().is_some() {
@@ -41,68 +166,186 @@ impl App {
             );
             return vec![];
         };
-        let (Some(source), Some(repo), Some(art)) = (
-            self.active_source(),
-            self.active_repo.clone(),
-            self.detail.ready(),
-        ) else {
-            self.toast(true, "open the artifact to compare with (⏎ on a tag)");
+        let Some(b) = self.shown_target("the artifact to compare with") else {
             return vec![];
         };
-        let b = (source, repo, art.digest.clone());
-        self.compare = Some(Slot::Loading);
-        self.compare_scroll = 0;
-        vec![Job::Compare { a, b }]
+        self.open_compare(Job::Compare { a, b, files: false })
+    }
+
+    /// Compares the digest shown (B) with what the open environment's tag holds (A).
+    pub(super) fn compare_with_environment(&mut self) -> Vec<Job> {
+        let Some(env) = self.active_environment().cloned() else {
+            self.toast(
+                true,
+                "open an environment in the sources pane first: D compares the digest shown with what it holds (or: provost diff REF --env ENV)",
+            );
+            return vec![];
+        };
+        if env.moving_tag().is_none() {
+            self.toast(
+                true,
+                format!("{} has no single tag to compare with", env.name),
+            );
+            return vec![];
+        }
+        let Some(b) = self.shown_target("the candidate") else {
+            return vec![];
+        };
+        self.open_compare(Job::CompareEnvironment {
+            environment: env.name,
+            b,
+        })
     }
 
     /// The comparison arrived.
-    pub(super) fn compared(&mut self, result: Result<Box<lineage::Diff>, String>) {
-        if self.compare.is_some() {
-            self.compare = Some(result.into());
+    pub(super) fn compared(&mut self, result: Result<(Box<Diff>, Target, Target), String>) {
+        let Some(v) = &mut self.compare else { return };
+        match result {
+            Ok((d, a, b)) => {
+                // Files asked for: jump to the first files section.
+                if v.files {
+                    v.cursor = 0;
+                    v.diff = Slot::Ready(d);
+                    if let Slot::Ready(d) = &v.diff {
+                        let at = lines(d, v).iter().position(
+                            |i| matches!(i, Item::Section(s) if s.name.starts_with("files")),
+                        );
+                        v.cursor = at.unwrap_or(0);
+                    }
+                } else {
+                    v.diff = Slot::Ready(d);
+                }
+                v.sides = Some((a, b));
+            }
+            Err(e) => v.diff = Slot::Failed(e),
         }
     }
 
-    /// j/k in the comparison.
-    pub(super) fn scroll_compare(&mut self, by: isize) {
-        self.compare_scroll = self.compare_scroll.saturating_add_signed(by);
+    /// j/k and paging in the comparison.
+    pub(super) fn move_compare(&mut self, by: isize) {
+        let Some(v) = &mut self.compare else { return };
+        let n = match &v.diff {
+            Slot::Ready(d) => lines(d, v).len(),
+            _ => 0,
+        };
+        v.cursor = v.cursor.saturating_add_signed(by).min(n.saturating_sub(1));
+    }
+
+    /// `+ - ~ =`: shows or hides a kind of row.
+    pub(super) fn toggle_shown(&mut self, c: Change) {
+        let Some(v) = &mut self.compare else {
+            self.toast(true, "that key filters the comparison view (d to open one)");
+            return;
+        };
+        let flag = match c {
+            Change::Added => &mut v.shown.added,
+            Change::Removed => &mut v.shown.removed,
+            Change::Changed => &mut v.shown.changed,
+            Change::Unchanged => &mut v.shown.unchanged,
+        };
+        *flag = !*flag;
+        v.cursor = 0;
+    }
+
+    /// ⏎ in the comparison: on a layers section, read the files of the changed layers.
+    pub(super) fn compare_open(&mut self) -> Vec<Job> {
+        let Some(v) = &mut self.compare else {
+            return vec![];
+        };
+        let Slot::Ready(d) = &v.diff else {
+            return vec![];
+        };
+        let on_layers = match lines(d, v).get(v.cursor) {
+            Some(Item::Section(s)) | Some(Item::Row(s, _)) => s.name.starts_with("layers"),
+            _ => false,
+        };
+        if !on_layers || v.files {
+            return vec![];
+        }
+        let Some((a, b)) = v.sides.clone() else {
+            return vec![];
+        };
+        v.files = true;
+        v.diff = Slot::Loading;
+        vec![Job::Compare { a, b, files: true }]
     }
 }
 
 impl Writer {
-    async fn side(&self, (source, repo, digest): &Target) -> Result<Side, String> {
-        let (src, gate) = self.parts(source)?;
-        let r = crate::oci::ArtifactRef {
-            registry: String::new(),
-            repository: repo.clone(),
-            tag: None,
-            digest: Some(digest.clone()),
-        };
-        let artifact = crate::oci::artifact::describe(src.store.as_ref(), &r, None)
-            .await
-            .map_err(|e| e.to_string())?;
-        let envs: Vec<crate::config::Environment> = self
-            .settings
+    fn input<'a>(
+        &self,
+        (src, gate): &'a (crate::setup::NamedSource, std::sync::Arc<crate::gate::Gate>),
+        (_, repo, digest): &'a Target,
+        envs: &'a [crate::config::Environment],
+    ) -> lineage::Input<'a, crate::oci::source::Source> {
+        lineage::Input {
+            store: src.store.as_ref(),
+            repository: repo,
+            digest,
+            gate: gate.as_ref(),
+            environments: envs,
+        }
+    }
+
+    fn environments(&self, source: &str) -> Vec<crate::config::Environment> {
+        self.settings
             .environments
             .iter()
-            .filter(|e| e.source == *source)
+            .filter(|e| e.source == source)
             .cloned()
-            .collect();
-        let judgement = gate.judge(src.store.as_ref(), repo, digest, &envs).await;
-        Ok(Side {
-            artifact,
-            judgement,
-        })
+            .collect()
+    }
+
+    async fn diff(&self, a: &Target, b: &Target, files: bool) -> Result<Box<Diff>, String> {
+        let (pa, pb) = (self.parts(&a.0)?, self.parts(&b.0)?);
+        let (ea, eb) = (self.environments(&a.0), self.environments(&b.0));
+        let opts = lineage::Options {
+            show_values: false,
+            files: if files {
+                lineage::Files::Layers
+            } else {
+                lineage::Files::None
+            },
+        };
+        lineage::compare_digests(self.input(&pa, a, &ea), self.input(&pb, b, &eb), opts)
+            .await
+            .map(Box::new)
     }
 
     /// Computes the diff of `a` and `b` in the background.
-    pub fn compare(&self, a: Target, b: Target) {
+    pub fn compare(&self, a: Target, b: Target, files: bool) {
         let w = self.clone();
         tokio::spawn(async move {
-            let (x, y) = futures::join!(w.side(&a), w.side(&b));
-            let result = match (x, y) {
-                (Ok(x), Ok(y)) => Ok(Box::new(lineage::diff(&x, &y, false))),
-                (Err(e), _) | (_, Err(e)) => Err(e),
-            };
+            let result = w.diff(&a, &b, files).await.map(|d| (d, a, b));
+            let _ = w.tx.send(Action::Compared(result));
+        });
+    }
+
+    /// Resolves what `environment` holds of `b`'s repository and compares it (A) with `b`.
+    pub fn compare_environment(&self, environment: String, b: Target) {
+        let w = self.clone();
+        tokio::spawn(async move {
+            let result = async {
+                let e = w.settings.environment(&environment)?.clone();
+                let name = w
+                    .settings
+                    .environments
+                    .iter()
+                    .find(|x| x.source == b.0 && x.tracks_repository(&b.1))
+                    .and_then(|x| x.name_in(&b.1))
+                    .unwrap_or_else(|| b.1.clone());
+                let repo = e.repository_for(&name);
+                let tag = e.moving_tag().ok_or("no single tag")?.to_string();
+                let (src, _) = w.parts(&e.source)?;
+                use crate::oci::Store;
+                let digest =
+                    src.store.resolve(&repo, &tag).await.map_err(|err| {
+                        format!("{} holds nothing at {repo}:{tag}: {err}", e.name)
+                    })?;
+                let a = (e.source.clone(), repo, digest);
+                w.diff(&a, &b, false).await.map(|d| (d, a, b))
+            }
+            .await;
             let _ = w.tx.send(Action::Compared(result));
         });
     }

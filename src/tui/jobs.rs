@@ -97,7 +97,10 @@ impl Jobs {
             }
             Job::Audit { source, chain } => return self.writer.audit(source, chain),
             Job::Drift => return self.writer.drift(),
-            Job::Compare { a, b } => return self.writer.compare(a, b),
+            Job::Compare { a, b, files } => return self.writer.compare(a, b, files),
+            Job::CompareEnvironment { environment, b } => {
+                return self.writer.compare_environment(environment, b)
+            }
             Job::CancelWrite => {
                 self.writer
                     .cancel
@@ -118,7 +121,8 @@ impl Jobs {
             | Job::Audit { .. }
             | Job::CancelWrite
             | Job::Drift
-            | Job::Compare { .. } => return,
+            | Job::Compare { .. }
+            | Job::CompareEnvironment { .. } => return,
         };
         let store = self.sources.get(&source_name).cloned();
         let gate = self.gates.get(&source_name).map(|g| {
@@ -315,7 +319,8 @@ impl Jobs {
             | Job::Audit { .. }
             | Job::CancelWrite
             | Job::Drift
-            | Job::Compare { .. } => return,
+            | Job::Compare { .. }
+            | Job::CompareEnvironment { .. } => return,
         };
         if let Some(old) = self.running[slot].replace(handle.abort_handle()) {
             old.abort();

@@ -136,6 +136,9 @@ impl App {
     }
 
     fn filter_mut(&mut self) -> &mut String {
+        if let Some(v) = &mut self.compare {
+            return &mut v.query;
+        }
         match self.focus {
             Pane::Sources => &mut self.sources_view.filter,
             Pane::Repositories => &mut self.repos_view.filter,
@@ -145,6 +148,10 @@ impl App {
     }
 
     fn reset_selection(&mut self) {
+        if let Some(v) = &mut self.compare {
+            v.cursor = 0;
+            return;
+        }
         match self.focus {
             Pane::Sources => self.sources_view.selected = 0,
             Pane::Repositories => self.repos_view.selected = 0,
@@ -212,7 +219,14 @@ impl App {
                 Command::Down => return self.scroll_then(1),
                 Command::PageUp => return self.scroll_then(-self.page()),
                 Command::PageDown => return self.scroll_then(self.page()),
-                Command::Back | Command::Compare => {
+                Command::Top => return self.scroll_then(-(isize::MAX / 2)),
+                Command::Bottom => return self.scroll_then(isize::MAX / 2),
+                Command::Open => return self.compare_open(),
+                Command::Filter => {
+                    self.editing_filter = true;
+                    return vec![];
+                }
+                Command::Back | Command::Compare | Command::CompareEnvironment => {
                     self.compare = None;
                     return vec![];
                 }
@@ -260,6 +274,11 @@ impl App {
             Command::Audit => return self.toggle_audit(),
             Command::Mark => self.mark(),
             Command::Compare => return self.toggle_compare(),
+            Command::CompareEnvironment => return self.compare_with_environment(),
+            Command::ToggleAdded => self.toggle_shown(crate::lineage::Change::Added),
+            Command::ToggleRemoved => self.toggle_shown(crate::lineage::Change::Removed),
+            Command::ToggleChanged => self.toggle_shown(crate::lineage::Change::Changed),
+            Command::ToggleUnchanged => self.toggle_shown(crate::lineage::Change::Unchanged),
             Command::Promote => return self.compose_move(true),
             Command::Rollback => return self.compose_move(false),
             Command::Raw => {
@@ -367,7 +386,7 @@ impl App {
     }
 
     fn scroll_then(&mut self, by: isize) -> Vec<Job> {
-        self.scroll_compare(by);
+        self.move_compare(by);
         vec![]
     }
 

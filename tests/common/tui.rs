@@ -30,7 +30,7 @@ pub fn busy(app: &App) -> bool {
     matches!(app.modal, Some(provost::tui::modal::Modal::Planning { .. }))
         || app.writing.is_some()
         || matches!(app.audit, Some(Slot::Loading))
-        || matches!(app.compare, Some(Slot::Loading))
+        || app.compare.as_ref().is_some_and(|v| matches!(v.diff, Slot::Loading))
         || matches!(app.repos, Slot::Loading)
         || matches!(app.detail, Slot::Loading)
         || matches!(app.evidence, Slot::Loading)

@@ -340,7 +340,7 @@ fn packages_section(a: &Side, b: &Side) -> Section {
     let (pa, pb) = (packages(a), packages(b));
     let mut s = section("packages", &pa.shown, &pb.shown, version_note);
     let nothing = pa.shown.is_empty() && pb.shown.is_empty();
-    if !(pa.verified && pb.verified) && !nothing {
+    if !(nothing || pa.verified && pb.verified) {
         s.note = Some(
             "at least one SBOM is unverified: its packages are shown, marked by this note".into(),
         );

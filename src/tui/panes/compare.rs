@@ -1,5 +1,5 @@
-//! The comparison view over the tags and detail panes: each section's changes, + added,
-//! - removed, ~ changed (= unchanged on request), coloured and marked, what stayed the same
+//! The comparison view over the tags and detail panes: each section's changes (added,
+//! removed, changed, and unchanged on request), coloured and marked, what stayed the same
 //! counted, a cursor on one line, and the toggles and search in the title.
 
 use crate::lineage::Change;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs provost's whole test suite on a fresh Debian machine: installs the real components the
-# tests talk to (the CNCF distribution registry, skopeo, htpasswd, tmux, node) when missing,
+# tests talk to (the CNCF distribution registry, skopeo, htpasswd, tmux, zstd, node) when missing,
 # then securesystemslib and sigstore (PyPI) and the node Sigstore packages for the interop tests,
 # then checks formatting and lints and runs every test.
 set -euo pipefail
@@ -11,6 +11,7 @@ command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
 command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
 command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
+command -v zstd >/dev/null 2>&1 || need+=(zstd)
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 if ((${#need[@]})); then

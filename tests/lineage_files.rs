@@ -207,3 +207,127 @@ fn timestamps_only_is_equivalent_a_changed_file_is_not_reproducible() {
         "{p}"
     );
 }
+
+/// `layer`'s tar compressed with the zstd command-line tool (an independent encoder).
+fn zstd_layer(contents: &[u8], mtime: u64) -> Layer {
+    let gz = app_layer(contents, mtime);
+    let mut raw = vec![];
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(gz.tar_gz.as_slice()),
+        &mut raw,
+    )
+    .expect("gunzip");
+    let mut child = std::process::Command::new("zstd")
+        .args(["-q", "-c", "-3"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("zstd is installed by the test command");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(&raw)
+        .expect("write");
+    let out = child.wait_with_output().expect("zstd");
+    assert!(out.status.success());
+    assert_eq!(out.stdout[..4], [0x28, 0xb5, 0x2f, 0xfd], "a zstd frame");
+    Layer {
+        tar_gz: out.stdout,
+        diff_id: gz.diff_id,
+        created_by: gz.created_by,
+    }
+}
+
+fn platform_image(arch: &str, app: Layer) -> ImageSpec {
+    let base = image::layer(
+        &[File {
+            path: "etc/os-release",
+            contents: b"ID=acme\n",
+            mode: 0o644,
+        }],
+        "ADD base",
+    )
+    .expect("base");
+    ImageSpec {
+        platform: Platform {
+            architecture: arch.into(),
+            os: "linux".into(),
+            ..Default::default()
+        },
+        created: "2026-11-30T10:00:00Z".into(),
+        entrypoint: vec!["/app/bin".into()],
+        env: vec![],
+        labels: Default::default(),
+        annotations: Default::default(),
+        layers: vec![base, app],
+    }
+}
+
+#[test]
+fn two_indexes_compare_per_platform_and_zstd_layers_are_read() {
+    let reg = Registry::start();
+    let st = store(&reg);
+    let rt = runtime();
+    let push_index = |tag: &str, amd: Layer, arm: Layer| {
+        rt.block_on(async {
+            let a = image::push_image(&st, "acme/multi", &platform_image("amd64", amd), None)
+                .await
+                .expect("amd64");
+            let b = image::push_image(&st, "acme/multi", &platform_image("arm64", arm), None)
+                .await
+                .expect("arm64");
+            image::push_index(&st, "acme/multi", vec![a, b], Default::default(), Some(tag))
+                .await
+                .expect("index")
+        })
+    };
+    // i2: amd64's app layer is the same tar compressed with zstd; arm64's binary changed.
+    push_index("i1", app_layer(b"amd v1", 0), app_layer(b"arm v1", 0));
+    push_index("i2", zstd_layer(b"amd v1", 0), app_layer(b"arm v2!", 0));
+    let home = tempfile::tempdir().expect("home");
+    let r = |t: &str| format!("{}/acme/multi:{t}", reg.host);
+    let out = run_provost(
+        home.path(),
+        &[
+            "--insecure-registry",
+            reg.host.as_str(),
+            "diff",
+            &r("i1"),
+            &r("i2"),
+            "--files",
+            "--json",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let d: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let section = |name: &str| {
+        d["sections"]
+            .as_array()
+            .expect("sections")
+            .iter()
+            .find(|s| s["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {name}: {d}"))
+    };
+    // The index's own layers section lists the platforms (both changed digests).
+    let top = section("layers");
+    assert_eq!(top["rows"].as_array().map(|r| r.len()), Some(2), "{top}");
+    // Per platform, matched by platform: one layer replaced in each, the base shared.
+    for p in ["linux/amd64", "linux/arm64"] {
+        let l = section(&format!("layers {p}"));
+        assert_eq!(l["unchanged"], 1, "{l}");
+        assert_eq!(l["rows"].as_array().map(|r| r.len()), Some(2), "{l}");
+    }
+    // amd64: the zstd layer holds the same files as the gzip one.
+    let amd = section("files linux/amd64");
+    assert!(amd["note"].is_null(), "read: {amd}");
+    assert_eq!(amd["rows"].as_array().map(|r| r.len()), Some(0), "{amd}");
+    assert_eq!(amd["unchanged"], 1, "app/bin read from both: {amd}");
+    // arm64: the binary changed, and only it.
+    let arm = section("files linux/arm64");
+    let rows = arm["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), 1, "{arm}");
+    assert_eq!(rows[0]["key"], "layer 2: app/bin");
+    assert_eq!(rows[0]["change"], "changed");
+}

@@ -355,3 +355,93 @@ fn policy_check_and_explain() {
         stdout(&out)
     );
 }
+
+/// Provenance naming the digest, from `builder`, signed by `key`.
+fn provenance_from(builder: &str, key: Option<&str>) -> provost::evidence::EvidenceItem {
+    use provost::evidence::trust::{SignatureCheck, TimeProof};
+    use provost::evidence::{Binding, Signer, Verification};
+    let mut i = provost::evidence::EvidenceItem::problem(
+        provost::evidence::Kind::Provenance,
+        "application/vnd.in-toto+json",
+        &provost::oci::digest::sha256(builder.as_bytes()),
+        provost::evidence::Found::ReferrersTag,
+        "test",
+        String::new(),
+    );
+    i.problem = None;
+    i.binding = Binding::Matches;
+    i.signer = match key {
+        Some(k) => Verification::from_checks(vec![SignatureCheck::verified(
+            Signer::Key {
+                fingerprint: provost::oci::digest::sha256(k.as_bytes()),
+                name: Some(k.into()),
+            },
+            TimeProof::Unproven,
+        )]),
+        None => Verification::unsigned(),
+    };
+    i.provenance = Some(provost::evidence::Provenance {
+        builder_id: builder.into(),
+        build_type: "https://example.com/build/v1".into(),
+        commit: Some("1".repeat(40)),
+        ..Default::default()
+    });
+    i
+}
+
+#[test]
+fn reproduced_counts_independent_builders_with_their_own_signers_and_never_unverified_ones() {
+    let p = PolicyFile::parse(
+        "[[rule]]\nname = \"rebuilt\"\nkind = \"reproduced\"\ncount = 2\n",
+        "p.toml",
+    )
+    .expect("policy");
+    let judge = |items: Vec<provost::evidence::EvidenceItem>| {
+        let d = Discovery {
+            digest: "sha256:x".into(),
+            items,
+            errors: vec![],
+        };
+        let v = evaluate(
+            &p.rule,
+            &env("prod", Tier::Required),
+            &Facts::new("sha256:x", &d),
+            now(),
+        );
+        let f = v
+            .findings
+            .iter()
+            .find(|f| f.rule == "rebuilt")
+            .cloned()
+            .expect("finding");
+        (f.outcome, f.message)
+    };
+    use provost::policy::Outcome;
+    let gh = || provenance_from("https://github.com/actions/runner", Some("gh-key"));
+    // One builder: 1 of 2, and the required tier cannot pass on it.
+    let (o, m) = judge(vec![gh()]);
+    assert_eq!(o, Outcome::Missing, "{m}");
+    assert!(m.starts_with("1 of 2 independent builders"), "{m}");
+    // The same builder twice is one builder.
+    assert_eq!(judge(vec![gh(), gh()]).0, Outcome::Missing);
+    // A second builder vouched for by the same key is not independent.
+    let same_key = provenance_from("https://ci.example/other", Some("gh-key"));
+    assert_eq!(judge(vec![gh(), same_key]).0, Outcome::Missing);
+    // A second builder whose provenance nobody verified cannot count, and is named.
+    let (o, m) = judge(vec![
+        gh(),
+        provenance_from("https://ci.example/other", None),
+    ]);
+    assert_eq!(o, Outcome::Missing);
+    assert!(m.contains("1 unverified provenance document"), "{m}");
+    // Two builders, two signers: reproduced.
+    let (o, m) = judge(vec![
+        gh(),
+        provenance_from("https://ci.example/other", Some("other-key")),
+    ]);
+    assert_eq!(o, Outcome::Pass, "{m}");
+    // The rule needs its count.
+    assert!(
+        PolicyFile::parse("[[rule]]\nname = \"r\"\nkind = \"reproduced\"\n", "p.toml").is_err()
+    );
+}

@@ -300,7 +300,7 @@ async fn provenance_for_another_digest_is_flagged_not_shown() {
 #[tokio::test]
 async fn verdict_strip_and_findings_per_environment() {
     let mut h = Harness::new(&[]).await;
-    open_tag(&mut h, 1, 1).await; // acme/billing:3.2.0, built by an unofficial pipeline
+    open_tag(&mut h, 1, 3).await; // acme/billing:3.2.0, built by an unofficial pipeline
     let labels: Vec<String> = h
         .app
         .verdicts

@@ -113,16 +113,7 @@ pub enum Action {
     /// Environment tags that drifted from their chains: (environment, repository).
     DriftLoaded(Vec<(String, String)>),
     /// The comparison of two digests.
-    Compared(
-        Result<
-            (
-                Box<crate::lineage::Diff>,
-                super::compare::Target,
-                super::compare::Target,
-            ),
-            String,
-        >,
-    ),
+    Compared(Result<super::compare::Compared, String>),
     /// The audit chain of an environment, verified.
     AuditLoaded {
         chain: String,

@@ -136,9 +136,10 @@ pub enum Job {
         /// Also the files of the changed layers.
         files: bool,
     },
-    /// Compare what an environment holds of `b`'s repository (A) with `b`.
+    /// Compare what an environment (None: the next one on the path) holds of `b`'s
+    /// repository (A) with `b`.
     CompareEnvironment {
-        environment: String,
+        environment: Option<String>,
         b: super::compare::Target,
     },
 }

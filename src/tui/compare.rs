@@ -13,6 +13,15 @@ use crate::lineage::{self, Change, Diff, Row};
 /// One side: source, repository, digest.
 pub type Target = (String, String, String);
 
+/// A finished comparison: the diff, its two sides, and what A is when it is an environment.
+#[derive(Debug, Clone)]
+pub struct Compared {
+    pub diff: Box<Diff>,
+    pub a: Target,
+    pub b: Target,
+    pub environment: Option<String>,
+}
+
 /// Which rows the view shows, by change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shown {
@@ -70,6 +79,8 @@ pub struct CompareView {
     pub query: String,
     /// Files were asked for (⏎ on a layer): the diff being read includes them.
     pub files: bool,
+    /// The environment whose digest is A (`D`).
+    pub environment: Option<String>,
 }
 
 /// One line of the view.
@@ -172,36 +183,55 @@ impl App {
         self.open_compare(Job::Compare { a, b, files: false })
     }
 
-    /// Compares the digest shown (B) with what the open environment's tag holds (A).
+    /// `D`: a candidate (B) against what an environment's tag holds (A). Browsing an
+    /// environment, the candidate is the marked digest; elsewhere it is the digest shown, and
+    /// the environment is the one it would be promoted to next.
     pub(super) fn compare_with_environment(&mut self) -> Vec<Job> {
-        let Some(env) = self.active_environment().cloned() else {
-            self.toast(
-                true,
-                "open an environment in the sources pane first: D compares the digest shown with what it holds (or: provost diff REF --env ENV)",
-            );
-            return vec![];
-        };
-        if env.moving_tag().is_none() {
-            self.toast(
-                true,
-                format!("{} has no single tag to compare with", env.name),
-            );
-            return vec![];
+        if let Some(env) = self.active_environment().cloned() {
+            if env.moving_tag().is_none() {
+                self.toast(
+                    true,
+                    format!("{} has no single tag to compare with", env.name),
+                );
+                return vec![];
+            }
+            let Some(b) = self.marked.clone() else {
+                self.toast(
+                    true,
+                    format!(
+                        "mark a candidate first (* on a digest), then D here compares it with what {} holds",
+                        env.name
+                    ),
+                );
+                return vec![];
+            };
+            return self.open_compare(Job::CompareEnvironment {
+                environment: Some(env.name),
+                b,
+            });
         }
         let Some(b) = self.shown_target("the candidate") else {
             return vec![];
         };
         self.open_compare(Job::CompareEnvironment {
-            environment: env.name,
+            environment: None,
             b,
         })
     }
 
     /// The comparison arrived.
-    pub(super) fn compared(&mut self, result: Result<(Box<Diff>, Target, Target), String>) {
+    pub(super) fn compared(&mut self, result: Result<Compared, String>) {
         let Some(v) = &mut self.compare else { return };
         match result {
-            Ok((d, a, b)) => {
+            Ok(Compared {
+                diff: d,
+                a,
+                b,
+                environment,
+            }) => {
+                if environment.is_some() {
+                    v.environment = environment;
+                }
                 // Files asked for: jump to the first files section.
                 if v.files {
                     v.cursor = 0;
@@ -316,34 +346,80 @@ impl Writer {
     pub fn compare(&self, a: Target, b: Target, files: bool) {
         let w = self.clone();
         tokio::spawn(async move {
-            let result = w.diff(&a, &b, files).await.map(|d| (d, a, b));
+            let result = w.diff(&a, &b, files).await.map(|diff| Compared {
+                diff,
+                a,
+                b,
+                environment: None,
+            });
             let _ = w.tx.send(Action::Compared(result));
         });
     }
 
-    /// Resolves what `environment` holds of `b`'s repository and compares it (A) with `b`.
-    pub fn compare_environment(&self, environment: String, b: Target) {
+    /// What `e` holds of `b`'s repository: (source, repository, digest).
+    async fn held(&self, e: &crate::config::Environment, b: &Target) -> Result<Target, String> {
+        let name = self
+            .settings
+            .environments
+            .iter()
+            .find(|x| x.source == b.0 && x.tracks_repository(&b.1))
+            .and_then(|x| x.name_in(&b.1))
+            .unwrap_or_else(|| b.1.clone());
+        let repo = e.repository_for(&name);
+        let tag = e
+            .moving_tag()
+            .ok_or_else(|| format!("{} has no single tag", e.name))?;
+        let (src, _) = self.parts(&e.source)?;
+        use crate::oci::Store;
+        let digest = src
+            .store
+            .resolve(&repo, tag)
+            .await
+            .map_err(|err| format!("{} holds nothing at {repo}:{tag}: {err}", e.name))?;
+        Ok((e.source.clone(), repo, digest))
+    }
+
+    /// The environment `b` would be promoted to next, in the order provost.toml lists them:
+    /// the one after the last that holds it (the first when none does).
+    async fn next_environment(&self, b: &Target) -> Result<crate::config::Environment, String> {
+        let path: Vec<&crate::config::Environment> = self
+            .settings
+            .environments
+            .iter()
+            .filter(|e| e.moving_tag().is_some())
+            .collect();
+        let mut next = 0;
+        for (i, e) in path.iter().enumerate() {
+            if self.held(e, b).await.is_ok_and(|h| h.2 == b.2) {
+                next = i + 1;
+            }
+        }
+        path.get(next).map(|e| (*e).clone()).ok_or_else(|| {
+            format!(
+                "every environment up to {} already holds {}",
+                path.last().map(|e| e.name.as_str()).unwrap_or("the last"),
+                crate::oci::digest::short(&b.2)
+            )
+        })
+    }
+
+    /// Compares what `environment` (else the next one on the path) holds of `b`'s repository
+    /// (A) with `b`.
+    pub fn compare_environment(&self, environment: Option<String>, b: Target) {
         let w = self.clone();
         tokio::spawn(async move {
             let result = async {
-                let e = w.settings.environment(&environment)?.clone();
-                let name = w
-                    .settings
-                    .environments
-                    .iter()
-                    .find(|x| x.source == b.0 && x.tracks_repository(&b.1))
-                    .and_then(|x| x.name_in(&b.1))
-                    .unwrap_or_else(|| b.1.clone());
-                let repo = e.repository_for(&name);
-                let tag = e.moving_tag().ok_or("no single tag")?.to_string();
-                let (src, _) = w.parts(&e.source)?;
-                use crate::oci::Store;
-                let digest =
-                    src.store.resolve(&repo, &tag).await.map_err(|err| {
-                        format!("{} holds nothing at {repo}:{tag}: {err}", e.name)
-                    })?;
-                let a = (e.source.clone(), repo, digest);
-                w.diff(&a, &b, false).await.map(|d| (d, a, b))
+                let e = match environment {
+                    Some(name) => w.settings.environment(&name)?.clone(),
+                    None => w.next_environment(&b).await?,
+                };
+                let a = w.held(&e, &b).await?;
+                w.diff(&a, &b, false).await.map(|diff| Compared {
+                    diff,
+                    a,
+                    b,
+                    environment: Some(e.name.clone()),
+                })
             }
             .await;
             let _ = w.tx.send(Action::Compared(result));

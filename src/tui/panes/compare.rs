@@ -25,6 +25,22 @@ fn show(v: &Option<String>) -> String {
         .unwrap_or_else(|| "—".into())
 }
 
+/// Two values with the words they start with in common (but the last) replaced by "…", so
+/// what changed is what a narrow pane shows (`… mtime 0 → … mtime 1795683600`).
+fn differing(a: &str, b: &str) -> (String, String) {
+    let (wa, wb): (Vec<&str>, Vec<&str>) = (a.split(' ').collect(), b.split(' ').collect());
+    let same = wa.iter().zip(&wb).take_while(|(x, y)| x == y).count();
+    if same < 2 || same == wa.len() || same == wb.len() {
+        return (a.to_string(), b.to_string());
+    }
+    // One shared word stays, for context ("mtime").
+    let from = same - 1;
+    (
+        format!("… {}", wa[from..].join(" ")),
+        format!("… {}", wb[from..].join(" ")),
+    )
+}
+
 fn clip(s: &str, width: usize) -> String {
     if s.chars().count() <= width {
         return s.to_string();
@@ -44,7 +60,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
         String::new()
     };
     let title = format!(
-        " Compare · showing {}{search} · + - ~ = toggle · / search · ⏎ files · esc close ",
+        " Compare · showing {}{search} · +-~= toggle · / search · ⏎ files · esc close ",
         view.shown.marks()
     );
     let width = area.width.saturating_sub(2) as usize;
@@ -69,15 +85,23 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
         Slot::Failed(e) => vec![Line::styled(sanitize(e).to_string(), theme.block)],
         Slot::Ready(d) => {
             let items = lines(d, view);
+            let side = |t: Option<&crate::tui::compare::Target>, digest: &str| match t {
+                Some((_, repo, _)) => {
+                    format!("{}@{}", sanitize(repo), crate::oci::digest::short(digest))
+                }
+                None => crate::oci::digest::short(digest).to_string(),
+            };
+            let a = side(view.sides.as_ref().map(|s| &s.0), &d.a);
+            let b = side(view.sides.as_ref().map(|s| &s.1), &d.b);
             let head = vec![
                 Line::styled(
-                    format!("A {}", crate::oci::digest::short(&d.a)),
+                    match &view.environment {
+                        Some(e) => format!("A {a}  (what {} holds)", sanitize(e)),
+                        None => format!("A {a}"),
+                    },
                     theme.muted,
                 ),
-                Line::styled(
-                    format!("B {}", crate::oci::digest::short(&d.b)),
-                    theme.muted,
-                ),
+                Line::styled(format!("B {b}"), theme.muted),
             ];
             let rows = height.saturating_sub(head.len()).max(1);
             let offset = crate::tui::layout::window_offset(view.cursor, rows);
@@ -129,7 +153,10 @@ fn item_line<'a>(item: &Item<'_>, theme: &Theme, width: usize) -> Line<'a> {
             let mut body = match r.change {
                 Change::Added => show(&r.b),
                 Change::Removed | Change::Unchanged => show(&r.a),
-                Change::Changed => format!("{} → {}", show(&r.a), show(&r.b)),
+                Change::Changed => {
+                    let (a, b) = differing(&show(&r.a), &show(&r.b));
+                    format!("{a} → {b}")
+                }
             };
             if let Some(n) = &r.note {
                 body.push_str(&format!("  ({})", sanitize(n)));

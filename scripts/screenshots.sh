@@ -109,9 +109,21 @@ keys Enter
 sleep 1.5
 tmux -L shots send-keys -t shots -l '*'
 sleep 0.3
-keys Escape j Enter
+keys Escape j j j Enter
 sleep 1.5
 keys d
 sleep 2.5
 shot compare
 keys d q
+# acme/api 1.4.2 (in staging) against what prod holds, the next environment on its path.
+tmux -L shots kill-server 2>/dev/null || true
+tmux -L shots new-session -d -s shots -x 110 -y 32 "env HOME=$HOME TERM=xterm-256color $PWD/target/release/provost"
+sleep 1.5
+keys Enter
+sleep 1
+keys j j j j Enter
+sleep 1.5
+keys D
+sleep 2.5
+shot compare-env
+keys q

@@ -33,28 +33,8 @@ fn app_layer(contents: &[u8], mtime: u64) -> Layer {
 }
 
 fn push(st: &provost::oci::remote::RemoteStore, tag: &str, app: Layer, env: &[&str]) {
-    let base = image::layer(
-        &[File {
-            path: "etc/os-release",
-            contents: b"ID=acme\n",
-            mode: 0o644,
-        }],
-        "ADD base",
-    )
-    .expect("base");
-    let spec = ImageSpec {
-        platform: Platform {
-            architecture: "amd64".into(),
-            os: "linux".into(),
-            ..Default::default()
-        },
-        created: "2026-11-30T10:00:00Z".into(),
-        entrypoint: vec!["/app/bin".into()],
-        env: env.iter().map(|e| e.to_string()).collect(),
-        labels: Default::default(),
-        annotations: Default::default(),
-        layers: vec![base, app],
-    };
+    let mut spec = platform_image("amd64", app);
+    spec.env = env.iter().map(|e| e.to_string()).collect();
     runtime()
         .block_on(image::push_image(st, "acme/tool", &spec, Some(tag)))
         .expect("push");

@@ -13,11 +13,13 @@ pub mod failpoint;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod gate;
+pub mod index;
 pub mod lineage;
 pub mod oci;
 pub mod policy;
 pub mod release;
 pub mod setup;
 pub mod text;
+pub mod triage;
 pub mod tui;
 pub mod verify;

@@ -266,6 +266,20 @@ enum Cmd {
     /// What changed between two digests: identity, provenance, signers, packages, layers,
     /// config and verdicts (or one against what an environment holds: --env)
     Diff(cli::diff::DiffArgs),
+    /// Index the verified facts of every digest (new ones only) for `find`; with a progress bar
+    Index {
+        /// Sources to index (default: every configured source)
+        sources: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every digest a builder, source, workflow, commit, signer or package touched (verified
+    /// apart from unverified claims), where it is now and was before, and today's verdicts;
+    /// `--quarantine --reason TEXT` quarantines every verified hit
+    Find(Box<cli::find::FindArgs>),
+    /// What runs in an environment's runtime against what its tag and chain say; exit 8 on
+    /// drift, 3 when a running digest is blocked
+    Runtime(cli::runtime::RuntimeArgs),
     /// Read and verify the audit trail of an environment (or of quarantines)
     Audit {
         #[command(subcommand)]
@@ -516,6 +530,9 @@ async fn run(args: Args) -> Result<()> {
         Some(Cmd::Rollback(a)) => cli::promote::rollback_cmd(&settings, &a).await,
         Some(Cmd::Drift(a)) => cli::promote::drift_cmd(&settings, &a).await,
         Some(Cmd::Diff(a)) => cli::diff::diff_cmd(&settings, &a).await,
+        Some(Cmd::Index { sources, json }) => cli::find::index_cmd(&settings, &sources, json).await,
+        Some(Cmd::Find(a)) => cli::find::find_cmd(&settings, &a).await,
+        Some(Cmd::Runtime(a)) => cli::runtime::runtime_cmd(&settings, &a).await,
         Some(Cmd::Audit {
             action: cli::audit::AuditCmd::Log(a),
         }) => cli::audit::log_cmd(&settings, &a).await,

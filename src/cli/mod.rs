@@ -4,11 +4,13 @@ pub mod audit;
 pub mod diff;
 pub mod evidence;
 pub mod exit;
+pub mod find;
 pub mod gate;
 mod inspect;
 mod ls;
 pub mod promote;
 pub mod records;
+pub mod runtime;
 pub mod sign;
 pub mod verify;
 

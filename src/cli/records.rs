@@ -494,3 +494,116 @@ pub async fn quarantine_cmd(settings: &Settings, a: &QuarantineArgs, lift: bool)
     )
     .await
 }
+
+/// Quarantines every hit of a `find`: one plan listing every digest, one question, then one
+/// signed record per digest (each linked into the quarantine chain in turn), each reported.
+pub async fn quarantine_many(
+    settings: &Settings,
+    sign: &SignArgs,
+    hits: &[&crate::triage::Found],
+    reason: &str,
+) -> Result<()> {
+    refuse_read_only(settings)?;
+    let kind = Kind::Quarantine { lift: false };
+    // Every source involved: its gate, and the person as that source trusts them.
+    let mut plans = vec![];
+    for h in hits {
+        let source = settings
+            .source(&h.source)
+            .ok_or_else(|| eyre!(Usage(format!("no source {:?}", sanitize(&h.source)))))?
+            .clone();
+        let gate = super::gate::gate_for(settings, &source, sign.policy.as_deref())?;
+        plans.push((source, gate, *h));
+    }
+    let Some((first_source, first_gate, _)) = plans.first() else {
+        return Ok(());
+    };
+    let person = load_person(settings, first_source, sign, &first_gate.trust)?;
+    for (_, gate, _) in &plans {
+        crate::release::act::check_allowed(gate, &person.signer, &kind, &settings.environments)
+            .map_err(|e| eyre!(Usage(e)))?;
+    }
+    crate::say!(
+        "will quarantine {} digest(s), signed by {}, reason {:?}:",
+        plans.len(),
+        person.signer.sentence(),
+        reason
+    );
+    for (source, _, h) in &plans {
+        crate::say!(
+            "  {}/{}@{}{}",
+            source.name,
+            sanitize(&h.repository),
+            h.digest,
+            if h.holds_now.is_empty() {
+                String::new()
+            } else {
+                format!("  (now in {})", h.holds_now.join(", "))
+            }
+        );
+    }
+    crate::say!(
+        "each record is stored as a referrer of its digest and linked into chain quarantine of {}",
+        sanitize(&settings.audit_repository)
+    );
+    if !confirm(
+        sign.yes,
+        &format!("Sign and write these {} quarantine records?", plans.len()),
+    )? {
+        return Ok(());
+    }
+    let mut written_all = vec![];
+    let mut failed = 0;
+    for (source, gate, h) in &plans {
+        let draft = match crate::release::act::draft(
+            source.store.as_ref(),
+            gate,
+            &h.repository,
+            &h.digest,
+            &kind,
+            reason,
+            chrono::Utc::now(),
+        )
+        .await
+        {
+            Ok(d) => d,
+            Err(e) => {
+                failed += 1;
+                crate::warn!("✗ {}@{}: {e}", sanitize(&h.repository), h.digest);
+                continue;
+            }
+        };
+        match sign_and_write(settings, source, draft, &person, sign).await {
+            Ok(w) => {
+                if !sign.json {
+                    crate::say!(
+                        "✓ quarantined {}@{} (record {})",
+                        sanitize(&h.repository),
+                        crate::oci::digest::short(&h.digest),
+                        crate::oci::digest::short(&w.record)
+                    );
+                }
+                written_all.push(serde_json::json!({
+                    "source": source.name,
+                    "repository": h.repository,
+                    "digest": h.digest,
+                    "written": w,
+                }));
+            }
+            Err(e) => {
+                failed += 1;
+                crate::warn!("✗ {}@{}: {e:#}", sanitize(&h.repository), h.digest);
+            }
+        }
+    }
+    if sign.json {
+        super::print_json(&serde_json::json!({ "quarantined": written_all }))?;
+    }
+    if failed > 0 {
+        return Err(eyre!(
+            "{failed} of {} quarantine record(s) were not written (the others were)",
+            plans.len()
+        ));
+    }
+    Ok(())
+}

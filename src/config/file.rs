@@ -123,6 +123,31 @@ pub struct EnvironmentEntry {
     pub tag: Option<String>,
     /// The environment digests are promoted from into this one.
     pub promotes_from: Option<String>,
+    /// Where its workloads run: `{ docker = "unix:///run/podman/podman.sock" }` or
+    /// `{ kubernetes = { context = "prod", namespaces = ["shop"] } }`.
+    pub runtime: Option<RuntimeEntry>,
+}
+
+/// `runtime = { … }` of an environment.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub enum RuntimeEntry {
+    /// A Docker Engine API endpoint: `unix:///PATH` (docker's or podman's socket) or
+    /// `http://HOST:PORT`.
+    Docker(String),
+    /// A Kubernetes cluster, read with `kubectl get pods -o json`.
+    Kubernetes(KubernetesEntry),
+}
+
+/// `runtime = { kubernetes = { … } }`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KubernetesEntry {
+    /// The kubeconfig context (default: kubectl's current one).
+    pub context: Option<String>,
+    /// Only these namespaces (default: all).
+    #[serde(default)]
+    pub namespaces: Vec<String>,
 }
 
 impl ConfigFile {

@@ -5,8 +5,8 @@ mod file;
 pub mod paths;
 
 pub use file::{
-    ConfigFile, EnvironmentEntry, RegistryEntry, StoreEntry, Tier, TrustEntry, TrustIdentity,
-    TrustKey,
+    ConfigFile, EnvironmentEntry, KubernetesEntry, RegistryEntry, RuntimeEntry, StoreEntry, Tier,
+    TrustEntry, TrustIdentity, TrustKey,
 };
 
 use crate::oci::OciError;

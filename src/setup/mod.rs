@@ -51,6 +51,8 @@ pub struct Settings {
     pub fulcio_url: Option<String>,
     /// Rekor, which every record is also entered in when set.
     pub rekor_url: Option<String>,
+    /// Each environment's runtime, when it names one: (environment, runtime).
+    pub runtimes: Vec<(String, crate::config::RuntimeEntry)>,
 }
 
 /// What the command line adds to the file.
@@ -273,7 +275,13 @@ impl Settings {
             .signing_key
             .as_deref()
             .map(|p| base.join(expand_home(p)));
+        let runtimes = file
+            .environment
+            .iter()
+            .filter_map(|e| e.runtime.clone().map(|r| (e.name.clone(), r)))
+            .collect();
         Ok(Settings {
+            runtimes,
             audit_repository,
             read_only: o.read_only || file.read_only.unwrap_or(false),
             signing_key,
@@ -578,6 +586,11 @@ impl Settings {
         let mut f = o.open(&path).ok()?;
         f.write_all(hex::encode(key).as_bytes()).ok()?;
         Some(key)
+    }
+
+    /// The triage index file (in the cache directory).
+    pub fn index_path(&self) -> Option<PathBuf> {
+        Some(self.cache_dir()?.join("index.sqlite"))
     }
 
     /// The gate's on-disk cache directory, created private (0700); None when it is unusable

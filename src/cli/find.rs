@@ -1,0 +1,311 @@
+//! `provost index` and `provost find`: the triage index, and the question a security reviewer
+//! asks first (what did this builder, commit, signer or package touch, where is it, how does
+//! it stand), with `--quarantine` to act on every verified hit at once.
+
+use super::exit::Usage;
+use crate::index::fill::Progress;
+use crate::index::{Criterion, Query};
+use crate::policy::Decision;
+use crate::setup::Settings;
+use crate::text::sanitize;
+use crate::triage::{self, Found, Report};
+use color_eyre::eyre::{eyre, Result};
+
+/// `provost find`.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct FindArgs {
+    /// Builder id (glob: `https://github.com/actions/runner*`)
+    #[arg(long)]
+    pub builder: Option<String>,
+    /// Source repository (glob: `github.com/acme/*`)
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Workflow path (glob)
+    #[arg(long)]
+    pub workflow: Option<String>,
+    /// Commit (a prefix of at least 7 hex digits)
+    #[arg(long)]
+    pub commit: Option<String>,
+    /// Signer: key name, fingerprint (prefix of 8 or more) or keyless identity (globs allowed)
+    #[arg(long)]
+    pub signer: Option<String>,
+    /// A package in the SBOM, optionally with a range: `NAME`, `NAME@1.3.0`,
+    /// `NAME@>=2.0.0,<2.17.1`, `NAME@vers:npm/<4.17.21` (repeatable: every one must be there)
+    #[arg(long, value_name = "NAME[@RANGE]")]
+    pub package: Vec<String>,
+    /// An evidence predicate type (glob)
+    #[arg(long)]
+    pub predicate: Option<String>,
+    /// Built at or after (date or RFC 3339 time)
+    #[arg(long, value_name = "TIME")]
+    pub built_after: Option<String>,
+    /// Built before (date or RFC 3339 time)
+    #[arg(long, value_name = "TIME")]
+    pub built_before: Option<String>,
+    /// Only these sources (repeatable; default: every configured source)
+    #[arg(long = "in", value_name = "SOURCE")]
+    pub sources: Vec<String>,
+    /// Ask the index as it is, without first indexing new digests
+    #[arg(long)]
+    pub no_refresh: bool,
+    /// Quarantine every verified hit: one signed record per digest, asked once
+    #[arg(long, requires = "reason")]
+    pub quarantine: bool,
+    /// Also quarantine hits that matched only on unverified claims
+    #[arg(long, requires = "quarantine")]
+    pub include_unverified: bool,
+    /// Why (for --quarantine)
+    #[arg(long)]
+    pub reason: Option<String>,
+    #[command(flatten)]
+    pub sign: super::records::SignArgs,
+}
+
+/// The query the flags ask.
+pub fn query(a: &FindArgs) -> Result<Query> {
+    let usage = |e: String| eyre!(Usage(e));
+    let mut c = vec![];
+    if let Some(b) = &a.builder {
+        c.push(Criterion::Builder(b.clone()));
+    }
+    if let Some(s) = &a.source {
+        c.push(Criterion::Source(s.clone()));
+    }
+    if let Some(w) = &a.workflow {
+        c.push(Criterion::Workflow(w.clone()));
+    }
+    if let Some(x) = &a.commit {
+        let x = x.trim().to_ascii_lowercase();
+        if x.len() < 7 || !x.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(usage(format!(
+                "--commit {:?}: give at least 7 hex digits of the commit",
+                sanitize(&x)
+            )));
+        }
+        c.push(Criterion::Commit(x));
+    }
+    if let Some(s) = &a.signer {
+        c.push(Criterion::Signer(s.clone()));
+    }
+    for p in &a.package {
+        c.push(Criterion::Package(
+            crate::index::query::parse_package(p).map_err(usage)?,
+        ));
+    }
+    if let Some(p) = &a.predicate {
+        c.push(Criterion::Predicate(p.clone()));
+    }
+    if let Some(t) = &a.built_after {
+        c.push(Criterion::BuiltAfter(
+            crate::index::query::parse_time(t).map_err(usage)?,
+        ));
+    }
+    if let Some(t) = &a.built_before {
+        c.push(Criterion::BuiltBefore(
+            crate::index::query::parse_time(t).map_err(usage)?,
+        ));
+    }
+    if c.is_empty() {
+        return Err(usage(
+            "say what to find: --builder, --source, --workflow, --commit, --signer, --package, --predicate, --built-after or --built-before".into(),
+        ));
+    }
+    Ok(Query {
+        criteria: c,
+        sources: a.sources.clone(),
+    })
+}
+
+/// A progress line on stderr when it is a terminal.
+pub fn progress_line() -> impl Fn(Progress) + Send + Sync {
+    use std::io::IsTerminal;
+    let tty = std::io::stderr().is_terminal();
+    move |p: Progress| {
+        if tty && p.total > 0 {
+            let width = 24;
+            let filled = p.done * width / p.total.max(1);
+            eprint!(
+                "\r\x1b[2Kindexing {}/{} [{}{}] {}/{}",
+                sanitize(&p.source),
+                sanitize(&p.repository),
+                "█".repeat(filled),
+                "·".repeat(width - filled),
+                p.done,
+                p.total
+            );
+            if p.done == p.total {
+                eprint!("\r\x1b[2K");
+            }
+        }
+    }
+}
+
+/// `provost index [SOURCE…]`.
+pub async fn index_cmd(settings: &Settings, names: &[String], json: bool) -> Result<()> {
+    let srcs = triage::sources(settings, names).map_err(|e| eyre!(Usage(e)))?;
+    let mut index = crate::index::fill::open(settings).map_err(|e| eyre!(e))?;
+    if let Some(why) = &index.rebuilt {
+        crate::warn!("provost: the index was rebuilt: {why}");
+    }
+    let started = std::time::Instant::now();
+    let p = progress_line();
+    let filled = triage::fill_sources(settings, &srcs, &mut index, &p)
+        .await
+        .map_err(|e| eyre!(e))?;
+    let total = index.len().map_err(|e| eyre!(e.to_string()))?;
+    if json {
+        return super::print_json(&serde_json::json!({
+            "indexed": filled,
+            "digests": total,
+            "index": index.path().display().to_string(),
+        }));
+    }
+    crate::say!(
+        "indexed {} new digest(s) in {} repositories ({} already known) in {:.1}s; the index holds {} digest(s)",
+        filled.indexed,
+        filled.repositories,
+        filled.known,
+        started.elapsed().as_secs_f64(),
+        total
+    );
+    for f in &filled.failed {
+        crate::warn!("  not indexed (tried again next time): {f}");
+    }
+    Ok(())
+}
+
+fn decision_words(h: &Found) -> String {
+    if h.verdicts.is_empty() {
+        return "no environment tracks it".into();
+    }
+    h.verdicts
+        .iter()
+        .map(|v| format!("{} {}", v.environment, v.decision.label()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn print_hit(h: &Found) {
+    crate::say!(
+        "  {}/{}@{}  {}",
+        h.source,
+        h.repository,
+        h.digest,
+        if h.tags.is_empty() {
+            "(untagged)".to_string()
+        } else {
+            h.tags.join(", ")
+        }
+    );
+    let builders = h.facts.verified.builders.join(", ");
+    let commits: Vec<String> = h
+        .facts
+        .verified
+        .commits
+        .iter()
+        .map(|c| c.chars().take(12).collect())
+        .collect();
+    if !builders.is_empty() || !commits.is_empty() {
+        crate::say!(
+            "      built by {} from {}",
+            or_dash(&builders),
+            or_dash(&commits.join(", "))
+        );
+    }
+    if !h.claimed_only.is_empty() {
+        crate::say!(
+            "      unverified: only a claim nothing trusted signed says {}",
+            h.claimed_only.join(", ")
+        );
+    }
+    crate::say!(
+        "      now in: {}   before in: {}",
+        or_dash(&h.holds_now.join(", ")),
+        or_dash(&h.held_before.join(", "))
+    );
+    crate::say!("      verdicts: {}", decision_words(h));
+}
+
+fn or_dash(s: &str) -> &str {
+    if s.is_empty() {
+        "-"
+    } else {
+        s
+    }
+}
+
+fn print_report(r: &Report) {
+    let verified: Vec<&Found> = r.verified().collect();
+    let unverified: Vec<&Found> = r.unverified().collect();
+    crate::say!(
+        "{} digest(s) match {} on verified facts",
+        verified.len(),
+        r.query.join(" and ")
+    );
+    for h in &verified {
+        print_hit(h);
+    }
+    if !unverified.is_empty() {
+        crate::say!(
+            "{} more match only on unverified claims (shown apart; not counted, not quarantined without --include-unverified):",
+            unverified.len()
+        );
+        for h in &unverified {
+            print_hit(h);
+        }
+    }
+}
+
+/// `provost find`. Exit 0 with or without hits; with `--quarantine`, what the records say.
+pub async fn find_cmd(settings: &Settings, a: &FindArgs) -> Result<()> {
+    let q = query(a)?;
+    if a.quarantine && a.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+        return Err(eyre!(Usage(
+            "--quarantine needs --reason saying why".into()
+        )));
+    }
+    let p = progress_line();
+    let r = triage::find(settings, &q, !a.no_refresh, &p)
+        .await
+        .map_err(|e| eyre!(e))?;
+    if let Some(why) = &r.rebuilt {
+        crate::warn!("provost: the index was rebuilt: {why}");
+    }
+    if let Some(f) = &r.indexed {
+        for x in &f.failed {
+            crate::warn!("provost: not indexed, so not searched: {x}");
+        }
+    }
+    let json = a.sign.json;
+    if json && !a.quarantine {
+        return super::print_json(&r);
+    }
+    if !json {
+        print_report(&r);
+    }
+    if !a.quarantine {
+        return Ok(());
+    }
+    let targets: Vec<&Found> = r
+        .hits
+        .iter()
+        .filter(|h| a.include_unverified || h.matched == crate::index::Match::Verified)
+        .filter(|h| {
+            // Already quarantined everywhere it is judged: nothing to add.
+            !h.verdicts.iter().all(|v| {
+                v.decision == Decision::Block
+                    && v.findings.iter().any(|f| {
+                        f.rule == "quarantine-record"
+                            && f.outcome == crate::policy::Outcome::Fail
+                            && f.evidence_fails
+                    })
+            }) || h.verdicts.is_empty()
+        })
+        .collect();
+    if targets.is_empty() {
+        crate::say!("nothing to quarantine");
+        return Ok(());
+    }
+    let reason = a.reason.clone().unwrap_or_default();
+    super::records::quarantine_many(settings, &a.sign, &targets, &reason).await
+}

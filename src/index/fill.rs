@@ -1,0 +1,188 @@
+//! Filling the index from the configured sources: every repository, every tagged digest not
+//! indexed before under today's trust, judged by the gate (through its on-disk content cache)
+//! and stored with the tags that name it.
+
+use super::{DigestFacts, Index};
+use crate::gate::Gate;
+use crate::oci::artifact::tags_with_digests;
+use crate::oci::disk::DiskCache;
+use crate::oci::Store;
+use crate::setup::{NamedSource, Settings};
+use futures::stream::{self, StreamExt};
+
+/// Digests judged at once.
+const CONCURRENCY: usize = 8;
+
+/// Where a fill stands, for a progress line.
+#[derive(Debug, Clone)]
+pub struct Progress {
+    pub source: String,
+    pub repository: String,
+    /// Digests judged so far in this repository, of `total` new ones.
+    pub done: usize,
+    pub total: usize,
+}
+
+/// What a fill did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Filled {
+    pub repositories: usize,
+    /// Digests judged and stored now.
+    pub indexed: usize,
+    /// Digests already indexed under the same trust (tags refreshed only).
+    pub known: usize,
+    /// What could not be read, in sentences (those digests are tried again next time).
+    pub failed: Vec<String>,
+}
+
+/// The repositories of `source` to index: all but the audit repository.
+async fn repositories(settings: &Settings, source: &NamedSource) -> Result<Vec<String>, String> {
+    let repos = source
+        .store
+        .list_repositories()
+        .await
+        .map_err(|e| format!("listing {}: {e}", source.name))?;
+    Ok(repos
+        .into_iter()
+        .filter(|r| *r != settings.audit_repository)
+        .collect())
+}
+
+/// Indexes `source`: new digests are judged, known ones get their tags refreshed.
+pub async fn fill_source(
+    settings: &Settings,
+    source: &NamedSource,
+    index: &mut Index,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Result<Filled, String> {
+    let gate = settings
+        .gate(source, None)
+        .map_err(|e| format!("the gate for {}: {e}", source.name))?;
+    let trust = super::trust_hash(&gate.trust);
+    let mut out = Filled::default();
+    let store = source.store.as_ref();
+    let cache_dir = settings.cache_dir();
+    for repo in repositories(settings, source).await? {
+        out.repositories += 1;
+        let tags = tags_with_digests(store, &repo)
+            .await
+            .map_err(|e| format!("listing {}: {e}", crate::text::sanitize(&repo)))?;
+        let known = index
+            .known(&source.name, &repo, &trust)
+            .map_err(|e| e.to_string())?;
+        let mut new: Vec<(String, Vec<String>)> = vec![];
+        for (t, d) in &tags {
+            if known.contains(d) {
+                continue;
+            }
+            match new.iter_mut().find(|(x, _)| x == d) {
+                Some(e) => e.1.push(t.clone()),
+                None => new.push((d.clone(), vec![t.clone()])),
+            }
+        }
+        out.known += tags
+            .iter()
+            .map(|(_, d)| d)
+            .collect::<std::collections::BTreeSet<_>>()
+            .iter()
+            .filter(|d| known.contains(**d))
+            .count();
+        let total = new.len();
+        progress(Progress {
+            source: source.name.clone(),
+            repository: repo.clone(),
+            done: 0,
+            total,
+        });
+        let judged = match (&*source.store, &cache_dir) {
+            (crate::oci::Source::Remote(_), Some(dir)) => {
+                let mut cache = DiskCache::new(store, dir, std::time::Duration::from_secs(0));
+                if let Some(key) = settings.cache_key() {
+                    cache = cache.with_key(key);
+                }
+                let r = judge_all(&gate, &cache, source, &repo, new, progress).await;
+                cache.flush();
+                r
+            }
+            _ => judge_all(&gate, store, source, &repo, new, progress).await,
+        };
+        let mut facts = vec![];
+        let mut tag_lists = vec![];
+        for (f, t, errors) in judged {
+            if errors.is_empty() {
+                facts.push(f);
+                tag_lists.push(t);
+            } else {
+                out.failed.push(format!(
+                    "{}@{}: {}",
+                    repo,
+                    crate::oci::digest::short(&f.digest),
+                    errors.join("; ")
+                ));
+            }
+        }
+        out.indexed += facts.len();
+        index
+            .put_many(&facts, &trust, &tag_lists)
+            .map_err(|e| e.to_string())?;
+        index
+            .set_tags(&source.name, &repo, &tags)
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(out)
+}
+
+async fn judge_all(
+    gate: &Gate,
+    store: &impl Store,
+    source: &NamedSource,
+    repo: &str,
+    digests: Vec<(String, Vec<String>)>,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Vec<(DigestFacts, Vec<String>, Vec<String>)> {
+    let total = digests.len();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let done = &done;
+    stream::iter(digests)
+        .map(|(d, tags)| async move {
+            let j = gate.judge(store, repo, &d, &[]).await;
+            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            progress(Progress {
+                source: source.name.clone(),
+                repository: repo.to_string(),
+                done: n,
+                total,
+            });
+            let errors = j.discovery.errors.clone();
+            (
+                DigestFacts::from_judgement(&source.name, repo, &j),
+                tags,
+                errors,
+            )
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await
+}
+
+/// Opens the user's index, authenticated by the cache key.
+pub fn open(settings: &Settings) -> Result<Index, String> {
+    let key = settings
+        .cache_key()
+        .ok_or_else(|| super::IndexError::NoKey.to_string())?;
+    let path = settings
+        .index_path()
+        .ok_or("no user cache directory to keep the index in")?;
+    Index::open(&path, key).map_err(|e| e.to_string())
+}
+
+/// Stores what a `gate --all` judged, so the index keeps up with every gate run. Failures
+/// are not the gate's business: the index is a cache and the next `provost index` fills in.
+pub fn remember(settings: &Settings, gate: &Gate, judged: &[(DigestFacts, Vec<String>)]) {
+    let Ok(mut index) = open(settings) else {
+        return;
+    };
+    let trust = super::trust_hash(&gate.trust);
+    let (facts, tags): (Vec<_>, Vec<_>) = judged.iter().cloned().unzip();
+    let _ = index.put_many(&facts, &trust, &tags);
+}

@@ -1,0 +1,445 @@
+//! The triage index: per digest, the facts its evidence states (verified apart from claims),
+//! kept in an embedded SQLite database so a question over thousands of digests is answered
+//! without reading a registry. The index is a cache, never an authority: each row carries a
+//! MAC under the user's cache key (kept outside the cache directory) and the trust it was
+//! verified under, and a file that is damaged, foreign, or not a regular file is removed and
+//! rebuilt. Filled by `provost index` and by every `gate --all`.
+
+pub mod facts;
+pub mod fill;
+pub mod query;
+
+pub use facts::DigestFacts;
+pub use query::{Criterion, Match, Query};
+
+use hmac::Mac;
+use rusqlite::{params, Connection, OptionalExtension};
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+/// `PRAGMA application_id`: "prov".
+const APPLICATION_ID: i64 = 0x7072_6f76;
+/// `PRAGMA user_version`: the schema.
+const SCHEMA: i64 = 1;
+/// The index file is refused above this size (10,000 digests with SBOMs fit well within).
+pub const MAX_FILE: u64 = 2 << 30;
+
+/// Why the index cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("the index {path}: {message}")]
+    Db { path: String, message: String },
+    #[error("no private key to authenticate the index with (the data directory is unusable)")]
+    NoKey,
+}
+
+/// The open index.
+pub struct Index {
+    conn: Connection,
+    key: [u8; 32],
+    path: PathBuf,
+    /// Why an existing file was thrown away on opening, when it was.
+    pub rebuilt: Option<String>,
+}
+
+/// A hit as the index holds it.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub facts: DigestFacts,
+    pub tags: Vec<String>,
+    pub matched: Match,
+}
+
+fn db_err(path: &Path, e: impl std::fmt::Display) -> IndexError {
+    IndexError::Db {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    }
+}
+
+/// A short hash of what verification trusted: facts verified under other trust are stale.
+pub fn trust_hash(trust: &[crate::verify::Trust]) -> String {
+    use sha2::Digest;
+    let h = sha2::Sha256::digest(format!("{trust:?}").as_bytes());
+    hex::encode(&h[..8])
+}
+
+fn key_id(key: &[u8; 32]) -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(b"provost index key id\0");
+    h.update(key);
+    hex::encode(&h.finalize()[..8])
+}
+
+/// Why the file at `path` may not be opened as an index, if anything.
+fn refuse_file(path: &Path) -> Option<String> {
+    let m = path.symlink_metadata().ok()?;
+    if !m.file_type().is_file() {
+        return Some("not a regular file".into());
+    }
+    if m.len() > MAX_FILE {
+        return Some(format!("larger than {} bytes", MAX_FILE));
+    }
+    None
+}
+
+fn remove(path: &Path) {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        let p = PathBuf::from(p);
+        if p.symlink_metadata().is_ok_and(|m| m.is_dir()) {
+            let _ = std::fs::remove_dir_all(&p);
+        } else {
+            let _ = std::fs::remove_file(&p);
+        }
+    }
+}
+
+const CREATE: &str = "
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE digests(
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,
+    repository TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    trust TEXT NOT NULL,
+    facts TEXT NOT NULL,
+    mac TEXT NOT NULL,
+    tags TEXT NOT NULL DEFAULT '[]',
+    indexed_at TEXT NOT NULL,
+    UNIQUE(source, repository, digest)
+);
+CREATE TABLE terms(
+    id INTEGER NOT NULL REFERENCES digests(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    value TEXT NOT NULL,
+    verified INTEGER NOT NULL
+);
+CREATE INDEX terms_kind_value ON terms(kind, value);
+CREATE INDEX terms_id ON terms(id);
+";
+
+impl Index {
+    /// Opens (or creates) the index at `path`, checking that it is ours and whole; anything
+    /// else is removed and a new one made (`rebuilt` says why).
+    pub fn open(path: &Path, key: [u8; 32]) -> Result<Index, IndexError> {
+        let mut rebuilt = refuse_file(path);
+        if rebuilt.is_some() {
+            remove(path);
+        }
+        if rebuilt.is_none() && path.exists() {
+            match Self::check(path, &key) {
+                Ok(conn) => {
+                    return Ok(Index {
+                        conn,
+                        key,
+                        path: path.to_path_buf(),
+                        rebuilt: None,
+                    })
+                }
+                Err(why) => {
+                    remove(path);
+                    rebuilt = Some(why);
+                }
+            }
+        }
+        if let Some(dir) = path.parent() {
+            crate::oci::files::private_dir(dir).map_err(|e| db_err(path, e))?;
+        }
+        let conn = Connection::open(path).map_err(|e| db_err(path, e))?;
+        Self::pragmas(&conn).map_err(|e| db_err(path, e))?;
+        conn.execute_batch(CREATE).map_err(|e| db_err(path, e))?;
+        conn.execute_batch(&format!(
+            "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {SCHEMA};"
+        ))
+        .map_err(|e| db_err(path, e))?;
+        conn.execute(
+            "INSERT INTO meta(key, value) VALUES ('key', ?1)",
+            params![key_id(&key)],
+        )
+        .map_err(|e| db_err(path, e))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+        }
+        Ok(Index {
+            conn,
+            key,
+            path: path.to_path_buf(),
+            rebuilt,
+        })
+    }
+
+    fn pragmas(conn: &Connection) -> rusqlite::Result<()> {
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+        )
+    }
+
+    /// Why an existing file is not a usable index.
+    fn check(path: &Path, key: &[u8; 32]) -> Result<Connection, String> {
+        let conn = Connection::open(path).map_err(|e| e.to_string())?;
+        let app: i64 = conn
+            .query_row("PRAGMA application_id", [], |r| r.get(0))
+            .map_err(|e| format!("not a database ({e})"))?;
+        if app != APPLICATION_ID {
+            return Err("not a provost index".into());
+        }
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| e.to_string())?;
+        if v != SCHEMA {
+            return Err(format!("schema {v}, this provost reads {SCHEMA}"));
+        }
+        let ok: String = conn
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))
+            .map_err(|e| format!("damaged ({e})"))?;
+        if ok != "ok" {
+            return Err(format!("damaged ({ok})"));
+        }
+        let id: Option<String> = conn
+            .query_row("SELECT value FROM meta WHERE key = 'key'", [], |r| r.get(0))
+            .optional()
+            .map_err(|e| format!("damaged ({e})"))?;
+        if id.as_deref() != Some(key_id(key).as_str()) {
+            return Err("made under another key (another user's, or the key was replaced)".into());
+        }
+        Self::pragmas(&conn).map_err(|e| e.to_string())?;
+        Ok(conn)
+    }
+
+    /// Where the index lives.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn mac(&self, f: &DigestFacts, trust: &str, facts_json: &str) -> String {
+        let mut m = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.key)
+            .expect("HMAC takes a key of any length");
+        for part in [&f.source, &f.repository, &f.digest, trust, facts_json] {
+            m.update(part.as_bytes());
+            m.update(&[0]);
+        }
+        hex::encode(m.finalize().into_bytes())
+    }
+
+    /// The digests of `source`/`repository` indexed under `trust`.
+    pub fn known(
+        &self,
+        source: &str,
+        repository: &str,
+        trust: &str,
+    ) -> Result<BTreeSet<String>, IndexError> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT digest FROM digests WHERE source = ?1 AND repository = ?2 AND trust = ?3",
+            )
+            .map_err(|e| db_err(&self.path, e))?;
+        let rows = st
+            .query_map(params![source, repository, trust], |r| {
+                r.get::<_, String>(0)
+            })
+            .map_err(|e| db_err(&self.path, e))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(|e| db_err(&self.path, e))
+    }
+
+    /// Stores (or replaces) the facts of one digest, with the tags that name it.
+    pub fn put(&mut self, f: &DigestFacts, trust: &str, tags: &[String]) -> Result<(), IndexError> {
+        self.put_many(std::slice::from_ref(f), trust, &[tags.to_vec()])
+    }
+
+    /// Stores several digests in one transaction (`tags[i]` for `facts[i]`).
+    pub fn put_many(
+        &mut self,
+        facts: &[DigestFacts],
+        trust: &str,
+        tags: &[Vec<String>],
+    ) -> Result<(), IndexError> {
+        let path = self.path.clone();
+        let now = chrono::Utc::now().to_rfc3339();
+        let rows: Vec<(String, String)> = facts
+            .iter()
+            .map(|f| {
+                let j = serde_json::to_string(f).unwrap_or_default();
+                let mac = self.mac(f, trust, &j);
+                (j, mac)
+            })
+            .collect();
+        let tx = self.conn.transaction().map_err(|e| db_err(&path, e))?;
+        for ((f, (json, mac)), t) in facts.iter().zip(rows).zip(tags) {
+            tx.execute(
+                "DELETE FROM digests WHERE source = ?1 AND repository = ?2 AND digest = ?3",
+                params![f.source, f.repository, f.digest],
+            )
+            .map_err(|e| db_err(&path, e))?;
+            tx.execute(
+                "INSERT INTO digests(source, repository, digest, trust, facts, mac, tags, indexed_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    f.source,
+                    f.repository,
+                    f.digest,
+                    trust,
+                    json,
+                    mac,
+                    serde_json::to_string(t).unwrap_or_else(|_| "[]".into()),
+                    now
+                ],
+            )
+            .map_err(|e| db_err(&path, e))?;
+            let id = tx.last_insert_rowid();
+            let mut st = tx
+                .prepare_cached(
+                    "INSERT INTO terms(id, kind, value, verified) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(|e| db_err(&path, e))?;
+            for (kind, value, verified) in f.terms() {
+                st.execute(params![id, kind, value, verified])
+                    .map_err(|e| db_err(&path, e))?;
+            }
+        }
+        tx.commit().map_err(|e| db_err(&path, e))
+    }
+
+    /// Replaces the tags recorded for digests already indexed (tag → digest of one repository).
+    pub fn set_tags(
+        &mut self,
+        source: &str,
+        repository: &str,
+        tags: &[(String, String)],
+    ) -> Result<(), IndexError> {
+        let path = self.path.clone();
+        let mut by: HashMap<&str, Vec<String>> = HashMap::new();
+        for (t, d) in tags {
+            by.entry(d.as_str()).or_default().push(t.clone());
+        }
+        let tx = self.conn.transaction().map_err(|e| db_err(&path, e))?;
+        tx.execute(
+            "UPDATE digests SET tags = '[]' WHERE source = ?1 AND repository = ?2",
+            params![source, repository],
+        )
+        .map_err(|e| db_err(&path, e))?;
+        for (d, t) in by {
+            tx.execute(
+                "UPDATE digests SET tags = ?4 WHERE source = ?1 AND repository = ?2 AND digest = ?3",
+                params![
+                    source,
+                    repository,
+                    d,
+                    serde_json::to_string(&t).unwrap_or_else(|_| "[]".into())
+                ],
+            )
+            .map_err(|e| db_err(&path, e))?;
+        }
+        tx.commit().map_err(|e| db_err(&path, e))
+    }
+
+    /// How many digests the index holds.
+    pub fn len(&self) -> Result<usize, IndexError> {
+        self.conn
+            .query_row("SELECT count(*) FROM digests", [], |r| r.get::<_, i64>(0))
+            .map(|n| n as usize)
+            .map_err(|e| db_err(&self.path, e))
+    }
+
+    /// True when the index holds nothing.
+    pub fn is_empty(&self) -> Result<bool, IndexError> {
+        Ok(self.len()? == 0)
+    }
+
+    /// The digests that answer `q`, verified hits first. A row whose MAC does not check out
+    /// is an error: the file was edited, and the caller rebuilds it.
+    pub fn find(&self, q: &Query) -> Result<Vec<Hit>, IndexError> {
+        let mut candidates: Option<BTreeSet<i64>> = None;
+        for c in &q.criteria {
+            let Some((kind, pattern)) = c.sql() else {
+                continue;
+            };
+            let mut st = self
+                .conn
+                .prepare_cached("SELECT DISTINCT id FROM terms WHERE kind = ?1 AND value GLOB ?2")
+                .map_err(|e| db_err(&self.path, e))?;
+            let ids: BTreeSet<i64> = st
+                .query_map(params![kind, pattern], |r| r.get(0))
+                .map_err(|e| db_err(&self.path, e))?
+                .collect::<Result<_, _>>()
+                .map_err(|e| db_err(&self.path, e))?;
+            candidates = Some(match candidates {
+                None => ids,
+                Some(prev) => prev.intersection(&ids).copied().collect(),
+            });
+        }
+        let ids = candidates
+            .as_ref()
+            .map(|c| serde_json::to_string(c).unwrap_or_else(|_| "[]".into()));
+        let sql = if ids.is_some() {
+            "SELECT id, trust, facts, mac, tags FROM digests \
+             WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY repository, digest"
+        } else {
+            "SELECT id, trust, facts, mac, tags FROM digests WHERE ?1 IS NULL ORDER BY repository, digest"
+        };
+        let mut st = self
+            .conn
+            .prepare_cached(sql)
+            .map_err(|e| db_err(&self.path, e))?;
+        let rows = st
+            .query_map(params![ids], |r| {
+                Ok((
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                ))
+            })
+            .map_err(|e| db_err(&self.path, e))?;
+        let mut out = vec![];
+        for row in rows {
+            let (trust, json, mac, tags) = row.map_err(|e| db_err(&self.path, e))?;
+            let facts: DigestFacts = serde_json::from_str(&json)
+                .map_err(|e| db_err(&self.path, format!("a row does not read ({e})")))?;
+            if self.mac(&facts, &trust, &json) != mac {
+                return Err(db_err(
+                    &self.path,
+                    format!(
+                        "the row for {} does not carry this user's MAC (edited?)",
+                        crate::oci::digest::short(&facts.digest)
+                    ),
+                ));
+            }
+            if let Some(matched) = q.answer(&facts) {
+                out.push(Hit {
+                    facts,
+                    tags: serde_json::from_str(&tags).unwrap_or_default(),
+                    matched,
+                });
+            }
+        }
+        out.sort_by_key(|h| h.matched != Match::Verified);
+        Ok(out)
+    }
+
+    /// Removes everything and starts again (after `find` found a row it cannot trust).
+    pub fn rebuild(self, why: &str) -> Result<Index, IndexError> {
+        let path = self.path.clone();
+        let key = self.key;
+        drop(self.conn);
+        remove(&path);
+        let mut i = Index::open(&path, key)?;
+        i.rebuilt = Some(why.to_string());
+        Ok(i)
+    }
+
+    /// Runs raw SQL (tests damage the file with it).
+    #[doc(hidden)]
+    pub fn execute_raw(&self, sql: &str) -> Result<(), IndexError> {
+        self.conn
+            .execute_batch(sql)
+            .map_err(|e| db_err(&self.path, e))
+    }
+}

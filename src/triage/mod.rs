@@ -1,0 +1,237 @@
+//! Incident triage: which digests a builder, commit, signer or package touched (from the
+//! index), where they are now and were before (environment tags and chains), and how the gate
+//! judges them today. The CLI's `find` and the console's `:find` both ask `find`.
+
+pub mod compare;
+pub mod runtime;
+
+use crate::config::Environment;
+use crate::index::{fill, Match, Query};
+use crate::policy::Verdict;
+use crate::release::chain;
+use crate::release::promote::held;
+use crate::setup::{NamedSource, Settings};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// One digest that answered.
+#[derive(Debug, Clone, Serialize)]
+pub struct Found {
+    pub source: String,
+    pub repository: String,
+    pub digest: String,
+    pub tags: Vec<String>,
+    /// Verified: every criterion holds on facts a trusted signature vouches for.
+    pub matched: Match,
+    /// The criteria that held only on unverified claims (empty for verified hits).
+    pub claimed_only: Vec<String>,
+    /// Environments whose tag names it now.
+    pub holds_now: Vec<String>,
+    /// Environments whose chain shows it promoted there before (not now).
+    pub held_before: Vec<String>,
+    /// Today's verdict in every environment that tracks the repository.
+    pub verdicts: Vec<Verdict>,
+    /// The facts the index holds (verified and claimed apart).
+    pub facts: crate::index::DigestFacts,
+}
+
+/// What `find` answered.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub query: Vec<String>,
+    pub hits: Vec<Found>,
+    /// What indexing first did (None with `refresh = false`).
+    pub indexed: Option<fill::Filled>,
+    /// Why the index file was rebuilt, when it was.
+    pub rebuilt: Option<String>,
+}
+
+impl Report {
+    pub fn verified(&self) -> impl Iterator<Item = &Found> {
+        self.hits.iter().filter(|h| h.matched == Match::Verified)
+    }
+    pub fn unverified(&self) -> impl Iterator<Item = &Found> {
+        self.hits.iter().filter(|h| h.matched == Match::Unverified)
+    }
+}
+
+/// The sources a query covers (`--in`), each checked to exist.
+pub fn sources<'a>(
+    settings: &'a Settings,
+    names: &[String],
+) -> Result<Vec<&'a NamedSource>, String> {
+    if names.is_empty() {
+        return Ok(settings.sources.iter().collect());
+    }
+    names
+        .iter()
+        .map(|n| {
+            settings.source(n).ok_or_else(|| {
+                format!(
+                    "no source {:?} (configured: {})",
+                    crate::text::sanitize(n),
+                    settings
+                        .sources
+                        .iter()
+                        .map(|s| s.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
+        })
+        .collect()
+}
+
+/// Answers `q`: indexes the sources first when `refresh` (only digests not seen before), then
+/// asks the index, then reads each hit's environments and judges it.
+pub async fn find(
+    settings: &Settings,
+    q: &Query,
+    refresh: bool,
+    progress: &(dyn Fn(fill::Progress) + Send + Sync),
+) -> Result<Report, String> {
+    let srcs = sources(settings, &q.sources)?;
+    let mut index = fill::open(settings)?;
+    let mut rebuilt = index.rebuilt.clone();
+    let mut indexed = None;
+    if refresh {
+        indexed = Some(fill_sources(settings, &srcs, &mut index, progress).await?);
+    }
+    let raw = match index.find(q) {
+        Ok(h) => h,
+        Err(e) => {
+            // A row that does not authenticate: the file is not trusted, rebuilt and refilled.
+            let why = e.to_string();
+            index = index.rebuild(&why).map_err(|e| e.to_string())?;
+            rebuilt = Some(why);
+            indexed = Some(fill_sources(settings, &srcs, &mut index, progress).await?);
+            index.find(q).map_err(|e| e.to_string())?
+        }
+    };
+    let mut places = Places::default();
+    let mut hits = vec![];
+    for h in raw {
+        let Some(source) = settings.source(&h.facts.source) else {
+            continue;
+        };
+        let envs: Vec<Environment> = settings
+            .environments
+            .iter()
+            .filter(|e| e.source == source.name && e.tracks_repository(&h.facts.repository))
+            .cloned()
+            .collect();
+        let mut holds_now = vec![];
+        let mut held_before = vec![];
+        for e in &envs {
+            let now = e
+                .moving_tag()
+                .is_some_and(|t| h.tags.iter().any(|x| x == t));
+            if now {
+                holds_now.push(e.name.clone());
+            } else if places
+                .held(settings, source, e)
+                .await
+                .get(&h.facts.repository)
+                .is_some_and(|ds| ds.contains(&h.facts.digest))
+            {
+                held_before.push(e.name.clone());
+            }
+        }
+        let gate = settings.gate(source, None).map_err(|e| e.to_string())?;
+        let j = gate
+            .judge(
+                source.store.as_ref(),
+                &h.facts.repository,
+                &h.facts.digest,
+                &envs,
+            )
+            .await;
+        hits.push(Found {
+            source: h.facts.source.clone(),
+            repository: h.facts.repository.clone(),
+            digest: h.facts.digest.clone(),
+            tags: h.tags.clone(),
+            matched: h.matched,
+            claimed_only: if h.matched == Match::Unverified {
+                q.claimed_only(&h.facts)
+            } else {
+                vec![]
+            },
+            holds_now,
+            held_before,
+            verdicts: j.verdicts,
+            facts: h.facts,
+        });
+    }
+    Ok(Report {
+        query: q.criteria.iter().map(|c| c.words()).collect(),
+        hits,
+        indexed,
+        rebuilt,
+    })
+}
+
+/// Indexes every source of `srcs`, adding up what each did.
+pub async fn fill_sources(
+    settings: &Settings,
+    srcs: &[&NamedSource],
+    index: &mut crate::index::Index,
+    progress: &(dyn Fn(fill::Progress) + Send + Sync),
+) -> Result<fill::Filled, String> {
+    let mut total = fill::Filled::default();
+    for s in srcs {
+        let f = fill::fill_source(settings, s, index, progress).await?;
+        total.repositories += f.repositories;
+        total.indexed += f.indexed;
+        total.known += f.known;
+        total.failed.extend(f.failed);
+    }
+    Ok(total)
+}
+
+/// Chains read once per environment: repository → digests it held there.
+#[derive(Default)]
+struct Places {
+    by_env: HashMap<String, HashMap<String, Vec<String>>>,
+}
+
+impl Places {
+    async fn held(
+        &mut self,
+        settings: &Settings,
+        source: &NamedSource,
+        env: &Environment,
+    ) -> &HashMap<String, Vec<String>> {
+        if !self.by_env.contains_key(&env.name) {
+            let mut m: HashMap<String, Vec<String>> = HashMap::new();
+            if let Ok(gate) = settings.gate(source, None) {
+                if let Ok(w) = chain::walk(
+                    source.store.as_ref(),
+                    &settings.audit_repository,
+                    &env.name,
+                    &gate.trust,
+                    &gate.root,
+                )
+                .await
+                {
+                    let repos: std::collections::BTreeSet<String> = w
+                        .entries
+                        .iter()
+                        .filter_map(|e| match &e.record {
+                            Some(crate::evidence::record::Record::Promotion(p)) => {
+                                Some(p.to.repository.clone())
+                            }
+                            _ => None,
+                        })
+                        .collect();
+                    for r in repos {
+                        let ds = held(&w, &gate, &r);
+                        m.insert(r, ds);
+                    }
+                }
+            }
+            self.by_env.insert(env.name.clone(), m);
+        }
+        &self.by_env[&env.name]
+    }
+}

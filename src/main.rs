@@ -84,6 +84,22 @@ impl TrustArgs {
 enum PolicyCmd {
     /// Validate a policy file
     Check { file: String },
+    /// Which digests would change verdict under a new policy, and through which findings
+    /// (exit 0; `--json` for scripts)
+    Compare {
+        old: String,
+        new: String,
+        /// Only this environment (default: every one of the source)
+        #[arg(long = "env")]
+        environment: Option<String>,
+        /// One artifact to judge under both
+        reference: Option<String>,
+        /// Every tagged digest of this source
+        #[arg(long, value_name = "SOURCE", conflicts_with = "reference")]
+        all: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Say in plain words what an environment requires
     Explain {
         #[arg(long = "env")]
@@ -523,6 +539,27 @@ async fn run(args: Args) -> Result<()> {
                     policy,
                 },
         }) => cli::gate::policy_explain(&settings, &environment, policy.as_deref()),
+        Some(Cmd::Policy {
+            action:
+                PolicyCmd::Compare {
+                    old,
+                    new,
+                    environment,
+                    reference,
+                    all,
+                    json,
+                },
+        }) => {
+            cli::gate::policy_compare(
+                &settings,
+                (&old, &new),
+                environment.as_deref(),
+                reference.as_deref(),
+                all.as_deref(),
+                json,
+            )
+            .await
+        }
         Some(Cmd::Approve(a)) => cli::records::approve_cmd(&settings, &a).await,
         Some(Cmd::Quarantine(a)) => cli::records::quarantine_cmd(&settings, &a, false).await,
         Some(Cmd::Unquarantine(a)) => cli::records::quarantine_cmd(&settings, &a, true).await,

@@ -179,15 +179,25 @@ async fn gate_on(
             }
         }
         let gate = &gate;
-        stream::iter(by_digest)
+        let judged: Vec<_> = stream::iter(by_digest)
             .map(|(digest, tags)| async move {
                 let j = gate.judge(store, repo, &digest, envs).await;
+                // Kept by the triage index, when the evidence was read in full.
+                let facts = j.discovery.errors.is_empty().then(|| {
+                    (
+                        crate::index::DigestFacts::from_judgement(&source.name, repo, &j),
+                        tags.clone(),
+                    )
+                });
                 let (v, e) = split(j);
-                (format!("{repo}:{}", tags.join(",")), v, e)
+                ((format!("{repo}:{}", tags.join(",")), v, e), facts)
             })
             .buffered(32)
             .collect()
-            .await
+            .await;
+        let facts: Vec<_> = judged.iter().filter_map(|(_, f)| f.clone()).collect();
+        crate::index::fill::remember(settings, gate, &facts);
+        judged.into_iter().map(|(row, _)| row).collect()
     } else {
         // The named tag is always resolved by the registry itself (never from a cached
         // pointer). A tag or repository that does not exist gets no verdict (exit 5); a registry
@@ -318,5 +328,86 @@ pub fn policy_explain(
         );
     }
     crate::say!("(policy: {})", sanitize(&gate.policy.origin));
+    Ok(())
+}
+
+/// `provost policy compare OLD NEW [--env ENV] [REF | --all SOURCE]`.
+pub async fn policy_compare(
+    settings: &Settings,
+    (old, new): (&str, &str),
+    env_name: Option<&str>,
+    reference: Option<&str>,
+    all: Option<&str>,
+    json: bool,
+) -> Result<()> {
+    use crate::triage::compare::{self, Target};
+    let (source, targets) = match (reference, all) {
+        (Some(r), _) => {
+            let (r, source, digest) = super::resolve_ref(settings, r).await?;
+            let t = Target {
+                name: r.to_string(),
+                repository: r.repository.clone(),
+                digest,
+            };
+            (source, vec![t])
+        }
+        (None, Some(s)) => {
+            let source = settings
+                .source(s)
+                .cloned()
+                .ok_or_else(|| eyre!(super::exit::Usage(format!("no source {:?}", sanitize(s)))))?;
+            let t = compare::every_digest(&source, &settings.audit_repository)
+                .await
+                .map_err(|e| eyre!(e))?;
+            (source, t)
+        }
+        (None, None) => {
+            return Err(eyre!(super::exit::Usage(
+                "name what to judge: a reference, or --all SOURCE".into()
+            )))
+        }
+    };
+    let envs: Vec<Environment> = match env_name {
+        Some(n) => vec![environment(settings, n)?.clone()],
+        None => settings
+            .environments
+            .iter()
+            .filter(|e| e.source == source.name)
+            .cloned()
+            .collect(),
+    };
+    let a = gate_for(settings, &source, Some(old))?;
+    let b = gate_for(settings, &source, Some(new))?;
+    let c = compare::compare(&source, &a, &b, &envs, &targets).await;
+    if json {
+        return super::print_json(&c);
+    }
+    crate::say!(
+        "{} of {} verdict(s) change from {} to {}:",
+        c.changes.len(),
+        c.judged,
+        sanitize(old),
+        sanitize(new)
+    );
+    for ch in &c.changes {
+        crate::say!(
+            "  {}@{} in {}: {} → {}",
+            sanitize(&ch.artifact),
+            crate::oci::digest::short(&ch.digest),
+            ch.environment,
+            ch.old.label(),
+            ch.new.label()
+        );
+        for f in &ch.findings {
+            let o = |x: Option<Outcome>| x.map(mark).unwrap_or("(no rule)");
+            crate::say!(
+                "      {} → {} {}: {}",
+                o(f.old),
+                o(f.new),
+                f.rule,
+                sanitize(&f.message)
+            );
+        }
+    }
     Ok(())
 }

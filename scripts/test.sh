@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs provost's whole test suite on a fresh Debian machine: installs the real components the
-# tests talk to (the CNCF distribution registry, skopeo, htpasswd, tmux, zstd, node) when missing,
+# tests talk to (the CNCF distribution registry, skopeo, htpasswd, tmux, zstd, podman, node) when missing,
 # then securesystemslib and sigstore (PyPI) and the node Sigstore packages for the interop tests,
 # then checks formatting and lints and runs every test.
 set -euo pipefail
@@ -12,6 +12,7 @@ command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
 command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
 command -v zstd >/dev/null 2>&1 || need+=(zstd)
+command -v podman >/dev/null 2>&1 || need+=(podman)
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 if ((${#need[@]})); then

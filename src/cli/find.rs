@@ -89,6 +89,7 @@ pub fn query(a: &FindArgs) -> Result<Query> {
     }
     for p in &a.package {
         c.push(Criterion::Package(
+            p.clone(),
             crate::index::query::parse_package(p).map_err(usage)?,
         ));
     }

@@ -173,7 +173,12 @@ pub fn open(settings: &Settings) -> Result<Index, String> {
     let path = settings
         .index_path()
         .ok_or("no user cache directory to keep the index in")?;
-    Index::open(&path, key).map_err(|e| e.to_string())
+    let seal = settings
+        .data_dir
+        .as_ref()
+        .map(|d| d.join("index.seal"))
+        .ok_or("no user data directory to keep the index's seal in")?;
+    Index::open(&path, &seal, key).map_err(|e| e.to_string())
 }
 
 /// Stores what a `gate --all` judged, so the index keeps up with every gate run. Failures

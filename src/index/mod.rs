@@ -38,6 +38,9 @@ pub struct Index {
     conn: Connection,
     key: [u8; 32],
     path: PathBuf,
+    /// Where the seal is kept (outside the cache): the MAC of the file's identity and change
+    /// time as provost last left it.
+    seal: PathBuf,
     /// Why an existing file was thrown away on opening, when it was.
     pub rebuilt: Option<String>,
 }
@@ -124,7 +127,7 @@ CREATE INDEX terms_id ON terms(id);
 impl Index {
     /// Opens (or creates) the index at `path`, checking that it is ours and whole; anything
     /// else is removed and a new one made (`rebuilt` says why).
-    pub fn open(path: &Path, key: [u8; 32]) -> Result<Index, IndexError> {
+    pub fn open(path: &Path, seal: &Path, key: [u8; 32]) -> Result<Index, IndexError> {
         let mut rebuilt = refuse_file(path);
         if rebuilt.is_some() {
             remove(path);
@@ -132,12 +135,27 @@ impl Index {
         if rebuilt.is_none() && path.exists() {
             match Self::check(path, &key) {
                 Ok(conn) => {
-                    return Ok(Index {
+                    let i = Index {
                         conn,
                         key,
                         path: path.to_path_buf(),
+                        seal: seal.to_path_buf(),
                         rebuilt: None,
-                    })
+                    };
+                    // Changed since provost last wrote it (another process, an editor): every
+                    // row and term is checked before the file is believed again.
+                    let checked = if i.sealed() { Ok(()) } else { i.verify_all() };
+                    match checked {
+                        Ok(()) => {
+                            i.write_seal();
+                            return Ok(i);
+                        }
+                        Err(why) => {
+                            drop(i);
+                            remove(path);
+                            rebuilt = Some(why);
+                        }
+                    }
                 }
                 Err(why) => {
                     remove(path);
@@ -165,18 +183,118 @@ impl Index {
             use std::os::unix::fs::PermissionsExt;
             let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
         }
-        Ok(Index {
+        let i = Index {
             conn,
             key,
             path: path.to_path_buf(),
+            seal: seal.to_path_buf(),
             rebuilt,
-        })
+        };
+        i.write_seal();
+        Ok(i)
+    }
+
+    /// The file's identity and change time: a write by anyone changes the change time, which
+    /// no one can set back.
+    fn file_state(&self) -> Option<String> {
+        use std::os::unix::fs::MetadataExt;
+        let m = self.path.symlink_metadata().ok()?;
+        Some(format!(
+            "{}:{}:{}:{}.{}",
+            m.dev(),
+            m.ino(),
+            m.len(),
+            m.ctime(),
+            m.ctime_nsec()
+        ))
+    }
+
+    fn seal_of(&self, state: &str) -> String {
+        let mut m = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.key)
+            .expect("HMAC takes a key of any length");
+        m.update(b"provost index seal\0");
+        m.update(self.path.display().to_string().as_bytes());
+        m.update(&[0]);
+        m.update(state.as_bytes());
+        hex::encode(m.finalize().into_bytes())
+    }
+
+    /// True when the file is exactly as provost last left it.
+    fn sealed(&self) -> bool {
+        let (Some(state), Ok(text)) = (
+            self.file_state(),
+            crate::oci::files::read_regular(&self.seal, 4096, false),
+        ) else {
+            return false;
+        };
+        String::from_utf8_lossy(&text).trim() == self.seal_of(&state)
+    }
+
+    /// Records the file as provost leaves it (after every write).
+    fn write_seal(&self) {
+        if let Some(state) = self.file_state() {
+            let tmp = self.seal.with_extension("tmp");
+            if std::fs::write(&tmp, self.seal_of(&state)).is_ok() {
+                let _ = std::fs::rename(&tmp, &self.seal);
+            }
+        }
+    }
+
+    /// Checks every row's MAC and that the term table holds exactly the terms of its rows.
+    fn verify_all(&self) -> Result<(), String> {
+        let mut st = self
+            .conn
+            .prepare("SELECT id, trust, facts, mac FROM digests")
+            .map_err(|e| e.to_string())?;
+        let rows = st
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })
+            .map_err(|e| e.to_string())?;
+        let mut expected: Vec<(i64, String, String, bool)> = vec![];
+        for row in rows {
+            let (id, trust, json, mac) = row.map_err(|e| e.to_string())?;
+            let facts: DigestFacts =
+                serde_json::from_str(&json).map_err(|e| format!("a row does not read ({e})"))?;
+            if self.mac(&facts, &trust, &json) != mac {
+                return Err(format!(
+                    "the row for {} does not carry this user's MAC (edited?)",
+                    crate::oci::digest::short(&facts.digest)
+                ));
+            }
+            expected.extend(
+                facts
+                    .terms()
+                    .into_iter()
+                    .map(|(k, v, verified)| (id, k.to_string(), v, verified)),
+            );
+        }
+        let mut st = self
+            .conn
+            .prepare("SELECT id, kind, value, verified FROM terms")
+            .map_err(|e| e.to_string())?;
+        let mut held: Vec<(i64, String, String, bool)> = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .map_err(|e| e.to_string())?
+            .collect::<Result<_, _>>()
+            .map_err(|e| e.to_string())?;
+        expected.sort();
+        held.sort();
+        if expected != held {
+            return Err("its search terms do not match its rows' MACs (edited?)".into());
+        }
+        Ok(())
     }
 
     fn pragmas(conn: &Connection) -> rusqlite::Result<()> {
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            "PRAGMA journal_mode = DELETE; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
         )
     }
 
@@ -304,7 +422,9 @@ impl Index {
                     .map_err(|e| db_err(&path, e))?;
             }
         }
-        tx.commit().map_err(|e| db_err(&path, e))
+        tx.commit().map_err(|e| db_err(&path, e))?;
+        self.write_seal();
+        Ok(())
     }
 
     /// Replaces the tags recorded for digests already indexed (tag → digest of one repository).
@@ -337,7 +457,9 @@ impl Index {
             )
             .map_err(|e| db_err(&path, e))?;
         }
-        tx.commit().map_err(|e| db_err(&path, e))
+        tx.commit().map_err(|e| db_err(&path, e))?;
+        self.write_seal();
+        Ok(())
     }
 
     /// How many digests the index holds.
@@ -427,19 +549,12 @@ impl Index {
     /// Removes everything and starts again (after `find` found a row it cannot trust).
     pub fn rebuild(self, why: &str) -> Result<Index, IndexError> {
         let path = self.path.clone();
+        let seal = self.seal.clone();
         let key = self.key;
         drop(self.conn);
         remove(&path);
-        let mut i = Index::open(&path, key)?;
+        let mut i = Index::open(&path, &seal, key)?;
         i.rebuilt = Some(why.to_string());
         Ok(i)
-    }
-
-    /// Runs raw SQL (tests damage the file with it).
-    #[doc(hidden)]
-    pub fn execute_raw(&self, sql: &str) -> Result<(), IndexError> {
-        self.conn
-            .execute_batch(sql)
-            .map_err(|e| db_err(&self.path, e))
     }
 }

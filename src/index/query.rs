@@ -17,7 +17,8 @@ pub enum Criterion {
     Commit(String),
     /// A key name, fingerprint (prefix of at least 8), or keyless identity; globs allowed.
     Signer(String),
-    Package(Denial),
+    /// The package as asked (`NAME@RANGE`) and its parsed form.
+    Package(String, Denial),
     Predicate(String),
     BuiltAfter(chrono::DateTime<chrono::Utc>),
     BuiltBefore(chrono::DateTime<chrono::Utc>),
@@ -59,7 +60,7 @@ pub fn parse_package(s: &str) -> Result<Denial, String> {
         return Err(format!("{s:?} names no package"));
     }
     let spec = match range {
-        Some(r) if r.is_empty() => return Err(format!("{s:?}: nothing after '@'")),
+        Some("") => return Err(format!("{s:?}: nothing after '@'")),
         Some(r) if r.starts_with("vers:") => format!("{name} {r}"),
         Some(r) => format!("{name} {}", r.replace(',', " ")),
         None => name.to_string(),
@@ -106,7 +107,7 @@ impl Criterion {
             Criterion::Workflow(p) => c.workflows.iter().any(|v| glob(p, v)),
             Criterion::Commit(p) => c.commits.iter().any(|v| v.starts_with(p.as_str())),
             Criterion::Signer(p) => c.signers.iter().any(|s| signer_hit(p, s)),
-            Criterion::Package(d) => c.packages.iter().any(|p| d.matches(&p.package())),
+            Criterion::Package(_, d) => c.packages.iter().any(|p| d.matches(&p.package())),
             Criterion::Predicate(p) => c.predicates.iter().any(|v| glob(p, v)),
             Criterion::BuiltAfter(t) => c.built.iter().filter_map(|b| time(b)).any(|b| b >= *t),
             Criterion::BuiltBefore(t) => c.built.iter().filter_map(|b| time(b)).any(|b| b < *t),
@@ -121,7 +122,7 @@ impl Criterion {
             Criterion::Workflow(p) => format!("workflow {p}"),
             Criterion::Commit(p) => format!("commit {p}"),
             Criterion::Signer(p) => format!("signer {p}"),
-            Criterion::Package(d) => format!("package {}", d.name),
+            Criterion::Package(asked, _) => format!("package {asked}"),
             Criterion::Predicate(p) => format!("predicate {p}"),
             Criterion::BuiltAfter(t) => format!("built after {}", t.to_rfc3339()),
             Criterion::BuiltBefore(t) => format!("built before {}", t.to_rfc3339()),
@@ -145,7 +146,7 @@ impl Criterion {
             Criterion::Workflow(p) => Some(("workflow", g(p))),
             Criterion::Commit(p) => Some(("commit", format!("{}*", g(p)))),
             Criterion::Predicate(p) => Some(("predicate", g(p))),
-            Criterion::Package(d) => Some(("package", g(&d.name.to_ascii_lowercase()))),
+            Criterion::Package(_, d) => Some(("package", g(&d.name.to_ascii_lowercase()))),
             // Signers match by several spellings and case rules: by kind only.
             Criterion::Signer(_) => Some(("signer", "*".into())),
             Criterion::BuiltAfter(_) | Criterion::BuiltBefore(_) => None,

@@ -94,7 +94,8 @@ pub async fn find(
     let mut index = fill::open(settings)?;
     let mut rebuilt = index.rebuilt.clone();
     let mut indexed = None;
-    if refresh {
+    // A rebuilt index is empty: it is filled whatever the caller asked.
+    if refresh || rebuilt.is_some() {
         indexed = Some(fill_sources(settings, &srcs, &mut index, progress).await?);
     }
     let raw = match index.find(q) {

@@ -4,7 +4,7 @@
 
 use super::exit::Usage;
 use crate::index::fill::Progress;
-use crate::index::{Criterion, Query};
+use crate::index::Query;
 use crate::policy::Decision;
 use crate::setup::Settings;
 use crate::text::sanitize;
@@ -63,58 +63,31 @@ pub struct FindArgs {
 
 /// The query the flags ask.
 pub fn query(a: &FindArgs) -> Result<Query> {
-    let usage = |e: String| eyre!(Usage(e));
-    let mut c = vec![];
-    if let Some(b) = &a.builder {
-        c.push(Criterion::Builder(b.clone()));
-    }
-    if let Some(s) = &a.source {
-        c.push(Criterion::Source(s.clone()));
-    }
-    if let Some(w) = &a.workflow {
-        c.push(Criterion::Workflow(w.clone()));
-    }
-    if let Some(x) = &a.commit {
-        let x = x.trim().to_ascii_lowercase();
-        if x.len() < 7 || !x.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(usage(format!(
-                "--commit {:?}: give at least 7 hex digits of the commit",
-                sanitize(&x)
-            )));
+    let mut pairs: Vec<(&str, String)> = vec![];
+    let flags = [
+        ("builder", &a.builder),
+        ("source", &a.source),
+        ("workflow", &a.workflow),
+        ("commit", &a.commit),
+        ("signer", &a.signer),
+    ];
+    for (k, v) in flags {
+        if let Some(v) = v {
+            pairs.push((k, v.clone()));
         }
-        c.push(Criterion::Commit(x));
     }
-    if let Some(s) = &a.signer {
-        c.push(Criterion::Signer(s.clone()));
+    pairs.extend(a.package.iter().map(|p| ("package", p.clone())));
+    let more = [
+        ("predicate", &a.predicate),
+        ("built-after", &a.built_after),
+        ("built-before", &a.built_before),
+    ];
+    for (k, v) in more {
+        if let Some(v) = v {
+            pairs.push((k, v.clone()));
+        }
     }
-    for p in &a.package {
-        c.push(Criterion::Package(
-            p.clone(),
-            crate::index::query::parse_package(p).map_err(usage)?,
-        ));
-    }
-    if let Some(p) = &a.predicate {
-        c.push(Criterion::Predicate(p.clone()));
-    }
-    if let Some(t) = &a.built_after {
-        c.push(Criterion::BuiltAfter(
-            crate::index::query::parse_time(t).map_err(usage)?,
-        ));
-    }
-    if let Some(t) = &a.built_before {
-        c.push(Criterion::BuiltBefore(
-            crate::index::query::parse_time(t).map_err(usage)?,
-        ));
-    }
-    if c.is_empty() {
-        return Err(usage(
-            "say what to find: --builder, --source, --workflow, --commit, --signer, --package, --predicate, --built-after or --built-before".into(),
-        ));
-    }
-    Ok(Query {
-        criteria: c,
-        sources: a.sources.clone(),
-    })
+    Query::build(&pairs, a.sources.clone()).map_err(|e| eyre!(Usage(e)))
 }
 
 /// A progress line on stderr when it is a terminal.

@@ -170,13 +170,16 @@ pub fn open(settings: &Settings) -> Result<Index, String> {
     let key = settings
         .cache_key()
         .ok_or_else(|| super::IndexError::NoKey.to_string())?;
+    // Named after the key: two users (or test homes) sharing a cache directory never
+    // replace each other's index.
     let path = settings
-        .index_path()
+        .cache_dir()
+        .map(|d| d.join(format!("index-{}.sqlite", super::key_id(&key))))
         .ok_or("no user cache directory to keep the index in")?;
     let seal = settings
         .data_dir
         .as_ref()
-        .map(|d| d.join("index.seal"))
+        .map(|d| d.join(format!("index-{}.seal", super::key_id(&key))))
         .ok_or("no user data directory to keep the index's seal in")?;
     Index::open(&path, &seal, key).map_err(|e| e.to_string())
 }

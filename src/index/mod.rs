@@ -45,6 +45,15 @@ pub struct Index {
     pub rebuilt: Option<String>,
 }
 
+/// Where the index saw a digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    pub source: String,
+    pub repository: String,
+    pub digest: String,
+    pub tags: Vec<String>,
+}
+
 /// A hit as the index holds it.
 #[derive(Debug, Clone)]
 pub struct Hit {
@@ -67,7 +76,7 @@ pub fn trust_hash(trust: &[crate::verify::Trust]) -> String {
     hex::encode(&h[..8])
 }
 
-fn key_id(key: &[u8; 32]) -> String {
+pub(crate) fn key_id(key: &[u8; 32]) -> String {
     use sha2::Digest;
     let mut h = sha2::Sha256::new();
     h.update(b"provost index key id\0");
@@ -460,6 +469,46 @@ impl Index {
         tx.commit().map_err(|e| db_err(&path, e))?;
         self.write_seal();
         Ok(())
+    }
+
+    /// Where a digest (or a digest prefix of 8 hex digits or more) is indexed:
+    /// (source, repository, digest, tags).
+    pub fn by_digest(
+        &self,
+        digest: &str,
+    ) -> Result<Vec<(String, String, String, Vec<String>)>, IndexError> {
+        let pattern: String = digest
+            .chars()
+            .filter(|c| c.is_ascii_hexdigit() || *c == ':' || c.is_ascii_alphanumeric())
+            .collect();
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT source, repository, digest, tags FROM digests WHERE digest GLOB ?1 \
+                 ORDER BY source, repository",
+            )
+            .map_err(|e| db_err(&self.path, e))?;
+        let rows = st
+            .query_map(params![format!("{pattern}*")], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })
+            .map_err(|e| db_err(&self.path, e))?;
+        let mut out = vec![];
+        for r in rows {
+            let (s, repo, d, tags) = r.map_err(|e| db_err(&self.path, e))?;
+            out.push(Place {
+                source: s,
+                repository: repo,
+                digest: d,
+                tags: serde_json::from_str(&tags).unwrap_or_default(),
+            });
+        }
+        Ok(out)
     }
 
     /// How many digests the index holds.

@@ -154,7 +154,82 @@ impl Criterion {
     }
 }
 
+/// The criterion keys, as `find` flags and `:find` words name them.
+pub const KEYS: [&str; 9] = [
+    "builder",
+    "source",
+    "workflow",
+    "commit",
+    "signer",
+    "package",
+    "predicate",
+    "built-after",
+    "built-before",
+];
+
 impl Query {
+    /// A query from (key, value) pairs (`builder`, `commit`, `package`, … as in `KEYS`) and
+    /// the sources it covers. Every value is checked; an unknown key is named.
+    pub fn build(pairs: &[(&str, String)], sources: Vec<String>) -> Result<Query, String> {
+        let mut c = vec![];
+        for (k, v) in pairs {
+            c.push(match *k {
+                "builder" => Criterion::Builder(v.clone()),
+                "source" => Criterion::Source(v.clone()),
+                "workflow" => Criterion::Workflow(v.clone()),
+                "commit" => {
+                    let x = v.trim().to_ascii_lowercase();
+                    if x.len() < 7 || !x.bytes().all(|b| b.is_ascii_hexdigit()) {
+                        return Err(format!(
+                            "commit {:?}: give at least 7 hex digits of the commit",
+                            crate::text::sanitize(&x)
+                        ));
+                    }
+                    Criterion::Commit(x)
+                }
+                "signer" => Criterion::Signer(v.clone()),
+                "package" => Criterion::Package(v.clone(), parse_package(v)?),
+                "predicate" => Criterion::Predicate(v.clone()),
+                "built-after" | "after" => Criterion::BuiltAfter(parse_time(v)?),
+                "built-before" | "before" => Criterion::BuiltBefore(parse_time(v)?),
+                other => {
+                    return Err(format!(
+                        "unknown criterion {:?} (use {})",
+                        crate::text::sanitize(other),
+                        KEYS.join(", ")
+                    ))
+                }
+            });
+        }
+        if c.is_empty() {
+            return Err(format!("say what to find: {}", KEYS.join(", ")));
+        }
+        Ok(Query {
+            criteria: c,
+            sources,
+        })
+    }
+
+    /// A query from words `key=value …` (the console's `:find`); `in=SOURCE` narrows.
+    pub fn parse_words(text: &str) -> Result<Query, String> {
+        let mut pairs = vec![];
+        let mut sources = vec![];
+        for w in text.split_whitespace() {
+            let (k, v) = w.split_once('=').ok_or_else(|| {
+                format!(
+                    "{:?}: write key=value (builder=…, commit=…)",
+                    crate::text::sanitize(w)
+                )
+            })?;
+            if k == "in" {
+                sources.push(v.to_string());
+            } else {
+                pairs.push((k, v.to_string()));
+            }
+        }
+        Query::build(&pairs, sources)
+    }
+
     /// How `f` answers: None when some criterion holds on nothing it says.
     pub fn answer(&self, f: &DigestFacts) -> Option<Match> {
         if !self.sources.is_empty() && !self.sources.contains(&f.source) {

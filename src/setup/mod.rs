@@ -588,11 +588,6 @@ impl Settings {
         Some(key)
     }
 
-    /// The triage index file (in the cache directory).
-    pub fn index_path(&self) -> Option<PathBuf> {
-        Some(self.cache_dir()?.join("index.sqlite"))
-    }
-
     /// The gate's on-disk cache directory, created private (0700); None when it is unusable
     /// (a link, another user's), and then nothing is cached.
     pub fn cache_dir(&self) -> Option<PathBuf> {

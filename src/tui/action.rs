@@ -44,6 +44,8 @@ pub enum Command {
     ToggleRemoved,
     ToggleChanged,
     ToggleUnchanged,
+    /// `:` — the command line (`:find`, `:digest`, `:env`).
+    CommandLine,
 }
 
 /// One input to `update`.
@@ -53,6 +55,15 @@ pub enum Action {
     /// A character typed while a filter is being edited.
     FilterInput(char),
     FilterBackspace,
+    /// Typing on the `:` command line.
+    CommandInput(char),
+    CommandBackspace,
+    /// Up (true) or down through the command history.
+    CommandHistory(bool),
+    CommandSubmit,
+    CommandCancel,
+    /// The rows a command line's request found.
+    ResultsLoaded(Result<Vec<super::command::ResultRow>, String>),
     FilterCommit,
     FilterCancel,
     Tick,

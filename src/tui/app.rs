@@ -142,6 +142,8 @@ pub enum Job {
         environment: Option<String>,
         b: super::compare::Target,
     },
+    /// A command line's request (`:find`, `:digest`, `:env`).
+    Command(super::command::Request),
 }
 
 /// What the artifact pane shows.
@@ -256,6 +258,10 @@ pub struct App {
     pub marked: Option<super::compare::Target>,
     /// The comparison shown over the tags and detail panes.
     pub compare: Option<super::compare::CompareView>,
+    /// The `:` command line and its history.
+    pub command: super::command::CommandLine,
+    /// A command's results, over the tags and detail panes.
+    pub results: Option<super::command::ResultsView>,
     pub(super) generations: [u64; 4],
 }
 
@@ -336,6 +342,8 @@ impl App {
             audit: None,
             marked: None,
             compare: None,
+            command: Default::default(),
+            results: None,
             generations: [0; 4],
         }
     }
@@ -362,7 +370,17 @@ impl App {
     /// Indices of visible tags.
     pub fn visible_tags(&self) -> Vec<usize> {
         match &self.tags {
-            Slot::Ready(t) => self.tags_view.visible(t.iter().map(|r| r.tag.as_str())),
+            // `/` matches a tag by its name or its digest.
+            Slot::Ready(t) => {
+                let labels: Vec<String> = t
+                    .iter()
+                    .map(|r| match r.summary.ready() {
+                        Some(s) => format!("{} {}", r.tag, s.digest),
+                        None => r.tag.clone(),
+                    })
+                    .collect();
+                self.tags_view.visible(labels.iter().map(String::as_str))
+            }
             _ => vec![],
         }
     }

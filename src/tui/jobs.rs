@@ -101,6 +101,7 @@ impl Jobs {
             Job::CompareEnvironment { environment, b } => {
                 return self.writer.compare_environment(environment, b)
             }
+            Job::Command(r) => return self.writer.command(r),
             Job::CancelWrite => {
                 self.writer
                     .cancel
@@ -122,7 +123,8 @@ impl Jobs {
             | Job::CancelWrite
             | Job::Drift
             | Job::Compare { .. }
-            | Job::CompareEnvironment { .. } => return,
+            | Job::CompareEnvironment { .. }
+            | Job::Command(_) => return,
         };
         let store = self.sources.get(&source_name).cloned();
         let gate = self.gates.get(&source_name).map(|g| {
@@ -320,7 +322,8 @@ impl Jobs {
             | Job::CancelWrite
             | Job::Drift
             | Job::Compare { .. }
-            | Job::CompareEnvironment { .. } => return,
+            | Job::CompareEnvironment { .. }
+            | Job::Command(_) => return,
         };
         if let Some(old) = self.running[slot].replace(handle.abort_handle()) {
             old.abort();

@@ -6,6 +6,7 @@
 
 pub mod action;
 pub mod app;
+pub mod command;
 pub mod compare;
 pub mod jobs;
 pub mod keymap;
@@ -47,6 +48,17 @@ pub fn map_event(app: &App, ev: &Event) -> Option<Action> {
                     KeyCode::Tab => Some(Action::ModalKey(ModalKey::Tab)),
                     KeyCode::BackTab => Some(Action::ModalKey(ModalKey::BackTab)),
                     KeyCode::Char(c) => Some(Action::ModalKey(ModalKey::Char(c))),
+                    _ => None,
+                };
+            }
+            if app.command.open {
+                return match k.code {
+                    KeyCode::Enter => Some(Action::CommandSubmit),
+                    KeyCode::Esc => Some(Action::CommandCancel),
+                    KeyCode::Backspace => Some(Action::CommandBackspace),
+                    KeyCode::Up => Some(Action::CommandHistory(true)),
+                    KeyCode::Down => Some(Action::CommandHistory(false)),
+                    KeyCode::Char(c) if !c.is_control() => Some(Action::CommandInput(c)),
                     _ => None,
                 };
             }

@@ -19,6 +19,17 @@ impl App {
                 self.reset_selection();
             }
             Action::FilterCommit => self.editing_filter = false,
+            Action::CommandInput(c) => self.command_input(c),
+            Action::CommandBackspace => {
+                self.command.text.pop();
+            }
+            Action::CommandHistory(up) => self.command_history(up),
+            Action::CommandSubmit => return self.command_submit(),
+            Action::CommandCancel => {
+                self.command.open = false;
+                self.command.text.clear();
+            }
+            Action::ResultsLoaded(r) => self.results_loaded(r),
             Action::FilterCancel => {
                 self.filter_mut().clear();
                 self.editing_filter = false;
@@ -213,6 +224,23 @@ impl App {
             }
             return vec![];
         }
+        if self.results.is_some() {
+            match c {
+                Command::Up => self.results_move(-1),
+                Command::Down => self.results_move(1),
+                Command::PageUp => self.results_move(-self.page()),
+                Command::PageDown => self.results_move(self.page()),
+                Command::Top => self.results_move(-(isize::MAX / 2)),
+                Command::Bottom => self.results_move(isize::MAX / 2),
+                Command::Open => return self.results_open(),
+                Command::Back => self.results = None,
+                Command::CommandLine => self.command_open(),
+                Command::Quit => self.quit = true,
+                Command::Help => self.help = true,
+                _ => {}
+            }
+            return vec![];
+        }
         if self.compare.is_some() {
             match c {
                 Command::Up => return self.scroll_then(-1),
@@ -248,6 +276,7 @@ impl App {
                 self.focus = Pane::ALL[(i + step) % 4];
             }
             Command::Filter => self.editing_filter = true,
+            Command::CommandLine => self.command_open(),
             Command::Open => return self.open(),
             Command::Back if self.writing.is_some() && self.cancellable => {
                 self.cancellable = false;
@@ -440,7 +469,7 @@ impl App {
         }
     }
 
-    fn load_repos(&mut self) -> Vec<Job> {
+    pub(super) fn load_repos(&mut self) -> Vec<Job> {
         let Some(source) = self.active_source() else {
             return vec![];
         };
@@ -456,7 +485,7 @@ impl App {
         ]
     }
 
-    fn load_tags(&mut self) -> Vec<Job> {
+    pub(super) fn load_tags(&mut self) -> Vec<Job> {
         let (Some(source), Some(repository)) = (self.active_source(), self.active_repo.clone())
         else {
             return vec![];
@@ -471,7 +500,7 @@ impl App {
         }]
     }
 
-    fn load_detail(&mut self, reference: String) -> Vec<Job> {
+    pub(super) fn load_detail(&mut self, reference: String) -> Vec<Job> {
         let (Some(source), Some(repository)) = (self.active_source(), self.active_repo.clone())
         else {
             return vec![];

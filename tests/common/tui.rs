@@ -31,6 +31,7 @@ pub fn busy(app: &App) -> bool {
         || app.writing.is_some()
         || matches!(app.audit, Some(Slot::Loading))
         || app.compare.as_ref().is_some_and(|v| matches!(v.diff, Slot::Loading))
+        || app.results.as_ref().is_some_and(|v| matches!(v.rows, Slot::Loading))
         || matches!(app.repos, Slot::Loading)
         || matches!(app.detail, Slot::Loading)
         || matches!(app.evidence, Slot::Loading)

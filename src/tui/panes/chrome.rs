@@ -53,7 +53,15 @@ pub fn title(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
 }
 
 pub fn status(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
-    let line = if let Some(w) = &app.writing {
+    let line = if app.command.open {
+        Line::from(vec![
+            Span::styled(format!(":{}▏", sanitize(&app.command.text)), theme.accent),
+            Span::styled(
+                "  ⏎ run · esc cancel · ↑↓ history · find key=value… · digest sha256:… · env NAME",
+                theme.muted,
+            ),
+        ])
+    } else if let Some(w) = &app.writing {
         Line::from(Span::styled(
             format!(" {} {}", super::spinner(app), sanitize(w)),
             theme.accent,
@@ -61,6 +69,11 @@ pub fn status(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
     } else if let Some(t) = &app.toast {
         let style = if t.error { theme.block } else { theme.pass };
         Line::from(Span::styled(format!(" {}", sanitize(&t.text)), style))
+    } else if app.results.is_some() {
+        Line::from(Span::styled(
+            " ↑↓ move · ⏎ open the artifact · esc close · : another command · ? help",
+            theme.muted,
+        ))
     } else if app.editing_filter {
         Line::from(Span::styled(
             " type to filter · ⏎ keep · esc clear",

@@ -7,6 +7,7 @@ mod evidence;
 mod help;
 mod records;
 mod repositories;
+mod results;
 mod sources;
 mod tags;
 mod verdicts;
@@ -31,7 +32,9 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>) {
     repositories::render(app, theme, frame, areas.repositories);
     tags::render(app, theme, frame, areas.tags);
     detail::render(app, theme, frame, areas.detail);
-    if app.compare.is_some() {
+    if app.results.is_some() {
+        results::render(app, theme, frame, areas.tags.union(areas.detail));
+    } else if app.compare.is_some() {
         // The tags and the detail pane together: a comparison needs the room.
         compare::render(app, theme, frame, areas.tags.union(areas.detail));
     } else if app.audit.is_some() {

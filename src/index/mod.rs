@@ -473,10 +473,7 @@ impl Index {
 
     /// Where a digest (or a digest prefix of 8 hex digits or more) is indexed:
     /// (source, repository, digest, tags).
-    pub fn by_digest(
-        &self,
-        digest: &str,
-    ) -> Result<Vec<(String, String, String, Vec<String>)>, IndexError> {
+    pub fn by_digest(&self, digest: &str) -> Result<Vec<Place>, IndexError> {
         let pattern: String = digest
             .chars()
             .filter(|c| c.is_ascii_hexdigit() || *c == ':' || c.is_ascii_alphanumeric())

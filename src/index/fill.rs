@@ -10,8 +10,8 @@ use crate::oci::Store;
 use crate::setup::{NamedSource, Settings};
 use futures::stream::{self, StreamExt};
 
-/// Digests judged at once.
-const CONCURRENCY: usize = 8;
+/// Digests judged at once (as `gate --all`).
+const CONCURRENCY: usize = 32;
 
 /// Where a fill stands, for a progress line.
 #[derive(Debug, Clone)]

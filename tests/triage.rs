@@ -366,6 +366,29 @@ fn index_is_incremental_and_kept_by_gate_all_and_rebuilt_when_damaged() {
     let g = w.run(&["index", "src", "--json"]);
     assert!(stderr(&g).contains("rebuilt"), "{}", stderr(&g));
     assert_eq!(json(&g)["indexed"]["indexed"].as_u64(), Some(n));
+
+    // SBOM packages are kept apart from the row; edited there (an old crypto claimed as
+    // fixed), their hash no longer matches the row's MAC: rebuilt, the edit never answers.
+    let db = rusqlite::Connection::open(&path).expect("open");
+    let edited = db
+        .execute(
+            "UPDATE packages SET json = replace(json, 'golang.org/x/crypto', 'evil.example/pkg')",
+            [],
+        )
+        .expect("edit");
+    assert!(edited > 0);
+    drop(db);
+    let f = json(&w.run(&[
+        "find",
+        "--package",
+        "evil.example/pkg",
+        "--no-refresh",
+        "--json",
+    ]));
+    assert!(f["hits"].as_array().expect("hits").is_empty(), "{f}");
+    assert!(f["rebuilt"].as_str().unwrap_or("").contains("MAC"), "{f}");
+    // A rebuilt index is refilled from the registry whatever --no-refresh asked.
+    assert_eq!(f["indexed"]["indexed"].as_u64(), Some(n), "{f}");
     let other = rusqlite::Connection::open_in_memory().expect("mem");
     drop(other);
     std::fs::remove_file(&path).expect("rm");
@@ -452,6 +475,18 @@ fn find_by_package_range_commit_signer_and_time() {
     let signed = run(&["--signer", "acme-release"]);
     assert!(signed.len() >= 10, "{signed:?}");
     assert!(run(&["--signer", "nobody"]).is_empty());
+    // The same key by a fingerprint prefix, in capitals: the same digests.
+    let one = json(&w.run(&["find", "--in", "src", "--signer", "acme-release", "--json"]));
+    let fp = one["hits"][0]["facts"]["verified"]["signers"]
+        .as_array()
+        .expect("signers")
+        .iter()
+        .find(|s| s["name"] == "acme-release")
+        .and_then(|s| s["fingerprint"].as_str())
+        .expect("fingerprint")
+        .to_string();
+    assert_eq!(run(&["--signer", &fp[..12].to_ascii_uppercase()]), signed);
+    assert_eq!(run(&["--signer", &format!("{}*", &fp[..10])]), signed);
     // Time: nothing was built after the year 3000.
     assert!(run(&["--builder", "*", "--built-after", "3000-01-01"]).is_empty());
     let all = run(&["--builder", "*"]);

@@ -8,19 +8,21 @@
 pub mod facts;
 pub mod fill;
 pub mod query;
+mod search;
+mod store;
 
 pub use facts::DigestFacts;
 pub use query::{Criterion, Match, Query};
 
 use hmac::Mac;
 use rusqlite::{params, Connection, OptionalExtension};
-use std::collections::{BTreeSet, HashMap};
+
 use std::path::{Path, PathBuf};
 
 /// `PRAGMA application_id`: "prov".
 const APPLICATION_ID: i64 = 0x7072_6f76;
 /// `PRAGMA user_version`: the schema.
-const SCHEMA: i64 = 1;
+const SCHEMA: i64 = 2;
 /// The index file is refused above this size (10,000 digests with SBOMs fit well within).
 pub const MAX_FILE: u64 = 2 << 30;
 
@@ -57,6 +59,8 @@ pub struct Place {
 /// A hit as the index holds it.
 #[derive(Debug, Clone)]
 pub struct Hit {
+    /// Its facts; their SBOM packages are read only for a question about packages (else
+    /// empty).
     pub facts: DigestFacts,
     pub tags: Vec<String>,
     pub matched: Match,
@@ -118,10 +122,15 @@ CREATE TABLE digests(
     digest TEXT NOT NULL,
     trust TEXT NOT NULL,
     facts TEXT NOT NULL,
+    packages_sha256 TEXT NOT NULL,
     mac TEXT NOT NULL,
     tags TEXT NOT NULL DEFAULT '[]',
     indexed_at TEXT NOT NULL,
     UNIQUE(source, repository, digest)
+);
+CREATE TABLE packages(
+    id INTEGER PRIMARY KEY REFERENCES digests(id) ON DELETE CASCADE,
+    json TEXT NOT NULL
 );
 CREATE TABLE terms(
     id INTEGER NOT NULL REFERENCES digests(id) ON DELETE CASCADE,
@@ -153,7 +162,11 @@ impl Index {
                     };
                     // Changed since provost last wrote it (another process, an editor): every
                     // row and term is checked before the file is believed again.
-                    let checked = if i.sealed() { Ok(()) } else { i.verify_all() };
+                    let checked = if i.sealed() {
+                        Ok(())
+                    } else {
+                        i.quick_check().and_then(|()| i.verify_all())
+                    };
                     match checked {
                         Ok(()) => {
                             i.write_seal();
@@ -249,53 +262,14 @@ impl Index {
         }
     }
 
-    /// Checks every row's MAC and that the term table holds exactly the terms of its rows.
-    fn verify_all(&self) -> Result<(), String> {
-        let mut st = self
+    /// SQLite's own check of its pages and indexes.
+    fn quick_check(&self) -> Result<(), String> {
+        let ok: String = self
             .conn
-            .prepare("SELECT id, trust, facts, mac FROM digests")
-            .map_err(|e| e.to_string())?;
-        let rows = st
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                ))
-            })
-            .map_err(|e| e.to_string())?;
-        let mut expected: Vec<(i64, String, String, bool)> = vec![];
-        for row in rows {
-            let (id, trust, json, mac) = row.map_err(|e| e.to_string())?;
-            let facts: DigestFacts =
-                serde_json::from_str(&json).map_err(|e| format!("a row does not read ({e})"))?;
-            if self.mac(&facts, &trust, &json) != mac {
-                return Err(format!(
-                    "the row for {} does not carry this user's MAC (edited?)",
-                    crate::oci::digest::short(&facts.digest)
-                ));
-            }
-            expected.extend(
-                facts
-                    .terms()
-                    .into_iter()
-                    .map(|(k, v, verified)| (id, k.to_string(), v, verified)),
-            );
-        }
-        let mut st = self
-            .conn
-            .prepare("SELECT id, kind, value, verified FROM terms")
-            .map_err(|e| e.to_string())?;
-        let mut held: Vec<(i64, String, String, bool)> = st
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-            .map_err(|e| e.to_string())?
-            .collect::<Result<_, _>>()
-            .map_err(|e| e.to_string())?;
-        expected.sort();
-        held.sort();
-        if expected != held {
-            return Err("its search terms do not match its rows' MACs (edited?)".into());
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))
+            .map_err(|e| format!("damaged ({e})"))?;
+        if ok != "ok" {
+            return Err(format!("damaged ({ok})"));
         }
         Ok(())
     }
@@ -322,12 +296,6 @@ impl Index {
         if v != SCHEMA {
             return Err(format!("schema {v}, this provost reads {SCHEMA}"));
         }
-        let ok: String = conn
-            .query_row("PRAGMA quick_check", [], |r| r.get(0))
-            .map_err(|e| format!("damaged ({e})"))?;
-        if ok != "ok" {
-            return Err(format!("damaged ({ok})"));
-        }
         let id: Option<String> = conn
             .query_row("SELECT value FROM meta WHERE key = 'key'", [], |r| r.get(0))
             .optional()
@@ -342,254 +310,6 @@ impl Index {
     /// Where the index lives.
     pub fn path(&self) -> &Path {
         &self.path
-    }
-
-    fn mac(&self, f: &DigestFacts, trust: &str, facts_json: &str) -> String {
-        let mut m = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.key)
-            .expect("HMAC takes a key of any length");
-        for part in [&f.source, &f.repository, &f.digest, trust, facts_json] {
-            m.update(part.as_bytes());
-            m.update(&[0]);
-        }
-        hex::encode(m.finalize().into_bytes())
-    }
-
-    /// The digests of `source`/`repository` indexed under `trust`.
-    pub fn known(
-        &self,
-        source: &str,
-        repository: &str,
-        trust: &str,
-    ) -> Result<BTreeSet<String>, IndexError> {
-        let mut st = self
-            .conn
-            .prepare_cached(
-                "SELECT digest FROM digests WHERE source = ?1 AND repository = ?2 AND trust = ?3",
-            )
-            .map_err(|e| db_err(&self.path, e))?;
-        let rows = st
-            .query_map(params![source, repository, trust], |r| {
-                r.get::<_, String>(0)
-            })
-            .map_err(|e| db_err(&self.path, e))?;
-        rows.collect::<Result<_, _>>()
-            .map_err(|e| db_err(&self.path, e))
-    }
-
-    /// Stores (or replaces) the facts of one digest, with the tags that name it.
-    pub fn put(&mut self, f: &DigestFacts, trust: &str, tags: &[String]) -> Result<(), IndexError> {
-        self.put_many(std::slice::from_ref(f), trust, &[tags.to_vec()])
-    }
-
-    /// Stores several digests in one transaction (`tags[i]` for `facts[i]`).
-    pub fn put_many(
-        &mut self,
-        facts: &[DigestFacts],
-        trust: &str,
-        tags: &[Vec<String>],
-    ) -> Result<(), IndexError> {
-        let path = self.path.clone();
-        let now = chrono::Utc::now().to_rfc3339();
-        let rows: Vec<(String, String)> = facts
-            .iter()
-            .map(|f| {
-                let j = serde_json::to_string(f).unwrap_or_default();
-                let mac = self.mac(f, trust, &j);
-                (j, mac)
-            })
-            .collect();
-        let tx = self.conn.transaction().map_err(|e| db_err(&path, e))?;
-        for ((f, (json, mac)), t) in facts.iter().zip(rows).zip(tags) {
-            tx.execute(
-                "DELETE FROM digests WHERE source = ?1 AND repository = ?2 AND digest = ?3",
-                params![f.source, f.repository, f.digest],
-            )
-            .map_err(|e| db_err(&path, e))?;
-            tx.execute(
-                "INSERT INTO digests(source, repository, digest, trust, facts, mac, tags, indexed_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![
-                    f.source,
-                    f.repository,
-                    f.digest,
-                    trust,
-                    json,
-                    mac,
-                    serde_json::to_string(t).unwrap_or_else(|_| "[]".into()),
-                    now
-                ],
-            )
-            .map_err(|e| db_err(&path, e))?;
-            let id = tx.last_insert_rowid();
-            let mut st = tx
-                .prepare_cached(
-                    "INSERT INTO terms(id, kind, value, verified) VALUES (?1, ?2, ?3, ?4)",
-                )
-                .map_err(|e| db_err(&path, e))?;
-            for (kind, value, verified) in f.terms() {
-                st.execute(params![id, kind, value, verified])
-                    .map_err(|e| db_err(&path, e))?;
-            }
-        }
-        tx.commit().map_err(|e| db_err(&path, e))?;
-        self.write_seal();
-        Ok(())
-    }
-
-    /// Replaces the tags recorded for digests already indexed (tag → digest of one repository).
-    pub fn set_tags(
-        &mut self,
-        source: &str,
-        repository: &str,
-        tags: &[(String, String)],
-    ) -> Result<(), IndexError> {
-        let path = self.path.clone();
-        let mut by: HashMap<&str, Vec<String>> = HashMap::new();
-        for (t, d) in tags {
-            by.entry(d.as_str()).or_default().push(t.clone());
-        }
-        let tx = self.conn.transaction().map_err(|e| db_err(&path, e))?;
-        tx.execute(
-            "UPDATE digests SET tags = '[]' WHERE source = ?1 AND repository = ?2",
-            params![source, repository],
-        )
-        .map_err(|e| db_err(&path, e))?;
-        for (d, t) in by {
-            tx.execute(
-                "UPDATE digests SET tags = ?4 WHERE source = ?1 AND repository = ?2 AND digest = ?3",
-                params![
-                    source,
-                    repository,
-                    d,
-                    serde_json::to_string(&t).unwrap_or_else(|_| "[]".into())
-                ],
-            )
-            .map_err(|e| db_err(&path, e))?;
-        }
-        tx.commit().map_err(|e| db_err(&path, e))?;
-        self.write_seal();
-        Ok(())
-    }
-
-    /// Where a digest (or a digest prefix of 8 hex digits or more) is indexed:
-    /// (source, repository, digest, tags).
-    pub fn by_digest(&self, digest: &str) -> Result<Vec<Place>, IndexError> {
-        let pattern: String = digest
-            .chars()
-            .filter(|c| c.is_ascii_hexdigit() || *c == ':' || c.is_ascii_alphanumeric())
-            .collect();
-        let mut st = self
-            .conn
-            .prepare_cached(
-                "SELECT source, repository, digest, tags FROM digests WHERE digest GLOB ?1 \
-                 ORDER BY source, repository",
-            )
-            .map_err(|e| db_err(&self.path, e))?;
-        let rows = st
-            .query_map(params![format!("{pattern}*")], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                ))
-            })
-            .map_err(|e| db_err(&self.path, e))?;
-        let mut out = vec![];
-        for r in rows {
-            let (s, repo, d, tags) = r.map_err(|e| db_err(&self.path, e))?;
-            out.push(Place {
-                source: s,
-                repository: repo,
-                digest: d,
-                tags: serde_json::from_str(&tags).unwrap_or_default(),
-            });
-        }
-        Ok(out)
-    }
-
-    /// How many digests the index holds.
-    pub fn len(&self) -> Result<usize, IndexError> {
-        self.conn
-            .query_row("SELECT count(*) FROM digests", [], |r| r.get::<_, i64>(0))
-            .map(|n| n as usize)
-            .map_err(|e| db_err(&self.path, e))
-    }
-
-    /// True when the index holds nothing.
-    pub fn is_empty(&self) -> Result<bool, IndexError> {
-        Ok(self.len()? == 0)
-    }
-
-    /// The digests that answer `q`, verified hits first. A row whose MAC does not check out
-    /// is an error: the file was edited, and the caller rebuilds it.
-    pub fn find(&self, q: &Query) -> Result<Vec<Hit>, IndexError> {
-        let mut candidates: Option<BTreeSet<i64>> = None;
-        for c in &q.criteria {
-            let Some((kind, pattern)) = c.sql() else {
-                continue;
-            };
-            let mut st = self
-                .conn
-                .prepare_cached("SELECT DISTINCT id FROM terms WHERE kind = ?1 AND value GLOB ?2")
-                .map_err(|e| db_err(&self.path, e))?;
-            let ids: BTreeSet<i64> = st
-                .query_map(params![kind, pattern], |r| r.get(0))
-                .map_err(|e| db_err(&self.path, e))?
-                .collect::<Result<_, _>>()
-                .map_err(|e| db_err(&self.path, e))?;
-            candidates = Some(match candidates {
-                None => ids,
-                Some(prev) => prev.intersection(&ids).copied().collect(),
-            });
-        }
-        let ids = candidates
-            .as_ref()
-            .map(|c| serde_json::to_string(c).unwrap_or_else(|_| "[]".into()));
-        let sql = if ids.is_some() {
-            "SELECT id, trust, facts, mac, tags FROM digests \
-             WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY repository, digest"
-        } else {
-            "SELECT id, trust, facts, mac, tags FROM digests WHERE ?1 IS NULL ORDER BY repository, digest"
-        };
-        let mut st = self
-            .conn
-            .prepare_cached(sql)
-            .map_err(|e| db_err(&self.path, e))?;
-        let rows = st
-            .query_map(params![ids], |r| {
-                Ok((
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                ))
-            })
-            .map_err(|e| db_err(&self.path, e))?;
-        let mut out = vec![];
-        for row in rows {
-            let (trust, json, mac, tags) = row.map_err(|e| db_err(&self.path, e))?;
-            let facts: DigestFacts = serde_json::from_str(&json)
-                .map_err(|e| db_err(&self.path, format!("a row does not read ({e})")))?;
-            if self.mac(&facts, &trust, &json) != mac {
-                return Err(db_err(
-                    &self.path,
-                    format!(
-                        "the row for {} does not carry this user's MAC (edited?)",
-                        crate::oci::digest::short(&facts.digest)
-                    ),
-                ));
-            }
-            if let Some(matched) = q.answer(&facts) {
-                out.push(Hit {
-                    facts,
-                    tags: serde_json::from_str(&tags).unwrap_or_default(),
-                    matched,
-                });
-            }
-        }
-        out.sort_by_key(|h| h.matched != Match::Verified);
-        Ok(out)
     }
 
     /// Removes everything and starts again (after `find` found a row it cannot trust).

@@ -129,8 +129,9 @@ impl Criterion {
         }
     }
 
-    /// The term kind and an SQL GLOB narrowing candidates (None: no narrowing for this one).
-    pub(super) fn sql(&self) -> Option<(&'static str, String)> {
+    /// The term kind and the SQL GLOB patterns narrowing candidates (a term matching any of
+    /// them); None: no narrowing for this one.
+    pub(super) fn sql(&self) -> Option<(&'static str, Vec<String>)> {
         // SQL GLOB and wildmatch agree on `*` and `?`; a pattern with `[` is narrowed by kind
         // only, and Rust decides.
         let g = |p: &str| {
@@ -141,14 +142,25 @@ impl Criterion {
             }
         };
         match self {
-            Criterion::Builder(p) => Some(("builder", g(p))),
-            Criterion::Source(p) => Some(("source", g(p))),
-            Criterion::Workflow(p) => Some(("workflow", g(p))),
-            Criterion::Commit(p) => Some(("commit", format!("{}*", g(p)))),
-            Criterion::Predicate(p) => Some(("predicate", g(p))),
-            Criterion::Package(_, d) => Some(("package", g(&d.name.to_ascii_lowercase()))),
-            // Signers match by several spellings and case rules: by kind only.
-            Criterion::Signer(_) => Some(("signer", "*".into())),
+            Criterion::Builder(p) => Some(("builder", vec![g(p)])),
+            Criterion::Source(p) => Some(("source", vec![g(p)])),
+            Criterion::Workflow(p) => Some(("workflow", vec![g(p)])),
+            Criterion::Commit(p) => Some(("commit", vec![format!("{}*", g(p))])),
+            Criterion::Predicate(p) => Some(("predicate", vec![g(p)])),
+            Criterion::Package(_, d) => Some(("package", vec![g(&d.name.to_ascii_lowercase())])),
+            // As `signer_hit`: a name or identity as written, a fingerprint lowercased (or
+            // its hex prefix). Terms hold names and identities as written, fingerprints
+            // lowercased.
+            Criterion::Signer(p) => {
+                let lower = p.to_ascii_lowercase();
+                let mut v = vec![g(p), g(&lower)];
+                if lower.len() >= 8 && lower.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    v.push(format!("{lower}*"));
+                }
+                v.sort();
+                v.dedup();
+                Some(("signer", v))
+            }
             Criterion::BuiltAfter(_) | Criterion::BuiltBefore(_) => None,
         }
     }
@@ -230,19 +242,19 @@ impl Query {
         Query::build(&pairs, sources)
     }
 
-    /// How `f` answers: None when some criterion holds on nothing it says.
+    /// How `f` answers: None when some criterion holds on nothing it says. Every criterion
+    /// asks whether some value holds, so it holds on verified and claimed facts together
+    /// exactly when it holds on one of them.
     pub fn answer(&self, f: &DigestFacts) -> Option<Match> {
         if !self.sources.is_empty() && !self.sources.contains(&f.source) {
             return None;
         }
-        let mut all = f.verified.clone();
-        merge(&mut all, &f.unverified);
         let mut verified = true;
         for c in &self.criteria {
             if c.holds(&f.verified) {
                 continue;
             }
-            if c.holds(&all) {
+            if c.holds(&f.unverified) {
                 verified = false;
                 continue;
             }
@@ -263,17 +275,6 @@ impl Query {
             .map(Criterion::words)
             .collect()
     }
-}
-
-fn merge(into: &mut Claims, from: &Claims) {
-    into.builders.extend(from.builders.iter().cloned());
-    into.sources.extend(from.sources.iter().cloned());
-    into.workflows.extend(from.workflows.iter().cloned());
-    into.commits.extend(from.commits.iter().cloned());
-    into.predicates.extend(from.predicates.iter().cloned());
-    into.signers.extend(from.signers.iter().cloned());
-    into.packages.extend(from.packages.iter().cloned());
-    into.built.extend(from.built.iter().cloned());
 }
 
 #[cfg(test)]

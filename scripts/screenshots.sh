@@ -127,3 +127,13 @@ keys D
 sleep 2.5
 shot compare-env
 keys q
+# Triage: every digest carrying golang.org/x/crypto below 0.31.0, where it is, today's verdicts.
+tmux -L shots kill-server 2>/dev/null || true
+tmux -L shots new-session -d -s shots -x 110 -y 32 "env HOME=$HOME TERM=xterm-256color $PWD/target/release/provost"
+sleep 1.5
+keys ':'
+tmux -L shots send-keys -t shots -l 'find package=golang.org/x/crypto@<0.31.0'
+keys Enter
+sleep 4
+shot find
+keys Escape q

@@ -60,51 +60,41 @@ pub async fn fill_source(
         .map_err(|e| format!("the gate for {}: {e}", source.name))?;
     let trust = super::trust_hash(&gate.trust);
     let mut out = Filled::default();
-    let store = source.store.as_ref();
     let cache_dir = settings.cache_dir();
     for repo in repositories(settings, source).await? {
         out.repositories += 1;
-        let tags = tags_with_digests(store, &repo)
-            .await
-            .map_err(|e| format!("listing {}: {e}", crate::text::sanitize(&repo)))?;
         let known = index
             .known(&source.name, &repo, &trust)
             .map_err(|e| e.to_string())?;
-        let mut new: Vec<(String, Vec<String>)> = vec![];
-        for (t, d) in &tags {
-            if known.contains(d) {
-                continue;
-            }
-            match new.iter_mut().find(|(x, _)| x == d) {
-                Some(e) => e.1.push(t.clone()),
-                None => new.push((d.clone(), vec![t.clone()])),
-            }
-        }
-        out.known += tags
-            .iter()
-            .map(|(_, d)| d)
-            .collect::<std::collections::BTreeSet<_>>()
-            .iter()
-            .filter(|d| known.contains(**d))
-            .count();
-        let total = new.len();
-        progress(Progress {
-            source: source.name.clone(),
-            repository: repo.clone(),
-            done: 0,
-            total,
-        });
-        let judged = match (&*source.store, &cache_dir) {
+        // Remote content is read through the gate's cache (digest-checked content; no tag
+        // pointer reused), and the tags are listed through it, so an evidence tag that is
+        // not in this run's list is known absent without asking.
+        let (tags, judged) = match (&*source.store, &cache_dir) {
             (crate::oci::Source::Remote(_), Some(dir)) => {
-                let mut cache = DiskCache::new(store, dir, std::time::Duration::from_secs(0));
+                let mut cache = DiskCache::new(
+                    source.store.as_ref(),
+                    dir,
+                    std::time::Duration::from_secs(0),
+                );
                 if let Some(key) = settings.cache_key() {
                     cache = cache.with_key(key);
                 }
-                let r = judge_all(&gate, &cache, source, &repo, new, progress).await;
+                let r = index_repo(&gate, &cache, &known, source, &repo, &mut out, progress).await;
                 cache.flush();
-                r
+                r?
             }
-            _ => judge_all(&gate, store, source, &repo, new, progress).await,
+            _ => {
+                index_repo(
+                    &gate,
+                    source.store.as_ref(),
+                    &known,
+                    source,
+                    &repo,
+                    &mut out,
+                    progress,
+                )
+                .await?
+            }
         };
         let mut facts = vec![];
         let mut tag_lists = vec![];
@@ -130,6 +120,57 @@ pub async fn fill_source(
             .map_err(|e| e.to_string())?;
     }
     Ok(out)
+}
+
+/// What judging one repository's new digests gave: its tags (tag, digest), and per new
+/// digest its facts, tags and read errors.
+type Judged = (
+    Vec<(String, String)>,
+    Vec<(DigestFacts, Vec<String>, Vec<String>)>,
+);
+
+/// Lists `repo`'s tags and judges the digests the index does not hold yet.
+async fn index_repo(
+    gate: &Gate,
+    store: &impl Store,
+    known: &std::collections::BTreeSet<String>,
+    source: &NamedSource,
+    repo: &str,
+    out: &mut Filled,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Result<Judged, String> {
+    let tags = tags_with_digests(store, repo)
+        .await
+        .map_err(|e| format!("listing {}: {e}", crate::text::sanitize(repo)))?;
+    let mut new: Vec<(String, Vec<String>)> = vec![];
+    let mut at: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (t, d) in &tags {
+        if known.contains(d) {
+            continue;
+        }
+        match at.get(d.as_str()) {
+            Some(&i) => new[i].1.push(t.clone()),
+            None => {
+                at.insert(d, new.len());
+                new.push((d.clone(), vec![t.clone()]));
+            }
+        }
+    }
+    out.known += tags
+        .iter()
+        .map(|(_, d)| d)
+        .collect::<std::collections::BTreeSet<_>>()
+        .iter()
+        .filter(|d| known.contains(**d))
+        .count();
+    progress(Progress {
+        source: source.name.clone(),
+        repository: repo.to_string(),
+        done: 0,
+        total: new.len(),
+    });
+    let judged = judge_all(gate, store, source, repo, new, progress).await;
+    Ok((tags, judged))
 }
 
 async fn judge_all(

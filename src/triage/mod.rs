@@ -7,10 +7,13 @@ pub mod runtime;
 
 use crate::config::Environment;
 use crate::index::{fill, Match, Query};
+use crate::oci::disk::DiskCache;
+use crate::oci::Store;
 use crate::policy::Verdict;
 use crate::release::chain;
 use crate::release::promote::held;
 use crate::setup::{NamedSource, Settings};
+use futures::stream::{self, StreamExt};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -111,6 +114,8 @@ pub async fn find(
     };
     let mut places = Places::default();
     let mut hits = vec![];
+    let mut envs_of = vec![];
+    let mut tag_now: HashMap<(String, String, String), Option<String>> = HashMap::new();
     for h in raw {
         let Some(source) = settings.source(&h.facts.source) else {
             continue;
@@ -124,9 +129,19 @@ pub async fn find(
         let mut holds_now = vec![];
         let mut held_before = vec![];
         for e in &envs {
-            let now = e
-                .moving_tag()
-                .is_some_and(|t| h.tags.iter().any(|x| x == t));
+            // Where the environment's tag points now, asked of the registry (once per
+            // repository and tag): the index's tag lists are only as fresh as its last fill.
+            let now = match e.moving_tag() {
+                Some(t) => {
+                    let key = (source.name.clone(), h.facts.repository.clone(), t.to_string());
+                    if !tag_now.contains_key(&key) {
+                        let d = source.store.resolve(&h.facts.repository, t).await.ok();
+                        tag_now.insert(key.clone(), d);
+                    }
+                    tag_now[&key].as_deref() == Some(h.facts.digest.as_str())
+                }
+                None => false,
+            };
             if now {
                 holds_now.push(e.name.clone());
             } else if places
@@ -138,15 +153,7 @@ pub async fn find(
                 held_before.push(e.name.clone());
             }
         }
-        let gate = settings.gate(source, None).map_err(|e| e.to_string())?;
-        let j = gate
-            .judge(
-                source.store.as_ref(),
-                &h.facts.repository,
-                &h.facts.digest,
-                &envs,
-            )
-            .await;
+        envs_of.push(envs);
         hits.push(Found {
             source: h.facts.source.clone(),
             repository: h.facts.repository.clone(),
@@ -160,9 +167,48 @@ pub async fn find(
             },
             holds_now,
             held_before,
-            verdicts: j.verdicts,
+            verdicts: vec![],
             facts: h.facts,
         });
+    }
+    // Today's verdicts: one gate per source, its content read through the gate's cache
+    // (digest-checked content only: no tag pointer is reused), many digests at once.
+    for source in &srcs {
+        let todo: Vec<Todo> = hits
+            .iter()
+            .zip(&envs_of)
+            .enumerate()
+            .filter(|(_, (f, _))| f.source == source.name)
+            .map(|(i, (f, e))| Todo {
+                at: i,
+                repository: f.repository.clone(),
+                digest: f.digest.clone(),
+                envs: e.clone(),
+            })
+            .collect();
+        if todo.is_empty() {
+            continue;
+        }
+        let gate = settings.gate(source, None).map_err(|e| e.to_string())?;
+        let judged = match (&*source.store, settings.cache_dir()) {
+            (crate::oci::Source::Remote(_), Some(dir)) => {
+                let mut cache = DiskCache::new(
+                    source.store.as_ref(),
+                    &dir,
+                    std::time::Duration::from_secs(0),
+                );
+                if let Some(key) = settings.cache_key() {
+                    cache = cache.with_key(key);
+                }
+                let r = judge_hits(&gate, &cache, todo).await;
+                cache.flush();
+                r
+            }
+            _ => judge_hits(&gate, source.store.as_ref(), todo).await,
+        };
+        for (i, verdicts) in judged {
+            hits[i].verdicts = verdicts;
+        }
     }
     Ok(Report {
         query: q.criteria.iter().map(|c| c.words()).collect(),
@@ -170,6 +216,30 @@ pub async fn find(
         indexed,
         rebuilt,
     })
+}
+
+/// A hit to judge: its position among the hits, and the environments that track it.
+struct Todo {
+    at: usize,
+    repository: String,
+    digest: String,
+    envs: Vec<Environment>,
+}
+
+/// Judges each hit in the environments that track it: (position, verdicts).
+async fn judge_hits(
+    gate: &crate::gate::Gate,
+    store: &impl crate::oci::Store,
+    todo: Vec<Todo>,
+) -> Vec<(usize, Vec<Verdict>)> {
+    stream::iter(todo)
+        .map(|t| async move {
+            let j = gate.judge(store, &t.repository, &t.digest, &t.envs).await;
+            (t.at, j.verdicts)
+        })
+        .buffered(32)
+        .collect()
+        .await
 }
 
 /// Indexes every source of `srcs`, adding up what each did.

@@ -133,7 +133,11 @@ pub async fn find(
             // repository and tag): the index's tag lists are only as fresh as its last fill.
             let now = match e.moving_tag() {
                 Some(t) => {
-                    let key = (source.name.clone(), h.facts.repository.clone(), t.to_string());
+                    let key = (
+                        source.name.clone(),
+                        h.facts.repository.clone(),
+                        t.to_string(),
+                    );
                     if !tag_now.contains_key(&key) {
                         let d = source.store.resolve(&h.facts.repository, t).await.ok();
                         tag_now.insert(key.clone(), d);

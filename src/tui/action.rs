@@ -64,6 +64,8 @@ pub enum Action {
     CommandCancel,
     /// The rows a command line's request found.
     ResultsLoaded(Result<Vec<super::command::ResultRow>, String>),
+    /// How far the index fill of a `:find` has got.
+    ResultsProgress(crate::index::fill::Progress),
     FilterCommit,
     FilterCancel,
     Tick,

@@ -87,6 +87,14 @@ pub struct ResultsView {
     pub find: bool,
     pub rows: Slot<Vec<ResultRow>>,
     pub cursor: usize,
+    /// Rows selected (with `*`) for a quarantine of them all.
+    pub selected: std::collections::BTreeSet<usize>,
+    /// What asked for them (asked again after a write).
+    pub request: Request,
+    /// How far indexing has got, while the rows load.
+    pub progress: Option<String>,
+    /// Loading again after a write (the cursor is kept).
+    pub again: bool,
 }
 
 impl App {
@@ -145,6 +153,10 @@ impl App {
                     title: format!(":{}", text.trim()),
                     rows: Slot::Loading,
                     cursor: 0,
+                    selected: Default::default(),
+                    request: r.clone(),
+                    progress: None,
+                    again: false,
                 });
                 vec![Job::Command(r)]
             }
@@ -154,7 +166,91 @@ impl App {
     pub(super) fn results_loaded(&mut self, r: Result<Vec<ResultRow>, String>) {
         if let Some(v) = &mut self.results {
             v.rows = r.into();
-            v.cursor = 0;
+            v.progress = None;
+            // Asked again (after a write): the cursor stays where it was.
+            let n = v.rows.ready().map(Vec::len).unwrap_or(0);
+            if !std::mem::take(&mut v.again) || v.cursor >= n {
+                v.cursor = 0;
+            }
+        }
+    }
+
+    pub(super) fn results_progress(&mut self, p: crate::index::fill::Progress) {
+        if let Some(v) = &mut self.results {
+            v.progress = Some(format!(
+                "indexing {}/{}: {} of {} new digest(s)",
+                p.source, p.repository, p.done, p.total
+            ));
+        }
+    }
+
+    /// `*` on a result: selects it for a quarantine (or unselects it).
+    pub(super) fn results_select(&mut self) {
+        if let Some(v) = &mut self.results {
+            if v.rows.ready().is_some_and(|r| v.cursor < r.len()) && !v.selected.remove(&v.cursor) {
+                v.selected.insert(v.cursor);
+            }
+        }
+    }
+
+    /// `Q` on the results: one quarantine dialog for the selected rows (else the row under
+    /// the cursor), one signed record per digest.
+    pub(super) fn results_quarantine(&mut self) -> Vec<Job> {
+        let Some(v) = &self.results else {
+            return vec![];
+        };
+        let Some(rows) = v.rows.ready() else {
+            return vec![];
+        };
+        let picked: Vec<&ResultRow> = if v.selected.is_empty() {
+            rows.get(v.cursor).into_iter().collect()
+        } else {
+            v.selected.iter().filter_map(|&i| rows.get(i)).collect()
+        };
+        let mut targets: Vec<crate::tui::modal::Target> = vec![];
+        for r in picked {
+            let t = crate::tui::modal::Target {
+                source: r.source.clone(),
+                repository: r.repository.clone(),
+                digest: r.digest.clone(),
+            };
+            if !targets.contains(&t) {
+                targets.push(t);
+            }
+        }
+        if targets.is_empty() {
+            return vec![];
+        }
+        let first = targets.remove(0);
+        let environments: Vec<String> = self
+            .environments
+            .iter()
+            .filter(|e| e.source == first.source)
+            .map(|e| e.name.clone())
+            .collect();
+        let jobs = self.open_compose(
+            (first.source, first.repository, first.digest),
+            crate::release::act::Kind::Quarantine { lift: false },
+            environments,
+        );
+        if let Some(crate::tui::modal::Modal::Compose { request, .. }) = &mut self.modal {
+            request.also = targets;
+        }
+        jobs
+    }
+
+    /// Asks the open results' command again (their verdicts after a write).
+    pub(super) fn results_reload(&mut self) -> Vec<Job> {
+        match &mut self.results {
+            Some(v) => {
+                // Today's verdicts change with the write: the old rows are not shown as current.
+                v.progress = None;
+                v.rows = Slot::Loading;
+                v.selected.clear();
+                v.again = true;
+                vec![Job::Command(v.request.clone())]
+            }
+            None => vec![],
         }
     }
 
@@ -225,7 +321,11 @@ impl Writer {
         match r {
             Request::Find(words) => {
                 let q = crate::index::Query::parse_words(&words)?;
-                let report = crate::triage::find(settings, &q, true, &|_| {}).await?;
+                let tx = self.tx.clone();
+                let progress = move |p: crate::index::fill::Progress| {
+                    let _ = tx.send(Action::ResultsProgress(p));
+                };
+                let report = crate::triage::find(settings, &q, true, &progress).await?;
                 Ok(report
                     .hits
                     .into_iter()

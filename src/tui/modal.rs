@@ -42,6 +42,41 @@ pub struct Request {
     pub passphrase: Option<Secret>,
     /// For a promotion: what the tag named in the plan that was confirmed.
     pub expect_previous: Option<Option<String>>,
+    /// More digests the same kind of record is written for, one record each (a quarantine
+    /// of `:find` results).
+    pub also: Vec<Target>,
+}
+
+/// A digest a record is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub source: String,
+    pub repository: String,
+    pub digest: String,
+}
+
+impl Request {
+    /// Every digest the request writes a record for, this one first.
+    pub fn targets(&self) -> Vec<Target> {
+        let mut v = vec![Target {
+            source: self.source.clone(),
+            repository: self.repository.clone(),
+            digest: self.digest.clone(),
+        }];
+        v.extend(self.also.iter().cloned());
+        v
+    }
+
+    /// The request for one of its targets alone.
+    pub fn for_target(&self, t: &Target) -> Request {
+        Request {
+            source: t.source.clone(),
+            repository: t.repository.clone(),
+            digest: t.digest.clone(),
+            also: vec![],
+            ..self.clone()
+        }
+    }
 }
 
 /// What the confirm dialog shows.
@@ -158,7 +193,7 @@ impl App {
 
     /// Opens the compose dialog for `kind`, signed by the source's first key (for a
     /// quarantine, the demo's carol, whose job it is); shift-tab picks another.
-    fn open_compose(
+    pub(super) fn open_compose(
         &mut self,
         (source, repository, digest): (String, String, String),
         kind: Kind,
@@ -192,6 +227,7 @@ impl App {
                 key_label,
                 passphrase: None,
                 expect_previous: None,
+                also: vec![],
             },
             environments,
             keys,
@@ -413,15 +449,20 @@ impl App {
         self.writing = None;
         match result {
             Ok(record) => {
-                self.toast(
-                    false,
-                    format!(
-                        "✓ {} {}: record {}",
-                        request.kind.words(),
-                        crate::oci::digest::short(&request.digest),
-                        crate::oci::digest::short(&record)
-                    ),
-                );
+                if request.also.is_empty() {
+                    self.toast(
+                        false,
+                        format!(
+                            "✓ {} {}: record {}",
+                            request.kind.words(),
+                            crate::oci::digest::short(&request.digest),
+                            crate::oci::digest::short(&record)
+                        ),
+                    );
+                } else {
+                    // A batch: the sentence says how each went.
+                    self.toast(false, record);
+                }
                 let shown = self.detail.ready().map(|a| a.digest.clone());
                 let mut jobs = vec![];
                 if shown.as_deref() == Some(request.digest.as_str())
@@ -436,11 +477,17 @@ impl App {
                 if self.audit.is_some() {
                     jobs.extend(self.load_audit());
                 }
+                jobs.extend(self.results_reload());
                 jobs
             }
             Err(e) => {
                 self.toast(true, format!("not written: {e}"));
-                vec![]
+                // A batch may have written some: the results say which are quarantined now.
+                if request.also.is_empty() {
+                    vec![]
+                } else {
+                    self.results_reload()
+                }
             }
         }
     }

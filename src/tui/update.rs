@@ -30,6 +30,7 @@ impl App {
                 self.command.text.clear();
             }
             Action::ResultsLoaded(r) => self.results_loaded(r),
+            Action::ResultsProgress(p) => self.results_progress(p),
             Action::FilterCancel => {
                 self.filter_mut().clear();
                 self.editing_filter = false;
@@ -233,6 +234,8 @@ impl App {
                 Command::Top => self.results_move(-(isize::MAX / 2)),
                 Command::Bottom => self.results_move(isize::MAX / 2),
                 Command::Open => return self.results_open(),
+                Command::Mark => self.results_select(),
+                Command::Quarantine => return self.results_quarantine(),
                 Command::Back => self.results = None,
                 Command::CommandLine => self.command_open(),
                 Command::Quit => self.quit = true,

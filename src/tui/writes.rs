@@ -160,6 +160,8 @@ impl Writer {
         tokio::spawn(async move {
             let result = if request.kind.moves_a_tag() {
                 w.plan_move(&request).await
+            } else if !request.also.is_empty() {
+                w.plan_batch(&request).await
             } else {
                 w.draft(&request)
                     .await
@@ -210,6 +212,91 @@ impl Writer {
         Ok(written.record)
     }
 
+    /// The plan of a batch: every digest it writes a record for, who signs each (checked
+    /// per source), and the first statement in full (the others differ in their subject).
+    async fn plan_batch(&self, r: &Request) -> Result<Plan, String> {
+        let targets = r.targets();
+        let mut lines = vec![format!(
+            "{} digest(s), one signed record each:",
+            targets.len()
+        )];
+        let mut signer = String::new();
+        let mut needs_passphrase = false;
+        let mut chain = String::new();
+        let mut first = vec![];
+        for (i, t) in targets.iter().enumerate() {
+            let one = r.for_target(t);
+            let (d, who, pass) = self
+                .draft(&one)
+                .await
+                .map_err(|e| format!("{}@{}: {e}", t.repository, short(&t.digest)))?;
+            lines.push(format!(
+                "  {}/{}@{}",
+                t.source,
+                t.repository,
+                short(&t.digest)
+            ));
+            if i == 0 {
+                signer = who;
+                needs_passphrase = pass;
+                chain = d.record.link().chain.clone();
+                first = serde_json::to_string_pretty(&d.statement())
+                    .unwrap_or_default()
+                    .lines()
+                    .map(str::to_string)
+                    .collect();
+            }
+        }
+        lines.push(String::new());
+        lines.push("the first statement (the others name their own digest):".into());
+        lines.extend(first);
+        Ok(Plan {
+            signer,
+            statement: lines,
+            title: format!("{} {} digest(s):", r.kind.words(), targets.len()),
+            destination: format!(
+                "each stored as a referrer of its digest, linked into chain {chain} of {}",
+                self.settings.audit_repository
+            ),
+            needs_passphrase,
+            previous: None,
+        })
+    }
+
+    /// Writes a batch one record after another, each drafted and checked on its own; the
+    /// sentence says how each went. An error after some were written names both.
+    async fn write_batch(&self, r: &Request) -> Result<String, String> {
+        let mut done = vec![];
+        let mut failed = vec![];
+        for t in r.targets() {
+            let name = format!("{}@{}", t.repository, short(&t.digest));
+            match self.write(&r.for_target(&t)).await {
+                Ok(_) => done.push(name),
+                Err(e) => failed.push(format!("{name}: {e}")),
+            }
+        }
+        let words = r.kind.words();
+        if failed.is_empty() {
+            Ok(format!(
+                "✓ {words}: {} record(s) written ({})",
+                done.len(),
+                done.join(", ")
+            ))
+        } else {
+            Err(format!(
+                "{} of {} written ({}); failed: {}",
+                done.len(),
+                done.len() + failed.len(),
+                if done.is_empty() {
+                    "-".to_string()
+                } else {
+                    done.join(", ")
+                },
+                failed.join("; ")
+            ))
+        }
+    }
+
     /// The queue: writes run one after another on their own task.
     pub fn queue(&self) -> UnboundedSender<Request> {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Request>();
@@ -218,6 +305,8 @@ impl Writer {
             while let Some(request) = rx.recv().await {
                 let result = if request.kind.moves_a_tag() {
                     w.write_move(&request).await
+                } else if !request.also.is_empty() {
+                    w.write_batch(&request).await
                 } else {
                     w.write(&request).await
                 };

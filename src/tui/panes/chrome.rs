@@ -71,7 +71,7 @@ pub fn status(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
         Line::from(Span::styled(format!(" {}", sanitize(&t.text)), style))
     } else if app.results.is_some() {
         Line::from(Span::styled(
-            " ↑↓ move · ⏎ open the artifact · esc close · : another command · ? help",
+            " ↑↓ move · ⏎ open · * select · Q quarantine · esc close · : command · ? help",
             theme.muted,
         ))
     } else if app.editing_filter {

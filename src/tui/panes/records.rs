@@ -185,11 +185,17 @@ pub fn modal(app: &App, theme: &Theme, frame: &mut Frame<'_>) {
         | Modal::Passphrase { request, .. } => request,
     };
     let title = format!(" {} ", request.kind.words());
-    let target = format!(
+    let mut target = format!(
         "{}@{}",
         sanitize(&request.repository),
         crate::oci::digest::short(&request.digest)
     );
+    if !request.also.is_empty() {
+        target.push_str(&format!(
+            " and {} more (one record each)",
+            request.also.len()
+        ));
+    }
     let mut lines: Vec<Line> = vec![Line::from(vec![
         Span::styled("artifact  ", theme.muted),
         Span::styled(target, theme.accent),

@@ -21,7 +21,10 @@ fn clip(s: &str, width: usize) -> String {
 pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
     let Some(view) = &app.results else { return };
     let width = area.width.saturating_sub(2) as usize;
-    let title = format!(" {} · ⏎ open · esc close ", sanitize(&view.title));
+    let title = format!(
+        " {} · ⏎ open · * select · Q quarantine · esc close ",
+        sanitize(&view.title)
+    );
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.focus)
@@ -30,7 +33,14 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
     let mut out: Vec<Line> = vec![];
     match &view.rows {
         Slot::Idle | Slot::Loading => out.push(Line::styled(
-            format!("{} indexing new digests and asking…", super::spinner(app)),
+            format!(
+                "{} {}…",
+                super::spinner(app),
+                view.progress
+                    .as_deref()
+                    .map(sanitize)
+                    .unwrap_or_else(|| "indexing new digests and asking".into())
+            ),
             theme.muted,
         )),
         Slot::Failed(e) => out.push(Line::styled(format!("✗ {}", sanitize(e)), theme.block)),
@@ -39,17 +49,18 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
         }
         Slot::Ready(rows) => {
             let verified = rows.iter().filter(|r| r.verified).count();
-            out.push(Line::styled(
-                if !view.find {
-                    format!("{} found", rows.len())
-                } else {
-                    format!(
-                        "{verified} verified · {} only on unverified claims (never ✓)",
-                        rows.len() - verified
-                    )
-                },
-                theme.muted,
-            ));
+            let mut count = if !view.find {
+                format!("{} found", rows.len())
+            } else {
+                format!(
+                    "{verified} verified · {} only on unverified claims (never ✓)",
+                    rows.len() - verified
+                )
+            };
+            if !view.selected.is_empty() {
+                count.push_str(&format!(" · {} selected", view.selected.len()));
+            }
+            out.push(Line::styled(count, theme.muted));
             // Three lines per row; the cursor's row kept in view.
             let per = 3;
             let fit = (height.saturating_sub(1) / per).max(1);
@@ -62,8 +73,13 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
                     (true, false) => "◌ unverified",
                 };
                 let head = format!(
-                    "{} {mark} {}/{}@{}  {}",
+                    "{}{} {mark} {}/{}@{}  {}",
                     if selected { "▶" } else { " " },
+                    if view.selected.contains(&i) {
+                        "■"
+                    } else {
+                        " "
+                    },
                     sanitize(&r.source),
                     sanitize(&r.repository),
                     crate::oci::digest::short(&r.digest),

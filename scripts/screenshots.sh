@@ -135,5 +135,6 @@ keys ':'
 tmux -L shots send-keys -t shots -l 'find package=golang.org/x/crypto@<0.31.0'
 keys Enter
 sleep 4
+keys j '*' j j '*'
 shot find
 keys Escape q

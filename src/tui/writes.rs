@@ -253,7 +253,7 @@ impl Writer {
         Ok(Plan {
             signer,
             statement: lines,
-            title: format!("{} {} digest(s):", r.kind.words(), targets.len()),
+            title: "what will be signed:".into(),
             destination: format!(
                 "each stored as a referrer of its digest, linked into chain {chain} of {}",
                 self.settings.audit_repository

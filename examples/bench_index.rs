@@ -90,7 +90,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let s = Instant::now();
     for chunk in (0..n).collect::<Vec<_>>().chunks(1000) {
         let f: Vec<DigestFacts> = chunk.iter().map(|&i| facts(i)).collect();
-        let tags: Vec<Vec<String>> = chunk.iter().map(|i| vec![format!("v{i}")]).collect();
+        let tags: Vec<(Vec<String>, String)> = chunk
+            .iter()
+            .map(|i| (vec![format!("v{i}")], String::new()))
+            .collect();
         index.put_many(&f, "bench", &tags)?;
     }
     println!(

@@ -615,3 +615,72 @@ fn policy_compare_names_the_verdicts_and_findings_that_change() {
     assert_eq!(same["changes"].as_array().map(Vec::len), Some(0), "{same}");
     assert!(same["judged"].as_u64().unwrap_or(0) > 10, "{same}");
 }
+
+/// Evidence added to a digest after it was indexed (its first attestation: a new evidence
+/// tag) makes the next fill judge it again: the index never keeps a digest out of an answer
+/// because it was indexed before its provenance arrived.
+#[test]
+fn evidence_added_after_indexing_is_read_by_the_next_fill() {
+    let src = source();
+    let w = world(&src);
+    // A copy of an image alone (no evidence) in a repository of its own.
+    let host = &src.reg.host;
+    skopeo(&[
+        "copy",
+        "--src-tls-verify=false",
+        "--dest-tls-verify=false",
+        &format!("docker://{host}/acme/worker:0.9.0"),
+        &format!("docker://{host}/late/app:1.0.0"),
+    ]);
+    let first = json(&w.run(&["index", "src", "--json"]));
+    let n = first["indexed"]["indexed"].as_u64().expect("indexed");
+    assert!(n >= 10, "{first}");
+    let builder = "https://ci.example/late-runner";
+    let q = |w: &World| {
+        json(&w.run(&["find", "--builder", builder, "--no-refresh", "--json"]))["hits"]
+            .as_array()
+            .expect("hits")
+            .iter()
+            .map(|h| {
+                (
+                    h["repository"].as_str().unwrap_or("").to_string(),
+                    h["matched"].clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert!(q(&w).is_empty());
+    // Now its provenance, signed by the trusted release key.
+    let h = w.home.path();
+    std::fs::write(
+        h.join("late.json"),
+        serde_json::json!({
+            "buildDefinition": {"buildType": "https://ci.example/build/v1", "externalParameters": {}},
+            "runDetails": {"builder": {"id": builder}}
+        })
+        .to_string(),
+    )
+    .expect("predicate");
+    ok(&w.run(&[
+        "attest",
+        "src/late/app:1.0.0",
+        "--predicate",
+        h.join("late.json").to_str().expect("utf8"),
+        "--type",
+        "https://slsa.dev/provenance/v1",
+        "--key",
+        h.join("acme-release.key").to_str().expect("utf8"),
+    ]));
+    // The next fill sees the new evidence tag and judges that digest again, and only it.
+    let again = json(&w.run(&["index", "src", "--json"]));
+    assert_eq!(again["indexed"]["evidence_changed"], 1, "{again}");
+    assert_eq!(again["indexed"]["indexed"], 1, "{again}");
+    assert_eq!(
+        q(&w),
+        [("late/app".to_string(), serde_json::json!("verified"))]
+    );
+    // And a warm fill after that judges nothing.
+    let warm = json(&w.run(&["index", "src", "--json"]));
+    assert_eq!(warm["indexed"]["indexed"], 0, "{warm}");
+    assert_eq!(warm["indexed"]["evidence_changed"], 0, "{warm}");
+}

@@ -135,10 +135,18 @@ pub async fn index_cmd(settings: &Settings, names: &[String], json: bool) -> Res
         }));
     }
     crate::say!(
-        "indexed {} new digest(s) in {} repositories ({} already known) in {:.1}s; the index holds {} digest(s)",
+        "indexed {} digest(s) in {} repositories ({} already known{}) in {:.1}s; the index holds {} digest(s)",
         filled.indexed,
         filled.repositories,
         filled.known,
+        if filled.evidence_changed > 0 {
+            format!(
+                "; {} judged again: their evidence tags changed",
+                filled.evidence_changed
+            )
+        } else {
+            String::new()
+        },
         started.elapsed().as_secs_f64(),
         total
     );

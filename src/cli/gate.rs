@@ -3,7 +3,7 @@
 use super::parse_ref;
 use crate::config::Environment;
 use crate::gate::Gate;
-use crate::oci::artifact::tags_with_digests;
+use crate::oci::artifact::tags_and_evidence;
 use crate::oci::disk::{CacheUse, DiskCache};
 use crate::oci::Store;
 use crate::policy::{Decision, Outcome, PolicyFile, Verdict};
@@ -160,7 +160,7 @@ async fn gate_on(
     // Each row: the artifact's name, its verdict, and (for --json) the evidence it was judged
     // on, with every signature's typed result.
     let rows: Vec<(String, Verdict, serde_json::Value)> = if opts.all {
-        let tags = tags_with_digests(store, repo)
+        let (tags, evidence_tags) = tags_and_evidence(store, repo)
             .await
             .wrap_err_with(|| format!("listing {}", sanitize(repo)))?;
         if tags.is_empty() && !repository_exists(source.store.as_ref(), repo).await? {
@@ -196,7 +196,7 @@ async fn gate_on(
             .collect()
             .await;
         let facts: Vec<_> = judged.iter().filter_map(|(_, f)| f.clone()).collect();
-        crate::index::fill::remember(settings, gate, &facts);
+        crate::index::fill::remember(settings, gate, &facts, &evidence_tags);
         judged.into_iter().map(|(row, _)| row).collect()
     } else {
         // The named tag is always resolved by the registry itself (never from a cached

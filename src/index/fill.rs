@@ -4,11 +4,12 @@
 
 use super::{DigestFacts, Index};
 use crate::gate::Gate;
-use crate::oci::artifact::tags_with_digests;
+use crate::oci::artifact::tags_and_evidence;
 use crate::oci::disk::DiskCache;
 use crate::oci::Store;
 use crate::setup::{NamedSource, Settings};
 use futures::stream::{self, StreamExt};
+use std::collections::HashMap;
 
 /// Digests judged at once (as `gate --all`).
 const CONCURRENCY: usize = 32;
@@ -31,6 +32,9 @@ pub struct Filled {
     pub indexed: usize,
     /// Digests already indexed under the same trust (tags refreshed only).
     pub known: usize,
+    /// Digests indexed before and judged again because their evidence tags changed (a
+    /// signature or attestation added or removed since).
+    pub evidence_changed: usize,
     /// What could not be read, in sentences (those digests are tried again next time).
     pub failed: Vec<String>,
 }
@@ -69,7 +73,7 @@ pub async fn fill_source(
         // Remote content is read through the gate's cache (digest-checked content; no tag
         // pointer reused), and the tags are listed through it, so an evidence tag that is
         // not in this run's list is known absent without asking.
-        let (tags, judged) = match (&*source.store, &cache_dir) {
+        let (tags, judged, marks) = match (&*source.store, &cache_dir) {
             (crate::oci::Source::Remote(_), Some(dir)) => {
                 let mut cache = DiskCache::new(
                     source.store.as_ref(),
@@ -97,11 +101,11 @@ pub async fn fill_source(
             }
         };
         let mut facts = vec![];
-        let mut tag_lists = vec![];
+        let mut kept = vec![];
         for (f, t, errors) in judged {
             if errors.is_empty() {
+                kept.push((t, marks.get(&f.digest).cloned().unwrap_or_default()));
                 facts.push(f);
-                tag_lists.push(t);
             } else {
                 out.failed.push(format!(
                     "{}@{}: {}",
@@ -113,7 +117,7 @@ pub async fn fill_source(
         }
         out.indexed += facts.len();
         index
-            .put_many(&facts, &trust, &tag_lists)
+            .put_many(&facts, &trust, &kept)
             .map_err(|e| e.to_string())?;
         index
             .set_tags(&source.name, &repo, &tags)
@@ -122,30 +126,38 @@ pub async fn fill_source(
     Ok(out)
 }
 
-/// What judging one repository's new digests gave: its tags (tag, digest), and per new
-/// digest its facts, tags and read errors.
+/// What judging one repository's new digests gave: its tags (tag, digest), per new digest
+/// its facts, tags and read errors, and per digest its evidence tags' mark.
 type Judged = (
     Vec<(String, String)>,
     Vec<(DigestFacts, Vec<String>, Vec<String>)>,
+    HashMap<String, String>,
 );
 
-/// Lists `repo`'s tags and judges the digests the index does not hold yet.
+/// Lists `repo`'s tags and judges the digests the index does not hold yet, or holds as
+/// judged with other evidence tags than the listing shows now.
 async fn index_repo(
     gate: &Gate,
     store: &impl Store,
-    known: &std::collections::BTreeSet<String>,
+    known: &HashMap<String, String>,
     source: &NamedSource,
     repo: &str,
     out: &mut Filled,
     progress: &(dyn Fn(Progress) + Send + Sync),
 ) -> Result<Judged, String> {
-    let tags = tags_with_digests(store, repo)
+    let (tags, evidence) = tags_and_evidence(store, repo)
         .await
         .map_err(|e| format!("listing {}: {e}", crate::text::sanitize(repo)))?;
+    let marks = super::evidence_marks(&evidence);
+    let unchanged = |d: &str| {
+        known
+            .get(d)
+            .is_some_and(|m| m.as_str() == marks.get(d).map(String::as_str).unwrap_or(""))
+    };
     let mut new: Vec<(String, Vec<String>)> = vec![];
-    let mut at: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut at: HashMap<&str, usize> = HashMap::new();
     for (t, d) in &tags {
-        if known.contains(d) {
+        if unchanged(d) {
             continue;
         }
         match at.get(d.as_str()) {
@@ -156,12 +168,11 @@ async fn index_repo(
             }
         }
     }
-    out.known += tags
+    let digests: std::collections::BTreeSet<&String> = tags.iter().map(|(_, d)| d).collect();
+    out.known += digests.iter().filter(|d| unchanged(d)).count();
+    out.evidence_changed += digests
         .iter()
-        .map(|(_, d)| d)
-        .collect::<std::collections::BTreeSet<_>>()
-        .iter()
-        .filter(|d| known.contains(**d))
+        .filter(|d| known.contains_key(d.as_str()) && !unchanged(d))
         .count();
     progress(Progress {
         source: source.name.clone(),
@@ -170,7 +181,7 @@ async fn index_repo(
         total: new.len(),
     });
     let judged = judge_all(gate, store, source, repo, new, progress).await;
-    Ok((tags, judged))
+    Ok((tags, judged, marks))
 }
 
 async fn judge_all(
@@ -225,13 +236,26 @@ pub fn open(settings: &Settings) -> Result<Index, String> {
     Index::open(&path, &seal, key).map_err(|e| e.to_string())
 }
 
-/// Stores what a `gate --all` judged, so the index keeps up with every gate run. Failures
-/// are not the gate's business: the index is a cache and the next `provost index` fills in.
-pub fn remember(settings: &Settings, gate: &Gate, judged: &[(DigestFacts, Vec<String>)]) {
+/// Stores what a `gate --all` judged (with the evidence tags of its listing), so the index
+/// keeps up with every gate run. Failures are not the gate's business: the index is a cache
+/// and the next `provost index` fills in.
+pub fn remember(
+    settings: &Settings,
+    gate: &Gate,
+    judged: &[(DigestFacts, Vec<String>)],
+    evidence_tags: &[String],
+) {
     let Ok(mut index) = open(settings) else {
         return;
     };
     let trust = super::trust_hash(&gate.trust);
-    let (facts, tags): (Vec<_>, Vec<_>) = judged.iter().cloned().unzip();
-    let _ = index.put_many(&facts, &trust, &tags);
+    let marks = super::evidence_marks(evidence_tags);
+    let (facts, kept): (Vec<_>, Vec<_>) = judged
+        .iter()
+        .map(|(f, t)| {
+            let m = marks.get(&f.digest).cloned().unwrap_or_default();
+            (f.clone(), (t.clone(), m))
+        })
+        .unzip();
+    let _ = index.put_many(&facts, &trust, &kept);
 }

@@ -13,6 +13,7 @@ mod store;
 
 pub use facts::DigestFacts;
 pub use query::{Criterion, Match, Query};
+pub use store::evidence_marks;
 
 use hmac::Mac;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -22,7 +23,7 @@ use std::path::{Path, PathBuf};
 /// `PRAGMA application_id`: "prov".
 const APPLICATION_ID: i64 = 0x7072_6f76;
 /// `PRAGMA user_version`: the schema.
-const SCHEMA: i64 = 2;
+const SCHEMA: i64 = 3;
 /// The index file is refused above this size (10,000 digests with SBOMs fit well within).
 pub const MAX_FILE: u64 = 2 << 30;
 
@@ -123,6 +124,7 @@ CREATE TABLE digests(
     trust TEXT NOT NULL,
     facts TEXT NOT NULL,
     packages_sha256 TEXT NOT NULL,
+    evidence TEXT NOT NULL,
     mac TEXT NOT NULL,
     tags TEXT NOT NULL DEFAULT '[]',
     indexed_at TEXT NOT NULL,

@@ -43,7 +43,7 @@ impl Index {
             .iter()
             .any(|c| matches!(c, Criterion::Package(..)));
         let sql = format!(
-            "SELECT d.trust, d.facts, d.packages_sha256, d.mac, d.tags, {} FROM digests d \
+            "SELECT d.trust, d.facts, d.packages_sha256, d.mac, d.tags, {}, d.evidence FROM digests d \
              WHERE {} ORDER BY d.repository, d.digest",
             if packages {
                 "(SELECT p.json FROM packages p WHERE p.id = d.id)"
@@ -68,6 +68,7 @@ impl Index {
                         facts: r.get(1)?,
                         packages_sha256: r.get(2)?,
                         packages: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
+                        evidence: r.get(6)?,
                     },
                     r.get::<_, String>(3)?,
                     r.get::<_, String>(4)?,

@@ -9,7 +9,7 @@ use hmac::Mac;
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 /// One digest's stored text.
 pub(super) struct Row {
@@ -19,6 +19,9 @@ pub(super) struct Row {
     pub packages: String,
     /// The SHA-256 of `packages` (hex).
     pub packages_sha256: String,
+    /// The digest's evidence tags when it was judged (`evidence_marks`): when they change,
+    /// the digest is judged again.
+    pub evidence: String,
 }
 
 #[derive(Default, Serialize, Deserialize)]
@@ -29,8 +32,27 @@ struct Packages {
     unverified: Vec<PackageFact>,
 }
 
+/// Per digest, the evidence tags (`sha256-<hex>`, `.sig`, `.att`, `.sbom`) a tag list holds
+/// for it, as one string: a new or removed evidence tag changes it.
+pub fn evidence_marks(evidence_tags: &[String]) -> HashMap<String, String> {
+    let mut by: HashMap<String, Vec<&str>> = HashMap::new();
+    for t in evidence_tags {
+        let Some(rest) = t.strip_prefix("sha256-") else {
+            continue;
+        };
+        let hex = rest.split('.').next().unwrap_or("");
+        by.entry(format!("sha256:{hex}")).or_default().push(t);
+    }
+    by.into_iter()
+        .map(|(d, mut v)| {
+            v.sort();
+            (d, v.join(","))
+        })
+        .collect()
+}
+
 impl Row {
-    pub fn encode(f: &DigestFacts) -> Row {
+    pub fn encode(f: &DigestFacts, evidence: &str) -> Row {
         let mut small = f.clone();
         let p = Packages {
             verified: std::mem::take(&mut small.verified.packages),
@@ -41,21 +63,23 @@ impl Row {
             facts: serde_json::to_string(&small).unwrap_or_default(),
             packages_sha256: hex::encode(sha2::Sha256::digest(packages.as_bytes())),
             packages,
+            evidence: evidence.to_string(),
         }
     }
 }
 
 impl Index {
-    pub(super) fn mac(&self, f: &DigestFacts, trust: &str, row: &Row) -> String {
+    pub(super) fn mac(&self, place: [&str; 3], trust: &str, row: &Row) -> String {
         let mut m = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.key)
             .expect("HMAC takes a key of any length");
         for part in [
-            &f.source,
-            &f.repository,
-            &f.digest,
+            place[0],
+            place[1],
+            place[2],
             trust,
             &row.facts,
             &row.packages_sha256,
+            &row.evidence,
         ] {
             m.update(part.as_bytes());
             m.update(&[0]);
@@ -80,7 +104,12 @@ impl Index {
                 crate::oci::digest::short(&facts.digest)
             )
         };
-        if self.mac(&facts, trust, row) != mac {
+        if self.mac(
+            [&facts.source, &facts.repository, &facts.digest],
+            trust,
+            row,
+        ) != mac
+        {
             return Err(edited());
         }
         if packages {
@@ -100,7 +129,7 @@ impl Index {
         let mut st = self
             .conn
             .prepare(
-                "SELECT d.id, d.trust, d.facts, d.packages_sha256, d.mac, p.json \
+                "SELECT d.id, d.trust, d.facts, d.packages_sha256, d.mac, p.json, d.evidence \
                  FROM digests d LEFT JOIN packages p ON p.id = d.id",
             )
             .map_err(|e| e.to_string())?;
@@ -113,6 +142,7 @@ impl Index {
                         facts: r.get(2)?,
                         packages_sha256: r.get(3)?,
                         packages: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
+                        evidence: r.get(6)?,
                     },
                     r.get::<_, String>(4)?,
                 ))
@@ -146,52 +176,82 @@ impl Index {
         Ok(())
     }
 
-    /// The digests of `source`/`repository` indexed under `trust`.
+    /// The digests of `source`/`repository` indexed under `trust`, each with the evidence
+    /// tags it was judged with. A row whose MAC does not check out is left out (judged again).
     pub fn known(
         &self,
         source: &str,
         repository: &str,
         trust: &str,
-    ) -> Result<BTreeSet<String>, IndexError> {
+    ) -> Result<HashMap<String, String>, IndexError> {
         let mut st = self
             .conn
             .prepare_cached(
-                "SELECT digest FROM digests WHERE source = ?1 AND repository = ?2 AND trust = ?3",
+                "SELECT digest, facts, packages_sha256, evidence, mac FROM digests \
+                 WHERE source = ?1 AND repository = ?2 AND trust = ?3",
             )
             .map_err(|e| db_err(&self.path, e))?;
         let rows = st
             .query_map(params![source, repository, trust], |r| {
-                r.get::<_, String>(0)
+                Ok((
+                    r.get::<_, String>(0)?,
+                    Row {
+                        facts: r.get(1)?,
+                        packages_sha256: r.get(2)?,
+                        packages: String::new(),
+                        evidence: r.get(3)?,
+                    },
+                    r.get::<_, String>(4)?,
+                ))
             })
             .map_err(|e| db_err(&self.path, e))?;
-        rows.collect::<Result<_, _>>()
-            .map_err(|e| db_err(&self.path, e))
+        let mut out = HashMap::new();
+        for row in rows {
+            let (digest, row, mac) = row.map_err(|e| db_err(&self.path, e))?;
+            if self.mac([source, repository, &digest], trust, &row) == mac {
+                out.insert(digest, row.evidence);
+            }
+        }
+        Ok(out)
     }
 
-    /// Stores (or replaces) the facts of one digest, with the tags that name it.
-    pub fn put(&mut self, f: &DigestFacts, trust: &str, tags: &[String]) -> Result<(), IndexError> {
-        self.put_many(std::slice::from_ref(f), trust, &[tags.to_vec()])
+    /// Stores (or replaces) the facts of one digest, with the tags that name it and its
+    /// evidence tags' mark.
+    pub fn put(
+        &mut self,
+        f: &DigestFacts,
+        trust: &str,
+        tags: &[String],
+        evidence: &str,
+    ) -> Result<(), IndexError> {
+        self.put_many(
+            std::slice::from_ref(f),
+            trust,
+            &[(tags.to_vec(), evidence.to_string())],
+        )
     }
 
-    /// Stores several digests in one transaction (`tags[i]` for `facts[i]`).
+    /// Stores several digests in one transaction (`kept[i]`: the tags and evidence mark of
+    /// `facts[i]`).
     pub fn put_many(
         &mut self,
         facts: &[DigestFacts],
         trust: &str,
-        tags: &[Vec<String>],
+        kept: &[(Vec<String>, String)],
     ) -> Result<(), IndexError> {
         let path = self.path.clone();
         let now = chrono::Utc::now().to_rfc3339();
         let rows: Vec<(Row, String)> = facts
             .iter()
-            .map(|f| {
-                let row = Row::encode(f);
-                let mac = self.mac(f, trust, &row);
+            .zip(kept)
+            .map(|(f, (_, evidence))| {
+                let row = Row::encode(f, evidence);
+                let mac = self.mac([&f.source, &f.repository, &f.digest], trust, &row);
                 (row, mac)
             })
             .collect();
         let tx = self.conn.transaction().map_err(|e| db_err(&path, e))?;
-        for ((f, (row, mac)), t) in facts.iter().zip(rows).zip(tags) {
+        for ((f, (row, mac)), (t, _)) in facts.iter().zip(rows).zip(kept) {
             tx.execute(
                 "DELETE FROM digests WHERE source = ?1 AND repository = ?2 AND digest = ?3",
                 params![f.source, f.repository, f.digest],
@@ -199,7 +259,7 @@ impl Index {
             .map_err(|e| db_err(&path, e))?;
             tx.execute(
                 "INSERT INTO digests(source, repository, digest, trust, facts, packages_sha256, \
-                 mac, tags, indexed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                 evidence, mac, tags, indexed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 params![
                     f.source,
                     f.repository,
@@ -207,6 +267,7 @@ impl Index {
                     trust,
                     row.facts,
                     row.packages_sha256,
+                    row.evidence,
                     mac,
                     serde_json::to_string(t).unwrap_or_else(|_| "[]".into()),
                     now

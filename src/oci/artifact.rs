@@ -248,16 +248,26 @@ pub async fn summarize(store: &impl Store, repo: &str, tag: &str) -> Result<TagS
 
 /// Every artifact tag of a repository with the digest it points at, sorted by tag.
 pub async fn tags_with_digests(store: &impl Store, repo: &str) -> Result<Vec<(String, String)>> {
-    let mut tags = store.list_tags(repo).await?;
-    // Evidence tags (`sha256-<hex>[.sig|.att|.sbom]`) hold attachments, not artifacts.
-    tags.retain(|t| !super::is_evidence_tag(t));
+    Ok(tags_and_evidence(store, repo).await?.0)
+}
+
+/// `tags_with_digests`, and the evidence tags (`sha256-<hex>[.sig|.att|.sbom]`) of the same
+/// listing, by name (not resolved).
+pub async fn tags_and_evidence(
+    store: &impl Store,
+    repo: &str,
+) -> Result<(Vec<(String, String)>, Vec<String>)> {
+    let all = store.list_tags(repo).await?;
+    // Evidence tags hold attachments, not artifacts.
+    let (evidence, tags): (Vec<String>, Vec<String>) =
+        all.into_iter().partition(|t| super::is_evidence_tag(t));
     let mut out: Vec<(String, String)> = stream::iter(tags)
         .map(|t| async move { store.resolve(repo, &t).await.map(|d| (t, d)) })
         .buffer_unordered(CONCURRENCY)
         .try_collect()
         .await?;
     out.sort();
-    Ok(out)
+    Ok((out, evidence))
 }
 
 /// The full detail of the artifact `r` names. `known_tags` (tag → digest), when given, saves

@@ -259,6 +259,7 @@ pub async fn fill_sources(
         total.repositories += f.repositories;
         total.indexed += f.indexed;
         total.known += f.known;
+        total.evidence_changed += f.evidence_changed;
         total.failed.extend(f.failed);
     }
     Ok(total)

@@ -1,7 +1,7 @@
 //! The on-disk cache behind `provost gate`, against the real registry: a warm run asks the
 //! registry almost nothing and gives the same verdicts; evidence added or removed since the
 //! last run is seen at once; damaged cache files are never believed; `--no-cache` and
-//! `--cache-ttl 0` see a moved tag immediately.
+//! `--cache-ttl 0` see a moved tag immediately, and so does any run gating a required tier.
 
 mod common;
 
@@ -267,4 +267,23 @@ fn a_warm_gate_reuses_the_disk_cache_and_still_sees_changed_evidence() {
         rows_of(&before),
         "an edited pointer changed a verdict"
     );
+
+    // A tag moved inside the time-to-live is judged at once when a required tier is gated:
+    // prod now names the release candidate, and the row for the prod tag judges that digest
+    // (with the old pointer reused, prod would pass what it no longer holds).
+    let m = rt.block_on(s.get_manifest("acme/api", &rc)).expect("rc");
+    rt.block_on(s.put_manifest("acme/api", Some("prod"), &m.media_type, &m.bytes))
+        .expect("move prod");
+    let (_, j, _) = g.run("acme/api", &[]);
+    let prod_row = j["verdicts"]
+        .as_array()
+        .expect("verdicts")
+        .iter()
+        .find(|v| {
+            v["artifact"]
+                .as_str()
+                .is_some_and(|a| a.split([':', ',']).any(|t| t == "prod"))
+        })
+        .expect("a row for the prod tag");
+    assert_eq!(prod_row["digest"], rc.as_str(), "prod now names the rc");
 }

@@ -3,7 +3,7 @@
 use super::parse_ref;
 use crate::config::Environment;
 use crate::gate::Gate;
-use crate::oci::artifact::tags_and_evidence;
+use crate::oci::artifact::{tags_and_evidence, tags_and_evidence_live};
 use crate::oci::disk::{CacheUse, DiskCache};
 use crate::oci::Store;
 use crate::policy::{Decision, Outcome, PolicyFile, Verdict};
@@ -160,9 +160,16 @@ async fn gate_on(
     // Each row: the artifact's name, its verdict, and (for --json) the evidence it was judged
     // on, with every signature's typed result.
     let rows: Vec<(String, Verdict, serde_json::Value)> = if opts.all {
-        let (tags, evidence_tags) = tags_and_evidence(store, repo)
-            .await
-            .wrap_err_with(|| format!("listing {}", sanitize(repo)))?;
+        // A required tier fails closed: its image tags are resolved by the registry itself
+        // (a tag moved since the last run is judged at once); elsewhere a cached pointer
+        // younger than --cache-ttl may stand in. Evidence tags are settled by the live list.
+        let listed = if env.tier == crate::config::Tier::Required {
+            tags_and_evidence_live(store, source.store.as_ref(), repo).await
+        } else {
+            tags_and_evidence(store, repo).await
+        };
+        let (tags, evidence_tags) =
+            listed.wrap_err_with(|| format!("listing {}", sanitize(repo)))?;
         if tags.is_empty() && !repository_exists(source.store.as_ref(), repo).await? {
             // Nothing to judge is not a pass: a missing repository is "not found" (exit 5).
             return Err(eyre!(crate::oci::OciError::NotFound {

@@ -257,7 +257,19 @@ pub async fn tags_and_evidence(
     store: &impl Store,
     repo: &str,
 ) -> Result<(Vec<(String, String)>, Vec<String>)> {
-    let all = store.list_tags(repo).await?;
+    tags_and_evidence_live(store, store, repo).await
+}
+
+/// `tags_and_evidence`, the tags listed by `listing` (a cache learns the live list from it)
+/// and each image tag resolved by `live` (the registry itself, when a moved tag must be seen
+/// at once).
+pub async fn tags_and_evidence_live(
+    listing: &impl Store,
+    live: &impl Store,
+    repo: &str,
+) -> Result<(Vec<(String, String)>, Vec<String>)> {
+    let store = live;
+    let all = listing.list_tags(repo).await?;
     // Evidence tags hold attachments, not artifacts.
     let (evidence, tags): (Vec<String>, Vec<String>) =
         all.into_iter().partition(|t| super::is_evidence_tag(t));

@@ -2,6 +2,7 @@
 //! REFERRERS` writes LAYERS layers of pseudo-random bytes (MIB MiB in all, streamed, never held
 //! whole), a config, the manifest under TAG, and REFERRERS small artifacts referring to it
 //! (listed in its fallback referrers index, as on a registry without the API).
+#![allow(clippy::disallowed_macros)] // a test or benchmark prints its own fixed reports
 
 use futures::StreamExt;
 use provost::oci::auth::Credential;

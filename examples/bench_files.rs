@@ -2,6 +2,7 @@
 //! gzip'd tar layers of 100 files each (about 100 MiB of files in all). Variant `b` holds the
 //! same files modified at another time, with one file of the third layer changed: the diff
 //! has every file's timestamp and one content change to find.
+#![allow(clippy::disallowed_macros)] // a test or benchmark prints its own fixed reports
 
 use provost::demo::image::{self, File, ImageSpec};
 use provost::oci::auth::Credential;

@@ -2,6 +2,7 @@
 //! a signer of 5, 30 packages of 600 each with versions), then the time `Index::find` takes
 //! for each kind of question (median of 21 runs), the time to open a sealed index, and the
 //! time to check every row when the seal does not match. Target: every query under 100 ms.
+#![allow(clippy::disallowed_macros)] // a test or benchmark prints its own fixed reports
 
 use provost::index::facts::{Claims, DigestFacts, PackageFact, SignerFact};
 use provost::index::{Criterion, Index, Query};

@@ -2,6 +2,7 @@
 //! (`bench/svc-NNNN`), each with one tiny image under TAGS tags, over plain HTTP;
 //! `bench_seed HOST demo` pushes the demo landscape with its evidence; `bench_seed HOST records
 //! N` the demo landscape and N more approval records in the prod audit chain.
+#![allow(clippy::disallowed_macros)] // a test or benchmark prints its own fixed reports
 
 use provost::oci::auth::Credential;
 use provost::oci::remote::RemoteStore;

@@ -1,5 +1,6 @@
 //! In-process verification rate: `verify_rate BUNDLE ARTIFACT IDENTITY ISSUER [N]` verifies the
 //! bundle N times (default 2000) against the embedded production root and prints the rate.
+#![allow(clippy::disallowed_macros)] // a test or benchmark prints its own fixed reports
 
 use provost::verify::{verify_bundle, Matcher, Root, Subject, Trust};
 

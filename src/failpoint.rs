@@ -5,7 +5,7 @@
 /// Dies here when `PROVOST_FAILPOINT` names this point.
 pub fn hit(name: &str) {
     if std::env::var("PROVOST_FAILPOINT").is_ok_and(|v| v == name) {
-        eprintln!("provost: failpoint {name}: stopping here");
+        crate::warn!("provost: failpoint {name}: stopping here");
         std::process::exit(137);
     }
 }

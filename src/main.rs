@@ -333,7 +333,7 @@ fn main() -> ExitCode {
         .install()
         .is_err()
     {
-        eprintln!("provost: could not install the error reporter");
+        provost::warn!("provost: could not install the error reporter");
     }
     let args = Args::parse();
     if args.command.is_some() {
@@ -346,13 +346,13 @@ fn main() -> ExitCode {
     {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("provost: cannot start the async runtime: {e}");
+            provost::warn!("provost: cannot start the async runtime: {e}");
             return ExitCode::from(1);
         }
     };
     let result = runtime.block_on(run(args));
     if std::env::var_os("PROVOST_COUNT_REQUESTS").is_some() {
-        eprintln!(
+        provost::warn!(
             "provost: {} registry requests",
             provost::oci::remote::REQUESTS.load(std::sync::atomic::Ordering::Relaxed)
         );
@@ -361,7 +361,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(report) => {
             // Errors quote registry answers: sanitized like everything else from outside.
-            eprintln!(
+            provost::warn!(
                 "provost: {}",
                 provost::text::sanitize(&format!("{report:#}"))
             );
@@ -391,7 +391,7 @@ async fn run(args: Args) -> Result<()> {
         let n = if *reset {
             provost::demo::reset(&dir, &data).await
         } else if dir.join("oci-layout").is_file() {
-            println!(
+            provost::say!(
                 "{} already holds a layout; use --reset to rebuild it",
                 dir.display()
             );
@@ -401,9 +401,9 @@ async fn run(args: Args) -> Result<()> {
         }
         .wrap_err_with(|| format!("seeding the demo store at {}", dir.display()))?;
         if n > 0 {
-            println!("demo store rebuilt at {} ({n} digests)", dir.display());
+            provost::say!("demo store rebuilt at {} ({n} digests)", dir.display());
         } else {
-            println!("demo store created at {}", dir.display());
+            provost::say!("demo store created at {}", dir.display());
         }
         return Ok(());
     }

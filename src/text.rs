@@ -39,20 +39,57 @@ pub fn sanitize_lines(s: &str) -> Cow<'_, str> {
 /// from outside can reach the terminal raw, whichever field it came from.
 #[macro_export]
 macro_rules! say {
-    () => { println!() };
-    ($($t:tt)*) => { println!("{}", $crate::text::sanitize_lines(&format!($($t)*))) };
+    () => { $crate::text::out("") };
+    ($($t:tt)*) => { $crate::text::out(&format!($($t)*)) };
 }
 
 /// `print!` for headless commands, sanitized as `say!`.
 #[macro_export]
 macro_rules! say_part {
-    ($($t:tt)*) => { print!("{}", $crate::text::sanitize_lines(&format!($($t)*))) };
+    ($($t:tt)*) => { $crate::text::out_part(&format!($($t)*)) };
 }
 
 /// `eprintln!` for headless commands, sanitized as `say!`.
 #[macro_export]
 macro_rules! warn {
-    ($($t:tt)*) => { eprintln!("{}", $crate::text::sanitize_lines(&format!($($t)*))) };
+    ($($t:tt)*) => { $crate::text::err(&format!($($t)*)) };
+}
+
+/// A line on stdout, sanitized (what `say!` writes). A failed write (a closed pipe) ends the
+/// process as `println!` would.
+pub fn out(line: &str) {
+    #[allow(clippy::disallowed_macros)]
+    {
+        println!("{}", sanitize_lines(line));
+    }
+}
+
+/// Text on stdout without a newline, sanitized (`say_part!`).
+pub fn out_part(text: &str) {
+    use std::io::Write;
+    #[allow(clippy::disallowed_macros)]
+    {
+        print!("{}", sanitize_lines(text));
+    }
+    let _ = std::io::stdout().flush();
+}
+
+/// Text on stderr without a newline (a question), sanitized.
+pub fn err_part(text: &str) {
+    use std::io::Write;
+    #[allow(clippy::disallowed_macros)]
+    {
+        eprint!("{}", sanitize_lines(text));
+    }
+    let _ = std::io::stderr().flush();
+}
+
+/// A line on stderr, sanitized (`warn!`).
+pub fn err(line: &str) {
+    #[allow(clippy::disallowed_macros)]
+    {
+        eprintln!("{}", sanitize_lines(line));
+    }
 }
 
 fn is_dangerous(c: char) -> bool {

@@ -3,6 +3,7 @@
 //! attestations and records verify there (provost and securesystemslib), the promotion record
 //! is on the chain, drift is reported, overrides are break-glass only, and a rollback is gated
 //! by today's policy. Kills and cancellations: tests/promotion_faults.rs.
+#![allow(clippy::disallowed_macros)] // a test or benchmark prints its own fixed reports
 
 mod common;
 

@@ -98,17 +98,21 @@ pub fn progress_line() -> impl Fn(Progress) + Send + Sync {
         if tty && p.total > 0 {
             let width = 24;
             let filled = p.done * width / p.total.max(1);
-            eprint!(
-                "\r\x1b[2Kindexing {}/{} [{}{}] {}/{}",
+            // The bar's own escapes (return, clear the line) are the only raw bytes: the
+            // names are sanitized.
+            let line = format!(
+                "\r\x1b[2Kindexing {}/{} [{}{}] {}/{}{}",
                 sanitize(&p.source),
                 sanitize(&p.repository),
                 "█".repeat(filled),
                 "·".repeat(width - filled),
                 p.done,
-                p.total
+                p.total,
+                if p.done == p.total { "\r\x1b[2K" } else { "" }
             );
-            if p.done == p.total {
-                eprint!("\r\x1b[2K");
+            #[allow(clippy::disallowed_macros)]
+            {
+                eprint!("{line}");
             }
         }
     }

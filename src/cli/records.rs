@@ -197,7 +197,7 @@ pub(super) fn confirm(yes: bool, question: &str) -> Result<bool> {
         crate::say!("dry run: nothing was written (pass --yes to write)");
         return Ok(false);
     }
-    eprint!("{question} [y/N] ");
+    crate::text::err_part(&format!("{question} [y/N] "));
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
     std::io::stdin()

@@ -101,7 +101,7 @@ impl RemoteStore {
         };
         REQUESTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if trace_requests() {
-            eprintln!("provost: {method} {}", crate::text::sanitize(url));
+            crate::warn!("provost: {method} {url}");
         }
         // Idempotent reads are retried on 429, 502, 503 and 504, a few times, waiting as the
         // registry's Retry-After says (at most 5 s) or with a doubling backoff.

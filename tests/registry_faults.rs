@@ -311,3 +311,127 @@ fn a_signature_write_killed_by_faults_leaves_no_half_written_tag() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     consistent(&direct, "acme/api");
 }
+
+/// `evidence`, `gate --all` and `attest` under the same faults: each ends within its bound with
+/// its documented code and a sentence, a required tier never passes what it could not read, and
+/// an attestation killed mid-write leaves every tag naming whole content.
+#[test]
+fn evidence_gate_all_and_attest_under_faults() {
+    use p256::pkcs8::EncodePrivateKey;
+    let s = setup();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let key = tmp.path().join("key.pem");
+    std::fs::write(
+        &key,
+        demo_keys()
+            .release
+            .to_pkcs8_pem(p256::pkcs8::LineEnding::LF)
+            .expect("pem")
+            .as_bytes(),
+    )
+    .expect("key");
+    let predicate = tmp.path().join("predicate.json");
+    std::fs::write(
+        &predicate,
+        r#"{"runDetails": {"builder": {"id": "https://ci.example/runner"}}}"#,
+    )
+    .expect("predicate");
+    let direct = store(&s.reg);
+    for (mode, path) in [
+        ("reset", "/blobs/"),
+        ("drip", "/manifests/sha256-"),
+        ("503", "/manifests/sha256-"),
+        ("stall", "/tags/list"),
+    ] {
+        let p = proxy(tmp.path(), &s.reg.host, mode, path, 0);
+        let cfg = s.home.path().join("faults.toml");
+        std::fs::write(
+            &cfg,
+            format!(
+                "demo = false\ntimeout_secs = 2\n[[registry]]\nname = \"p\"\nhost = \"{}\"\ninsecure = true\n[[environment]]\nname = \"prod\"\ntier = \"required\"\nsource = \"p\"\n",
+                p.host
+            ),
+        )
+        .expect("config");
+        let cfg = cfg.to_str().expect("utf8");
+        let r = format!("{}/acme/api:prod", p.host);
+        let repo = format!("{}/acme/api", p.host);
+        let cases: [(&str, Vec<&str>); 3] = [
+            ("evidence", vec!["--config", cfg, "evidence", &r]),
+            (
+                "gate --all",
+                vec![
+                    "--config",
+                    cfg,
+                    "gate",
+                    &repo,
+                    "--all",
+                    "--env",
+                    "prod",
+                    "--no-cache",
+                ],
+            ),
+            (
+                "attest",
+                vec![
+                    "--config",
+                    cfg,
+                    "attest",
+                    &r,
+                    "--predicate",
+                    predicate.to_str().expect("utf8"),
+                    "--type",
+                    "https://slsa.dev/provenance/v1",
+                    "--key",
+                    key.to_str().expect("utf8"),
+                ],
+            ),
+        ];
+        for (what, args) in cases {
+            let start = Instant::now();
+            let out = run_provost(s.home.path(), &args);
+            let took = start.elapsed();
+            let code = out.status.code();
+            let err = stderr(&out);
+            assert!(!err.contains("panicked"), "{what} {mode}: {err}");
+            assert!(
+                took < Duration::from_secs(40),
+                "{what} {mode} took {took:?}"
+            );
+            match what {
+                // Unreadable evidence: a required tier blocks (3) or says it could not judge
+                // (1); it never passes.
+                "gate --all" => {
+                    assert!(
+                        matches!(code, Some(1) | Some(3)),
+                        "{what} {mode}: {code:?} {err}"
+                    )
+                }
+                // Evidence that cannot be read is shown as such (0, with the error in the
+                // listing) or ends with a sentence (1).
+                "evidence" => {
+                    assert!(
+                        matches!(code, Some(0) | Some(1)),
+                        "{what} {mode}: {code:?} {err}"
+                    );
+                    if code == Some(1) {
+                        assert!(err.starts_with("provost: "), "{what} {mode}: {err}");
+                    }
+                }
+                // A write that meets a fault fails with a sentence (or, when the fault is on
+                // a read it does not need, completes); either way nothing is half-written.
+                _ => {
+                    assert!(
+                        matches!(code, Some(0) | Some(1)),
+                        "{what} {mode}: {code:?} {err}"
+                    );
+                    if code == Some(1) {
+                        assert!(err.starts_with("provost: "), "{what} {mode}: {err}");
+                    }
+                    consistent(&direct, "acme/api");
+                }
+            }
+        }
+        assert!(faults(&p) > 0, "{mode}: the fault was injected");
+    }
+}

@@ -381,31 +381,7 @@ async fn run(args: Args) -> Result<()> {
         data_dir: None,
     };
     if let Some(Cmd::Demo { reset }) = &args.command {
-        let dir = match &args.store {
-            Some(d) => d.clone(),
-            None => provost::config::paths::demo_store()
-                .ok_or_else(|| eyre!("no user data directory; pass --store DIR"))?,
-        };
-        let data = provost::config::paths::data_dir()
-            .ok_or_else(|| eyre!("no user data directory to record the demo key in"))?;
-        let n = if *reset {
-            provost::demo::reset(&dir, &data).await
-        } else if dir.join("oci-layout").is_file() {
-            provost::say!(
-                "{} already holds a layout; use --reset to rebuild it",
-                dir.display()
-            );
-            return Ok(());
-        } else {
-            provost::demo::ensure(&dir, &data).await.map(|_| 0)
-        }
-        .wrap_err_with(|| format!("seeding the demo store at {}", dir.display()))?;
-        if n > 0 {
-            provost::say!("demo store rebuilt at {} ({n} digests)", dir.display());
-        } else {
-            provost::say!("demo store created at {}", dir.display());
-        }
-        return Ok(());
+        return cli::demo::demo_cmd(args.store.as_deref(), *reset).await;
     }
     match &args.command {
         Some(Cmd::VerifyBundle {

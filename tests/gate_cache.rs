@@ -86,6 +86,20 @@ fn rows_of(j: &serde_json::Value) -> Vec<(String, String, String)> {
     rows
 }
 
+/// The verdict row of the artifact the prod tag names.
+fn prod_row(j: &serde_json::Value) -> &serde_json::Value {
+    j["verdicts"]
+        .as_array()
+        .expect("verdicts")
+        .iter()
+        .find(|v| {
+            v["artifact"]
+                .as_str()
+                .is_some_and(|a| a.split([':', ',']).any(|t| t == "prod"))
+        })
+        .expect("a row for the prod tag")
+}
+
 fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut out = vec![];
     if let Ok(rd) = std::fs::read_dir(dir) {
@@ -221,17 +235,8 @@ fn a_warm_gate_reuses_the_disk_cache_and_still_sees_changed_evidence() {
         .expect("move prod");
     let (_, j, _) = g.run("acme/api", &["--cache-ttl", "0"]);
     let moved = rows_of(&j);
-    let prod_row = j["verdicts"]
-        .as_array()
-        .expect("verdicts")
-        .iter()
-        .find(|v| {
-            v["artifact"]
-                .as_str()
-                .is_some_and(|a| a.split([':', ',']).any(|t| t == "prod"))
-        })
-        .expect("a row for the prod tag");
-    assert_eq!(prod_row["digest"], other.as_str(), "prod now names 1.4.2");
+    let prod = prod_row(&j);
+    assert_eq!(prod["digest"], other.as_str(), "prod now names 1.4.2");
     assert_eq!(moved.len(), after.len(), "the same digests, one tag moved");
 
     // An edited pointer file is never believed: point every cached tag at the unsigned
@@ -275,15 +280,6 @@ fn a_warm_gate_reuses_the_disk_cache_and_still_sees_changed_evidence() {
     rt.block_on(s.put_manifest("acme/api", Some("prod"), &m.media_type, &m.bytes))
         .expect("move prod");
     let (_, j, _) = g.run("acme/api", &[]);
-    let prod_row = j["verdicts"]
-        .as_array()
-        .expect("verdicts")
-        .iter()
-        .find(|v| {
-            v["artifact"]
-                .as_str()
-                .is_some_and(|a| a.split([':', ',']).any(|t| t == "prod"))
-        })
-        .expect("a row for the prod tag");
-    assert_eq!(prod_row["digest"], rc.as_str(), "prod now names the rc");
+    let prod = prod_row(&j);
+    assert_eq!(prod["digest"], rc.as_str(), "prod now names the rc");
 }

@@ -265,12 +265,10 @@ fn consistent(s: &provost::oci::remote::RemoteStore, repo: &str) {
     }
 }
 
-#[test]
-fn a_signature_write_killed_by_faults_leaves_no_half_written_tag() {
+/// The demo release key as a PEM file in `dir`.
+fn release_key(dir: &Path) -> std::path::PathBuf {
     use p256::pkcs8::EncodePrivateKey;
-    let s = setup();
-    let tmp = tempfile::tempdir().expect("tmp");
-    let key = tmp.path().join("key.pem");
+    let key = dir.join("key.pem");
     std::fs::write(
         &key,
         demo_keys()
@@ -280,6 +278,14 @@ fn a_signature_write_killed_by_faults_leaves_no_half_written_tag() {
             .as_bytes(),
     )
     .expect("key");
+    key
+}
+
+#[test]
+fn a_signature_write_killed_by_faults_leaves_no_half_written_tag() {
+    let s = setup();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let key = release_key(tmp.path());
     let direct = store(&s.reg);
     for (mode, path) in [
         ("503", "/manifests/sha256-"),
@@ -317,19 +323,9 @@ fn a_signature_write_killed_by_faults_leaves_no_half_written_tag() {
 /// an attestation killed mid-write leaves every tag naming whole content.
 #[test]
 fn evidence_gate_all_and_attest_under_faults() {
-    use p256::pkcs8::EncodePrivateKey;
     let s = setup();
     let tmp = tempfile::tempdir().expect("tmp");
-    let key = tmp.path().join("key.pem");
-    std::fs::write(
-        &key,
-        demo_keys()
-            .release
-            .to_pkcs8_pem(p256::pkcs8::LineEnding::LF)
-            .expect("pem")
-            .as_bytes(),
-    )
-    .expect("key");
+    let key = release_key(tmp.path());
     let predicate = tmp.path().join("predicate.json");
     std::fs::write(
         &predicate,

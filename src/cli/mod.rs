@@ -1,6 +1,7 @@
 //! Headless commands for scripts and CI: the same core the TUI uses, printed as text or JSON.
 
 pub mod audit;
+pub mod demo;
 pub mod diff;
 pub mod evidence;
 pub mod exit;
@@ -12,6 +13,7 @@ pub mod promote;
 pub mod records;
 pub mod runtime;
 pub mod sign;
+mod signer;
 pub mod verify;
 
 pub use exit::exit_code;

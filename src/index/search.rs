@@ -2,7 +2,7 @@
 //! authenticated facts decide.
 
 use super::query::Criterion;
-use super::store::Row;
+use super::store::{Row, ROW_COLUMNS};
 use super::{db_err, Hit, Index, IndexError, Match, Query};
 use rusqlite::params;
 use std::collections::BTreeSet;
@@ -43,7 +43,7 @@ impl Index {
             .iter()
             .any(|c| matches!(c, Criterion::Package(..)));
         let sql = format!(
-            "SELECT d.trust, d.facts, d.packages_sha256, d.mac, d.tags, {}, d.evidence FROM digests d \
+            "SELECT d.trust, d.tags, {ROW_COLUMNS}, {} FROM digests d \
              WHERE {} ORDER BY d.repository, d.digest",
             if packages {
                 "(SELECT p.json FROM packages p WHERE p.id = d.id)"
@@ -62,17 +62,8 @@ impl Index {
             .map_err(|e| db_err(&self.path, e))?;
         let rows = st
             .query_map(params![ids], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    Row {
-                        facts: r.get(1)?,
-                        packages_sha256: r.get(2)?,
-                        packages: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
-                        evidence: r.get(6)?,
-                    },
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                ))
+                let (row, mac) = Row::read(r, 2)?;
+                Ok((r.get::<_, String>(0)?, row, mac, r.get::<_, String>(1)?))
             })
             .map_err(|e| db_err(&self.path, e))?;
         let mut out = vec![];

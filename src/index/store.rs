@@ -51,7 +51,24 @@ pub fn evidence_marks(evidence_tags: &[String]) -> HashMap<String, String> {
         .collect()
 }
 
+/// The columns `Row::read` reads, in its order; a query selects the packages (or NULL) next.
+pub(super) const ROW_COLUMNS: &str = "d.facts, d.packages_sha256, d.evidence, d.mac";
+
 impl Row {
+    /// A stored row and its MAC from `ROW_COLUMNS` at column `at`, and the packages column
+    /// after them (NULL when the query does not read them).
+    pub fn read(r: &rusqlite::Row, at: usize) -> rusqlite::Result<(Row, String)> {
+        Ok((
+            Row {
+                facts: r.get(at)?,
+                packages_sha256: r.get(at + 1)?,
+                evidence: r.get(at + 2)?,
+                packages: r.get::<_, Option<String>>(at + 4)?.unwrap_or_default(),
+            },
+            r.get(at + 3)?,
+        ))
+    }
+
     pub fn encode(f: &DigestFacts, evidence: &str) -> Row {
         let mut small = f.clone();
         let p = Packages {
@@ -128,24 +145,15 @@ impl Index {
     pub(super) fn verify_all(&self) -> Result<(), String> {
         let mut st = self
             .conn
-            .prepare(
-                "SELECT d.id, d.trust, d.facts, d.packages_sha256, d.mac, p.json, d.evidence \
-                 FROM digests d LEFT JOIN packages p ON p.id = d.id",
-            )
+            .prepare(&format!(
+                "SELECT d.id, d.trust, {ROW_COLUMNS}, p.json \
+                 FROM digests d LEFT JOIN packages p ON p.id = d.id"
+            ))
             .map_err(|e| e.to_string())?;
         let rows = st
             .query_map([], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    Row {
-                        facts: r.get(2)?,
-                        packages_sha256: r.get(3)?,
-                        packages: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
-                        evidence: r.get(6)?,
-                    },
-                    r.get::<_, String>(4)?,
-                ))
+                let (row, mac) = Row::read(r, 2)?;
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, row, mac))
             })
             .map_err(|e| e.to_string())?;
         let mut expected: Vec<(i64, String, String, bool)> = vec![];
@@ -186,23 +194,15 @@ impl Index {
     ) -> Result<HashMap<String, String>, IndexError> {
         let mut st = self
             .conn
-            .prepare_cached(
-                "SELECT digest, facts, packages_sha256, evidence, mac FROM digests \
-                 WHERE source = ?1 AND repository = ?2 AND trust = ?3",
-            )
+            .prepare_cached(&format!(
+                "SELECT d.digest, {ROW_COLUMNS}, NULL FROM digests d \
+                 WHERE d.source = ?1 AND d.repository = ?2 AND d.trust = ?3"
+            ))
             .map_err(|e| db_err(&self.path, e))?;
         let rows = st
             .query_map(params![source, repository, trust], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    Row {
-                        facts: r.get(1)?,
-                        packages_sha256: r.get(2)?,
-                        packages: String::new(),
-                        evidence: r.get(3)?,
-                    },
-                    r.get::<_, String>(4)?,
-                ))
+                let (row, mac) = Row::read(r, 1)?;
+                Ok((r.get::<_, String>(0)?, row, mac))
             })
             .map_err(|e| db_err(&self.path, e))?;
         let mut out = HashMap::new();

@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod keymap;
 pub mod layout;
 pub mod list;
+mod loads;
 pub mod modal;
 pub mod moves;
 pub mod panes;

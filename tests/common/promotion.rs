@@ -5,6 +5,7 @@
 use super::{demo_keys, provost, runtime, skopeo, stderr, stdout, store, Registry};
 use p256::pkcs8::{EncodePrivateKey, LineEnding};
 use provost::oci::Store;
+use std::path::Path;
 use std::process::Output;
 
 pub const USER: &str = "promoter";
@@ -157,6 +158,27 @@ pub fn ok(o: &Output) -> String {
         stderr(o)
     );
     stdout(o)
+}
+
+/// The JSON a command printed (a panic with its output when it is not JSON).
+pub fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\nstderr: {}", stdout(o), stderr(o)))
+}
+
+/// `provost attest REF` with a SLSA v1 provenance predicate file, signed by `key`; it must
+/// succeed.
+pub fn attest_provenance(w: &World, reference: &str, predicate: &Path, key: &Path) {
+    ok(&w.run(&[
+        "attest",
+        reference,
+        "--predicate",
+        predicate.to_str().expect("utf8"),
+        "--type",
+        "https://slsa.dev/provenance/v1",
+        "--key",
+        key.to_str().expect("utf8"),
+    ]));
 }
 
 pub fn skopeo_digest(reference: &str, creds: Option<&str>) -> String {

@@ -122,10 +122,7 @@ pub async fn gate_cmd(
     let dir = settings.cache_dir();
     match (&*source.store, opts.cache_ttl, dir) {
         (crate::oci::Source::Remote(_), Some(ttl), Some(dir)) => {
-            let mut cache = DiskCache::new(source.store.as_ref(), &dir, ttl);
-            if let Some(key) = settings.cache_key() {
-                cache = cache.with_key(key);
-            }
+            let cache = DiskCache::keyed(source.store.as_ref(), &dir, ttl, settings.cache_key());
             let code = gate_on(settings, &source, &cache, &r, env_name, opts).await;
             cache.flush();
             let used = cache.used();

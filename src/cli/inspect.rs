@@ -25,10 +25,12 @@ pub async fn inspect(
         .wrap_err_with(|| format!("inspecting {r} in {}", source.name))?;
     match (source.store.as_ref(), cache_ttl, settings.cache_dir()) {
         (crate::oci::Source::Remote(_), Some(ttl), Some(dir)) => {
-            let mut cache = crate::oci::disk::DiskCache::new(source.store.as_ref(), &dir, ttl);
-            if let Some(key) = settings.cache_key() {
-                cache = cache.with_key(key);
-            }
+            let cache = crate::oci::disk::DiskCache::keyed(
+                source.store.as_ref(),
+                &dir,
+                ttl,
+                settings.cache_key(),
+            );
             let res = show(settings, &source, &cache, &r, fetched, json).await;
             cache.flush();
             res

@@ -75,14 +75,12 @@ pub async fn fill_source(
         // not in this run's list is known absent without asking.
         let (tags, judged, marks) = match (&*source.store, &cache_dir) {
             (crate::oci::Source::Remote(_), Some(dir)) => {
-                let mut cache = DiskCache::new(
+                let cache = DiskCache::keyed(
                     source.store.as_ref(),
                     dir,
-                    std::time::Duration::from_secs(0),
+                    std::time::Duration::ZERO,
+                    settings.cache_key(),
                 );
-                if let Some(key) = settings.cache_key() {
-                    cache = cache.with_key(key);
-                }
                 let r = index_repo(&gate, &cache, &known, source, &repo, &mut out, progress).await;
                 cache.flush();
                 r?

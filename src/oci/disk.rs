@@ -143,6 +143,16 @@ impl<'a, S: Store> DiskCache<'a, S> {
         self
     }
 
+    /// `new`, authenticated by `key` when there is one (`Settings::cache_key`); without a key
+    /// no pointer is read or written.
+    pub fn keyed(inner: &'a S, dir: &Path, ttl: Duration, key: Option<[u8; 32]>) -> Self {
+        let cache = Self::new(inner, dir, ttl);
+        match key {
+            Some(k) => cache.with_key(k),
+            None => cache,
+        }
+    }
+
     fn read_pointers(&self, repo: &str) -> Option<PointerFile> {
         use hmac::Mac;
         let key = self.key.as_ref()?;

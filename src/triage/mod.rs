@@ -196,14 +196,12 @@ pub async fn find(
         let gate = settings.gate(source, None).map_err(|e| e.to_string())?;
         let judged = match (&*source.store, settings.cache_dir()) {
             (crate::oci::Source::Remote(_), Some(dir)) => {
-                let mut cache = DiskCache::new(
+                let cache = DiskCache::keyed(
                     source.store.as_ref(),
                     &dir,
-                    std::time::Duration::from_secs(0),
+                    std::time::Duration::ZERO,
+                    settings.cache_key(),
                 );
-                if let Some(key) = settings.cache_key() {
-                    cache = cache.with_key(key);
-                }
                 let r = judge_hits(&gate, &cache, todo).await;
                 cache.flush();
                 r

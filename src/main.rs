@@ -258,8 +258,9 @@ enum Cmd {
         /// Write a Markdown summary (for a CI job summary)
         #[arg(long)]
         summary: Option<String>,
-        /// Reuse tag lookups cached on disk when younger than this many seconds (manifests and
-        /// blobs are cached by digest and checked on every read)
+        /// Reuse evidence-tag lookups cached on disk when younger than this many seconds (image
+        /// tags are always resolved by the registry; manifests and blobs are cached by digest
+        /// and checked on every read)
         #[arg(long, default_value_t = 300, value_name = "SECONDS")]
         cache_ttl: u64,
         /// Ask the registry for everything; read and write no on-disk cache

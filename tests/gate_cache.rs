@@ -1,7 +1,7 @@
 //! The on-disk cache behind `provost gate`, against the real registry: a warm run asks the
 //! registry almost nothing and gives the same verdicts; evidence added or removed since the
 //! last run is seen at once; damaged cache files are never believed; `--no-cache` and
-//! `--cache-ttl 0` see a moved tag immediately, and so does any run gating a required tier.
+//! `--cache-ttl 0` see a moved tag immediately, and so does every `gate --all`, on every tier.
 
 mod common;
 
@@ -24,6 +24,11 @@ impl Gate<'_> {
 
     /// `all`, with the JSON as printed.
     fn run(&self, repo: &str, extra: &[&str]) -> (i32, serde_json::Value, usize) {
+        self.run_in("prod", repo, extra)
+    }
+
+    /// `run`, gating environment `env`.
+    fn run_in(&self, env: &str, repo: &str, extra: &[&str]) -> (i32, serde_json::Value, usize) {
         let h = self.home;
         let out = provost()
             .args([
@@ -33,7 +38,7 @@ impl Gate<'_> {
                 &format!("{}/{repo}", self.host),
                 "--all",
                 "--env",
-                "prod",
+                env,
                 "--policy",
                 h.join("policy.toml").to_str().expect("utf8"),
                 "--json",
@@ -282,4 +287,22 @@ fn a_warm_gate_reuses_the_disk_cache_and_still_sees_changed_evidence() {
     let (_, j, _) = g.run("acme/api", &[]);
     let prod = prod_row(&j);
     assert_eq!(prod["digest"], rc.as_str(), "prod now names the rc");
+
+    // And on every other tier too, so `gate --all` never judges a digest the console (which
+    // resolves tags live) no longer shows: warm both, move the tag inside the time-to-live, and
+    // the next run judges the digest the registry names.
+    for env in ["dev", "staging"] {
+        let (_, before, _) = g.run_in(env, "acme/api", &[]);
+        let was = prod_row(&before)["digest"].clone();
+        let to = if was == rc.as_str() { &other } else { &rc };
+        let m = rt.block_on(s.get_manifest("acme/api", to)).expect("target");
+        rt.block_on(s.put_manifest("acme/api", Some("prod"), &m.media_type, &m.bytes))
+            .expect("move prod");
+        let (_, j, _) = g.run_in(env, "acme/api", &[]);
+        assert_eq!(
+            prod_row(&j)["digest"],
+            to.as_str(),
+            "{env}: the moved tag is judged for the digest it names now"
+        );
+    }
 }

@@ -3,7 +3,7 @@
 use super::parse_ref;
 use crate::config::Environment;
 use crate::gate::Gate;
-use crate::oci::artifact::{tags_and_evidence, tags_and_evidence_live};
+use crate::oci::artifact::tags_and_evidence_live;
 use crate::oci::disk::{CacheUse, DiskCache};
 use crate::oci::Store;
 use crate::policy::{Decision, Outcome, PolicyFile, Verdict};
@@ -157,16 +157,12 @@ async fn gate_on(
     // Each row: the artifact's name, its verdict, and (for --json) the evidence it was judged
     // on, with every signature's typed result.
     let rows: Vec<(String, Verdict, serde_json::Value)> = if opts.all {
-        // A required tier fails closed: its image tags are resolved by the registry itself
-        // (a tag moved since the last run is judged at once); elsewhere a cached pointer
-        // younger than --cache-ttl may stand in. Evidence tags are settled by the live list.
-        let listed = if env.tier == crate::config::Tier::Required {
-            tags_and_evidence_live(store, source.store.as_ref(), repo).await
-        } else {
-            tags_and_evidence(store, repo).await
-        };
-        let (tags, evidence_tags) =
-            listed.wrap_err_with(|| format!("listing {}", sanitize(repo)))?;
+        // Every image tag is resolved by the registry itself, on every tier: a tag moved since
+        // the last run is judged at once, for the digest the console (which resolves live too)
+        // shows. Evidence tags are settled by the live list.
+        let (tags, evidence_tags) = tags_and_evidence_live(store, source.store.as_ref(), repo)
+            .await
+            .wrap_err_with(|| format!("listing {}", sanitize(repo)))?;
         if tags.is_empty() && !repository_exists(source.store.as_ref(), repo).await? {
             // Nothing to judge is not a pass: a missing repository is "not found" (exit 5).
             return Err(eyre!(crate::oci::OciError::NotFound {

@@ -430,35 +430,44 @@ async fn run(args: Args) -> Result<()> {
     let settings = Settings::load(&overrides)
         .await
         .wrap_err("loading the configuration")?;
-    match args.command {
-        None => {
-            let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-            let theme = provost::tui::theme::Theme::load(&settings.theme, no_color)
-                .map_err(|e| eyre!(cli::exit::Usage(format!("loading the theme: {e}"))))?;
-            provost::tui::run(&settings, theme).await
-        }
-        Some(Cmd::Ls {
+    let Some(command) = args.command else {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let theme = provost::tui::theme::Theme::load(&settings.theme, no_color)
+            .map_err(|e| eyre!(cli::exit::Usage(format!("loading the theme: {e}"))))?;
+        return provost::tui::run(&settings, theme).await;
+    };
+    // A headless command ends within its overall bound (the console has none: its user can
+    // cancel any job, and every request it sends has its own deadline).
+    provost::oci::budget::within(Some(settings.command_timeout), headless(&settings, command))
+        .await
+        .map_err(|e| eyre!(e))?
+}
+
+/// Every command but the console.
+async fn headless(settings: &Settings, command: Cmd) -> Result<()> {
+    match command {
+        Cmd::Ls {
             target,
             json,
             all,
             digests,
-        }) => cli::ls(&settings, target.as_deref(), json, all, digests).await,
-        Some(Cmd::Inspect {
+        } => cli::ls(settings, target.as_deref(), json, all, digests).await,
+        Cmd::Inspect {
             reference,
             json,
             cache_ttl,
             no_cache,
-        }) => {
+        } => {
             let ttl = (!no_cache).then(|| std::time::Duration::from_secs(cache_ttl));
-            cli::inspect(&settings, &reference, json, ttl).await
+            cli::inspect(settings, &reference, json, ttl).await
         }
-        Some(Cmd::Evidence { reference, json }) => {
-            cli::evidence::evidence_cmd(&settings, &reference, json).await
+        Cmd::Evidence { reference, json } => {
+            cli::evidence::evidence_cmd(settings, &reference, json).await
         }
-        Some(Cmd::Verify { reference, trust }) => {
+        Cmd::Verify { reference, trust } => {
             let t = trust.trust()?;
             cli::verify::verify_image_cmd(
-                &settings,
+                settings,
                 &reference,
                 false,
                 None,
@@ -468,14 +477,14 @@ async fn run(args: Args) -> Result<()> {
             )
             .await
         }
-        Some(Cmd::VerifyAttestation {
+        Cmd::VerifyAttestation {
             reference,
             predicate_type,
             trust,
-        }) => {
+        } => {
             let t = trust.trust()?;
             cli::verify::verify_image_cmd(
-                &settings,
+                settings,
                 &reference,
                 true,
                 predicate_type.as_deref(),
@@ -485,7 +494,7 @@ async fn run(args: Args) -> Result<()> {
             )
             .await
         }
-        Some(Cmd::Gate {
+        Cmd::Gate {
             target,
             environment,
             policy,
@@ -494,7 +503,7 @@ async fn run(args: Args) -> Result<()> {
             summary,
             cache_ttl,
             no_cache,
-        }) => {
+        } => {
             let opts = cli::gate::GateOptions {
                 policy,
                 all,
@@ -502,21 +511,21 @@ async fn run(args: Args) -> Result<()> {
                 summary,
                 cache_ttl: (!no_cache).then(|| std::time::Duration::from_secs(cache_ttl)),
             };
-            let code = cli::gate::gate_cmd(&settings, &target, &environment, &opts).await?;
+            let code = cli::gate::gate_cmd(settings, &target, &environment, &opts).await?;
             if code == 0 {
                 Ok(())
             } else {
                 Err(eyre!(cli::exit::Code(code)))
             }
         }
-        Some(Cmd::Policy {
+        Cmd::Policy {
             action:
                 PolicyCmd::Explain {
                     environment,
                     policy,
                 },
-        }) => cli::gate::policy_explain(&settings, &environment, policy.as_deref()),
-        Some(Cmd::Policy {
+        } => cli::gate::policy_explain(settings, &environment, policy.as_deref()),
+        Cmd::Policy {
             action:
                 PolicyCmd::Compare {
                     old,
@@ -526,9 +535,9 @@ async fn run(args: Args) -> Result<()> {
                     all,
                     json,
                 },
-        }) => {
+        } => {
             cli::gate::policy_compare(
-                &settings,
+                settings,
                 (&old, &new),
                 environment.as_deref(),
                 reference.as_deref(),
@@ -537,44 +546,42 @@ async fn run(args: Args) -> Result<()> {
             )
             .await
         }
-        Some(Cmd::Approve(a)) => cli::records::approve_cmd(&settings, &a).await,
-        Some(Cmd::Quarantine(a)) => cli::records::quarantine_cmd(&settings, &a, false).await,
-        Some(Cmd::Unquarantine(a)) => cli::records::quarantine_cmd(&settings, &a, true).await,
-        Some(Cmd::Promote(a)) => cli::promote::promote_cmd(&settings, &a).await,
-        Some(Cmd::Rollback(a)) => cli::promote::rollback_cmd(&settings, &a).await,
-        Some(Cmd::Drift(a)) => cli::promote::drift_cmd(&settings, &a).await,
-        Some(Cmd::Diff(a)) => cli::diff::diff_cmd(&settings, &a).await,
-        Some(Cmd::Index { sources, json }) => cli::find::index_cmd(&settings, &sources, json).await,
-        Some(Cmd::Find(a)) => cli::find::find_cmd(&settings, &a).await,
-        Some(Cmd::Runtime(a)) => cli::runtime::runtime_cmd(&settings, &a).await,
-        Some(Cmd::Audit {
+        Cmd::Approve(a) => cli::records::approve_cmd(settings, &a).await,
+        Cmd::Quarantine(a) => cli::records::quarantine_cmd(settings, &a, false).await,
+        Cmd::Unquarantine(a) => cli::records::quarantine_cmd(settings, &a, true).await,
+        Cmd::Promote(a) => cli::promote::promote_cmd(settings, &a).await,
+        Cmd::Rollback(a) => cli::promote::rollback_cmd(settings, &a).await,
+        Cmd::Drift(a) => cli::promote::drift_cmd(settings, &a).await,
+        Cmd::Diff(a) => cli::diff::diff_cmd(settings, &a).await,
+        Cmd::Index { sources, json } => cli::find::index_cmd(settings, &sources, json).await,
+        Cmd::Find(a) => cli::find::find_cmd(settings, &a).await,
+        Cmd::Runtime(a) => cli::runtime::runtime_cmd(settings, &a).await,
+        Cmd::Audit {
             action: cli::audit::AuditCmd::Log(a),
-        }) => cli::audit::log_cmd(&settings, &a).await,
-        Some(Cmd::Audit {
+        } => cli::audit::log_cmd(settings, &a).await,
+        Cmd::Audit {
             action: cli::audit::AuditCmd::Verify(a),
-        }) => cli::audit::verify_cmd(&settings, &a).await,
-        Some(Cmd::Sign {
+        } => cli::audit::verify_cmd(settings, &a).await,
+        Cmd::Sign {
             reference,
             key,
             bundle,
             timestamp_server_url,
-        }) => {
+        } => {
             let tsa = timestamp_server_url.as_deref();
-            cli::sign::sign_cmd(&settings, &reference, &key, bundle, tsa).await
+            cli::sign::sign_cmd(settings, &reference, &key, bundle, tsa).await
         }
-        Some(Cmd::Attest {
+        Cmd::Attest {
             reference,
             predicate,
             predicate_type,
             key,
-        }) => cli::sign::attest_cmd(&settings, &reference, &predicate, &predicate_type, &key).await,
-        Some(
-            Cmd::Demo { .. }
-            | Cmd::Provenance { .. }
-            | Cmd::Sbom { .. }
-            | Cmd::VerifyBundle { .. }
-            | Cmd::Keygen { .. }
-            | Cmd::Policy { .. },
-        ) => Ok(()),
+        } => cli::sign::attest_cmd(settings, &reference, &predicate, &predicate_type, &key).await,
+        Cmd::Demo { .. }
+        | Cmd::Provenance { .. }
+        | Cmd::Sbom { .. }
+        | Cmd::VerifyBundle { .. }
+        | Cmd::Keygen { .. }
+        | Cmd::Policy { .. } => Ok(()),
     }
 }

@@ -5,33 +5,10 @@
 
 mod common;
 
+use common::faults::{faults, proxy, Proxy};
 use common::*;
 use std::path::Path;
 use std::time::{Duration, Instant};
-
-struct Proxy {
-    server: PyServer,
-    host: String,
-}
-
-fn proxy(dir: &Path, upstream: &str, mode: &str, path_match: &str, count: u32) -> Proxy {
-    let count = count.to_string();
-    let server = PyServer::start(
-        dir,
-        "fault_proxy.py",
-        &["{port}", upstream, "{log}", mode, path_match, &count, "60"],
-    );
-    let host = format!("127.0.0.1:{}", server.port);
-    Proxy { server, host }
-}
-
-fn faults(p: &Proxy) -> usize {
-    p.server
-        .logged()
-        .iter()
-        .filter(|l| !l["fault"].is_null())
-        .count()
-}
 
 struct Setup {
     reg: Registry,
@@ -430,4 +407,61 @@ fn evidence_gate_all_and_attest_under_faults() {
         }
         assert!(faults(&p) > 0, "{mode}: the fault was injected");
     }
+}
+
+#[test]
+fn a_command_ends_within_its_overall_bound_even_when_every_request_is_within_its_own() {
+    // Every request answers after one second, well inside its 5 s deadline; `gate --all` makes
+    // a few dozen of them in chains, so only the command's overall bound (3 s) ends it.
+    let s = setup();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let p = proxy(tmp.path(), &s.reg.host, "slow", "/", 0);
+    let cfg = s.home.path().join("bound.toml");
+    let config = |bound: u64| {
+        std::fs::write(
+            &cfg,
+            format!(
+                "demo = false\ntimeout_secs = 5\ncommand_timeout_secs = {bound}\n[[registry]]\nname = \"p\"\nhost = \"{}\"\ninsecure = true\n[[environment]]\nname = \"prod\"\ntier = \"required\"\nsource = \"p\"\n",
+                p.host
+            ),
+        )
+        .expect("config");
+    };
+    config(3);
+    let repo = format!("{}/acme/api", p.host);
+    let cfg_s = cfg.to_str().expect("utf8");
+    let args = [
+        "--config",
+        cfg_s,
+        "gate",
+        &repo,
+        "--all",
+        "--env",
+        "prod",
+        "--no-cache",
+    ];
+    let start = Instant::now();
+    let out = run_provost(s.home.path(), &args);
+    let took = start.elapsed();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        took >= Duration::from_secs(3) && took < Duration::from_secs(8),
+        "{took:?}"
+    );
+    assert!(
+        err.contains("gave up after 3 s") && err.contains("command_timeout_secs"),
+        "names the limit: {err}"
+    );
+    assert!(err.contains(&p.host), "names the registry: {err}");
+    assert!(
+        !out.stdout.windows(4).any(|w| w == b"pass"),
+        "nothing was judged as passing"
+    );
+
+    // With a bound that fits, the same slow registry is judged in full.
+    config(120);
+    let out = run_provost(s.home.path(), &args);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(faults(&p) > 20, "every request was slowed");
 }

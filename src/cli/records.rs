@@ -125,8 +125,8 @@ pub(super) fn confirm(yes: bool, question: &str) -> Result<bool> {
     crate::text::err_part(&format!("{question} [y/N] "));
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
-    std::io::stdin()
-        .read_line(&mut answer)
+    // Waiting for the user is not counted against the command's bound.
+    crate::oci::budget::paused(|| std::io::stdin().read_line(&mut answer))
         .wrap_err("reading the answer")?;
     let ok = matches!(answer.trim(), "y" | "Y" | "yes");
     if !ok {

@@ -32,6 +32,8 @@ impl std::fmt::Display for Tier {
 pub struct ConfigFile {
     pub theme: Option<String>,
     pub timeout_secs: Option<u64>,
+    /// The overall bound of a headless command (default 60 × `timeout_secs`).
+    pub command_timeout_secs: Option<u64>,
     /// Include the embedded demo store (default true).
     pub demo: Option<bool>,
     /// The policy file every gate and view applies (relative to this file).
@@ -191,6 +193,15 @@ impl ConfigFile {
                 ));
             }
         }
+        if let Some(t) = self.command_timeout_secs {
+            if t == 0 || t > 86_400 {
+                return Err(invalid(
+                    "command_timeout_secs",
+                    &t.to_string(),
+                    "must be between 1 and 86400",
+                ));
+            }
+        }
         let mut names = std::collections::HashSet::new();
         names.insert(super::DEMO_SOURCE.to_string());
         names.insert(super::STORE_SOURCE.to_string());
@@ -278,6 +289,22 @@ tag = "prod"
         .expect("parses");
         f.validate("t.toml").expect("valid");
         assert_eq!(f.environment[0].tier, Tier::Required);
+    }
+
+    #[test]
+    fn timeouts_out_of_range_name_their_key() {
+        for (text, key) in [
+            ("timeout_secs = 0\n", "timeout_secs"),
+            ("timeout_secs = 601\n", "timeout_secs"),
+            ("command_timeout_secs = 0\n", "command_timeout_secs"),
+            ("command_timeout_secs = 86401\n", "command_timeout_secs"),
+        ] {
+            let f = ConfigFile::parse(text, "t.toml").expect("parses");
+            let e = f.validate("t.toml").expect_err(text).to_string();
+            assert!(e.contains(key), "{text}: {e}");
+        }
+        let f = ConfigFile::parse("command_timeout_secs = 3600\n", "t.toml").expect("parses");
+        f.validate("t.toml").expect("an hour is fine");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod artifact;
 pub mod auth;
+pub mod budget;
 pub mod cache;
 pub mod copy;
 pub mod digest;

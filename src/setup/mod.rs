@@ -28,6 +28,8 @@ pub struct Settings {
     pub path: Option<PathBuf>,
     pub theme: String,
     pub timeout: Duration,
+    /// The overall bound of a headless command (`command_timeout_secs`, default 60 × timeout).
+    pub command_timeout: Duration,
     pub sources: Vec<NamedSource>,
     pub environments: Vec<Environment>,
     pub insecure: Vec<String>,
@@ -87,6 +89,10 @@ impl Settings {
             .unwrap_or_else(|| "built-in defaults".into());
         file.validate(&path_str)?;
         let timeout = Duration::from_secs(file.timeout_secs.unwrap_or(10).max(1));
+        let command_timeout = file
+            .command_timeout_secs
+            .map(Duration::from_secs)
+            .unwrap_or(timeout * 60);
         let mut insecure: Vec<String> = o.insecure_registries.clone();
         for r in &file.registry {
             if r.insecure && !insecure.contains(&r.host) {
@@ -293,6 +299,7 @@ impl Settings {
             path,
             theme,
             timeout,
+            command_timeout,
             sources,
             environments,
             insecure,

@@ -186,7 +186,7 @@ pub fn passphrase(prompt: &str) -> Result<Zeroizing<String>, super::VerifyError>
             return Ok(Zeroizing::new(p));
         }
     }
-    rpassword::prompt_password(prompt)
+    crate::oci::budget::paused(|| rpassword::prompt_password(prompt))
         .map(Zeroizing::new)
         .map_err(|e| {
             super::VerifyError::Passphrase(format!(

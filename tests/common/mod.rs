@@ -4,9 +4,11 @@
 
 #![allow(dead_code)]
 
+pub mod faults;
 pub mod promotion;
 pub mod records;
 pub mod sigstore;
+pub mod tmux;
 pub mod tui;
 
 use std::path::{Path, PathBuf};

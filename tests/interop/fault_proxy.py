@@ -13,6 +13,8 @@ modes:
   truncate  send a body shorter than its Content-Length, then close
   stall     accept the request and never answer
   drip      send the body one byte per second
+  slow      wait one second, then answer as the registry does (each request within its
+            deadline; a command of many requests takes long)
 The proxy exits by itself after LIFETIME_SECONDS.
 """
 
@@ -98,6 +100,8 @@ class Proxy(BaseHTTPRequestHandler):
         if fault and MODE == "stall":
             time.sleep(LIFETIME)
             return
+        if fault and MODE == "slow":
+            time.sleep(1)
         status, headers, data = self.upstream()
         if fault and MODE in ("reset", "truncate"):
             self.relay(status, headers, data, limit=max(1, len(data) // 2))

@@ -100,6 +100,7 @@ impl RemoteStore {
             req
         };
         REQUESTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        crate::oci::budget::asking(&self.host);
         if trace_requests() {
             crate::warn!("provost: {method} {url}");
         }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs provost's whole test suite on a fresh Debian machine: installs the real components the
 # tests talk to (the CNCF distribution registry, skopeo, htpasswd, tmux, zstd, podman, node) when missing,
-# then securesystemslib and sigstore (PyPI) and the node Sigstore packages for the interop tests,
+# then securesystemslib and sigstore (PyPI), the node Sigstore packages for the interop tests and
+# ferro-oci-server (a referrers-API registry, with cargo install),
 # then checks formatting and lints and runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,6 +43,13 @@ if ! python3 -c 'import sigstore, jwt' >/dev/null 2>&1; then
   pip_install 'sigstore>=4,<5'
 fi
 (cd tests/interop/sigstore && npm ci --silent --no-audit --no-fund >/dev/null)
+
+# A registry that serves the OCI 1.1 referrers API (Debian's docker-registry 2.8 does not), for
+# tests/registry_referrers.rs: ferro-oci-server, built from the crate registry.
+if ! command -v ferro-oci-server >/dev/null 2>&1; then
+  echo "installing: ferro-oci-server (crate registry; about a minute and a half)"
+  cargo install ferro-oci-server --version 1.0.0 --locked --quiet
+fi
 
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings

@@ -243,20 +243,6 @@ fn consistent(s: &provost::oci::remote::RemoteStore, repo: &str) {
 }
 
 /// The demo release key as a PEM file in `dir`.
-fn release_key(dir: &Path) -> std::path::PathBuf {
-    use p256::pkcs8::EncodePrivateKey;
-    let key = dir.join("key.pem");
-    std::fs::write(
-        &key,
-        demo_keys()
-            .release
-            .to_pkcs8_pem(p256::pkcs8::LineEnding::LF)
-            .expect("pem")
-            .as_bytes(),
-    )
-    .expect("key");
-    key
-}
 
 #[test]
 fn a_signature_write_killed_by_faults_leaves_no_half_written_tag() {

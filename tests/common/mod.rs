@@ -63,6 +63,24 @@ impl Registry {
         reg
     }
 
+    /// A registry that implements the OCI 1.1 referrers API: ferro-oci-server (a Rust
+    /// implementation installed by scripts/test.sh with `cargo install`), filesystem-backed.
+    pub fn start_referrers_api() -> Registry {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let host = format!("127.0.0.1:{}", free_port());
+        let child = Command::new("ferro-oci-server")
+            .env("FERRO_OCI_LISTEN", &host)
+            .env("FERRO_OCI_STORAGE_DIR", dir.path().join("data"))
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("ferro-oci-server is installed (scripts/test.sh installs it)");
+        let reg = Registry { child, host, dir };
+        reg.wait_ready();
+        reg
+    }
+
     fn wait_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(15);
         while Instant::now() < deadline {
@@ -325,4 +343,20 @@ pub fn resolve(source: &provost::setup::NamedSource, repo: &str, tag: &str) -> S
             tag,
         ))
         .expect("resolve")
+}
+
+/// The demo release key, written as PKCS#8 PEM into `dir` (for `--key`).
+pub fn release_key(dir: &Path) -> std::path::PathBuf {
+    use p256::pkcs8::EncodePrivateKey;
+    let key = dir.join("key.pem");
+    std::fs::write(
+        &key,
+        demo_keys()
+            .release
+            .to_pkcs8_pem(p256::pkcs8::LineEnding::LF)
+            .expect("pem")
+            .as_bytes(),
+    )
+    .expect("key");
+    key
 }

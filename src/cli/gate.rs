@@ -160,7 +160,7 @@ async fn gate_on(
         // Every image tag is resolved by the registry itself, on every tier: a tag moved since
         // the last run is judged at once, for the digest the console (which resolves live too)
         // shows. Evidence tags are settled by the live list.
-        let (tags, evidence_tags) = tags_and_evidence_live(store, source.store.as_ref(), repo)
+        let (tags, evidence_tags) = tags_and_evidence_live(store, repo)
             .await
             .wrap_err_with(|| format!("listing {}", sanitize(repo)))?;
         if tags.is_empty() && !repository_exists(source.store.as_ref(), repo).await? {

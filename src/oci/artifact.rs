@@ -257,24 +257,36 @@ pub async fn tags_and_evidence(
     store: &impl Store,
     repo: &str,
 ) -> Result<(Vec<(String, String)>, Vec<String>)> {
-    tags_and_evidence_live(store, store, repo).await
+    tags_and_evidence_of(store, repo, false).await
 }
 
-/// `tags_and_evidence`, the tags listed by `listing` (a cache learns the live list from it)
-/// and each image tag resolved by `live` (the registry itself, when a moved tag must be seen
-/// at once).
+/// `tags_and_evidence`, each image tag resolved by the registry itself even through a cache
+/// (`Store::resolve_live`), so a tag moved since the last run is judged at once.
 pub async fn tags_and_evidence_live(
-    listing: &impl Store,
-    live: &impl Store,
+    store: &impl Store,
     repo: &str,
 ) -> Result<(Vec<(String, String)>, Vec<String>)> {
-    let store = live;
-    let all = listing.list_tags(repo).await?;
+    tags_and_evidence_of(store, repo, true).await
+}
+
+async fn tags_and_evidence_of(
+    store: &impl Store,
+    repo: &str,
+    live: bool,
+) -> Result<(Vec<(String, String)>, Vec<String>)> {
+    let all = store.list_tags(repo).await?;
     // Evidence tags hold attachments, not artifacts.
     let (evidence, tags): (Vec<String>, Vec<String>) =
         all.into_iter().partition(|t| super::is_evidence_tag(t));
     let mut out: Vec<(String, String)> = stream::iter(tags)
-        .map(|t| async move { store.resolve(repo, &t).await.map(|d| (t, d)) })
+        .map(|t| async move {
+            let d = if live {
+                store.resolve_live(repo, &t).await
+            } else {
+                store.resolve(repo, &t).await
+            };
+            d.map(|d| (t, d))
+        })
         .buffer_unordered(CONCURRENCY)
         .try_collect()
         .await?;

@@ -53,6 +53,9 @@ impl<S: Store> Store for ReadCache<'_, S> {
     async fn resolve(&self, repo: &str, tag: &str) -> Result<String> {
         self.inner.resolve(repo, tag).await
     }
+    async fn resolve_live(&self, repo: &str, tag: &str) -> Result<String> {
+        self.inner.resolve_live(repo, tag).await
+    }
     async fn get_manifest(&self, repo: &str, reference: &str) -> Result<FetchedManifest> {
         let c = cell(&self.manifests, (repo.to_string(), reference.to_string()));
         let hit = c

@@ -336,6 +336,18 @@ impl<S: Store> Store for DiskCache<'_, S> {
             None => Ok(self.get_manifest(repo, tag).await?.digest),
         }
     }
+    /// The registry is asked (a GET by tag: the same one request as a HEAD, and on a cold run
+    /// the manifest it brings is the one read next); the pointer and the content are kept.
+    async fn resolve_live(&self, repo: &str, tag: &str) -> Result<String> {
+        if is_digest(tag) {
+            return self.inner.resolve(repo, tag).await;
+        }
+        let m = self.inner.get_manifest(repo, tag).await?;
+        self.packs
+            .put(Kind::Manifest, &m.digest, &m.media_type, &m.bytes);
+        self.remember(repo, tag, &m.digest);
+        Ok(m.digest)
+    }
     async fn get_manifest(&self, repo: &str, reference: &str) -> Result<FetchedManifest> {
         let digest = if is_digest(reference) {
             Some(reference.to_string())

@@ -52,6 +52,12 @@ pub trait Store: Send + Sync {
     /// The digest a tag points at, without reading the manifest body.
     fn resolve(&self, repo: &str, tag: &str) -> impl Future<Output = Result<String>> + Send;
 
+    /// `resolve`, asked of the registry itself even where a cache holds a pointer (a tag moved
+    /// a moment ago is seen). Stores without a pointer cache resolve live already.
+    fn resolve_live(&self, repo: &str, tag: &str) -> impl Future<Output = Result<String>> + Send {
+        self.resolve(repo, tag)
+    }
+
     /// A manifest by tag or digest, checked against its digest (and against the digest asked for).
     fn get_manifest(
         &self,

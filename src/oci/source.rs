@@ -52,6 +52,9 @@ impl Store for Source {
     async fn resolve(&self, repo: &str, tag: &str) -> Result<String> {
         dispatch!(self, s => s.resolve(repo, tag).await)
     }
+    async fn resolve_live(&self, repo: &str, tag: &str) -> Result<String> {
+        dispatch!(self, s => s.resolve_live(repo, tag).await)
+    }
     async fn get_manifest(&self, repo: &str, reference: &str) -> Result<FetchedManifest> {
         dispatch!(self, s => s.get_manifest(repo, reference).await)
     }

@@ -7,7 +7,6 @@ mod common;
 
 use common::faults::{faults, proxy, Proxy};
 use common::*;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 struct Setup {

@@ -158,3 +158,52 @@ fn evidence_added_after_indexing_is_read_by_the_next_fill() {
     assert_eq!(warm["indexed"]["indexed"], 0, "{warm}");
     assert_eq!(warm["indexed"]["evidence_changed"], 0, "{warm}");
 }
+
+#[test]
+fn find_says_where_it_could_not_tell_rather_than_nowhere() {
+    let mut src = source();
+    let w = world(&src);
+    let hits = |w: &World| {
+        let out = w.run(&["find", "--builder", "*", "--no-refresh", "--json"]);
+        json(&out)["hits"].as_array().expect("hits").clone()
+    };
+    json(&w.run(&["index", "src", "--json"]));
+    // Some digest is in dev now (the registry's dev tag names it).
+    let before = hits(&w);
+    let in_dev = before
+        .iter()
+        .find(|h| {
+            h["holds_now"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|e| e == "dev"))
+        })
+        .unwrap_or_else(|| panic!("a hit in dev: {before:#?}"))["digest"]
+        .clone();
+    // The source registry goes away: the index still answers, but where each digest is now
+    // cannot be read. That is "could not tell", never "not there".
+    src.reg.stop();
+    let after = hits(&w);
+    let h = after
+        .iter()
+        .find(|h| h["digest"] == in_dev)
+        .expect("the same hit from the index");
+    assert_eq!(h["holds_now"], serde_json::json!([]), "{h:#}");
+    let unknown: Vec<&str> = h["unknown_places"]
+        .as_array()
+        .expect("unknown_places")
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    assert!(
+        unknown.iter().any(|u| u.starts_with("dev ("))
+            && unknown.iter().any(|u| u.starts_with("staging (")),
+        "{unknown:?}"
+    );
+    // And in words.
+    let out = w.run(&["find", "--builder", "*", "--no-refresh"]);
+    assert!(
+        stdout(&out).contains("could not tell: dev ("),
+        "{}",
+        stdout(&out)
+    );
+}

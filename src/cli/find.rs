@@ -209,6 +209,9 @@ fn print_hit(h: &Found) {
         or_dash(&h.holds_now.join(", ")),
         or_dash(&h.held_before.join(", "))
     );
+    if !h.unknown_places.is_empty() {
+        crate::say!("      could not tell: {}", h.unknown_places.join("; "));
+    }
     crate::say!("      verdicts: {}", decision_words(h));
 }
 

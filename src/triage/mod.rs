@@ -32,6 +32,9 @@ pub struct Found {
     pub holds_now: Vec<String>,
     /// Environments whose chain shows it promoted there before (not now).
     pub held_before: Vec<String>,
+    /// Environments where it could not be told whether it is or was there (their tag or chain
+    /// could not be read), each with the reason: never counted as "not there".
+    pub unknown_places: Vec<String>,
     /// Today's verdict in every environment that tracks the repository.
     pub verdicts: Vec<Verdict>,
     /// The facts the index holds (verified and claimed apart).
@@ -115,7 +118,8 @@ pub async fn find(
     let mut places = Places::default();
     let mut hits = vec![];
     let mut envs_of = vec![];
-    let mut tag_now: HashMap<(String, String, String), Option<String>> = HashMap::new();
+    let mut tag_now: HashMap<(String, String, String), Result<Option<String>, String>> =
+        HashMap::new();
     for h in raw {
         let Some(source) = settings.source(&h.facts.source) else {
             continue;
@@ -128,6 +132,7 @@ pub async fn find(
             .collect();
         let mut holds_now = vec![];
         let mut held_before = vec![];
+        let mut unknown_places = vec![];
         for e in &envs {
             // Where the environment's tag points now, asked of the registry (once per
             // repository and tag): the index's tag lists are only as fresh as its last fill.
@@ -139,22 +144,37 @@ pub async fn find(
                         t.to_string(),
                     );
                     if !tag_now.contains_key(&key) {
-                        let d = source.store.resolve(&h.facts.repository, t).await.ok();
+                        // A missing tag holds nothing; a tag that cannot be read is unknown.
+                        let d = match source.store.resolve(&h.facts.repository, t).await {
+                            Ok(d) => Ok(Some(d)),
+                            Err(e) if e.is_not_found() => Ok(None),
+                            Err(e) => Err(crate::text::sanitize(&e.to_string()).into_owned()),
+                        };
                         tag_now.insert(key.clone(), d);
                     }
-                    tag_now[&key].as_deref() == Some(h.facts.digest.as_str())
+                    match &tag_now[&key] {
+                        Ok(d) => d.as_deref() == Some(h.facts.digest.as_str()),
+                        Err(why) => {
+                            unknown_places.push(format!("{} ({why})", e.name));
+                            continue;
+                        }
+                    }
                 }
                 None => false,
             };
             if now {
                 holds_now.push(e.name.clone());
-            } else if places
-                .held(settings, source, e)
-                .await
-                .get(&h.facts.repository)
-                .is_some_and(|ds| ds.contains(&h.facts.digest))
-            {
-                held_before.push(e.name.clone());
+                continue;
+            }
+            match places.held(settings, source, e).await {
+                Ok(m) => {
+                    if m.get(&h.facts.repository)
+                        .is_some_and(|ds| ds.contains(&h.facts.digest))
+                    {
+                        held_before.push(e.name.clone());
+                    }
+                }
+                Err(why) => unknown_places.push(format!("{} ({why})", e.name)),
             }
         }
         envs_of.push(envs);
@@ -171,6 +191,7 @@ pub async fn find(
             },
             holds_now,
             held_before,
+            unknown_places,
             verdicts: vec![],
             facts: h.facts,
         });
@@ -266,7 +287,9 @@ pub async fn fill_sources(
 /// Chains read once per environment: repository → digests it held there.
 #[derive(Default)]
 struct Places {
-    by_env: HashMap<String, HashMap<String, Vec<String>>>,
+    /// Per environment: the digests its chain promoted, by repository, or why it could not
+    /// be read.
+    by_env: HashMap<String, Result<HashMap<String, Vec<String>>, String>>,
 }
 
 impl Places {
@@ -275,37 +298,45 @@ impl Places {
         settings: &Settings,
         source: &NamedSource,
         env: &Environment,
-    ) -> &HashMap<String, Vec<String>> {
+    ) -> Result<&HashMap<String, Vec<String>>, String> {
         if !self.by_env.contains_key(&env.name) {
-            let mut m: HashMap<String, Vec<String>> = HashMap::new();
-            if let Ok(gate) = settings.gate(source, None) {
-                if let Ok(w) = chain::walk(
-                    source.store.as_ref(),
-                    &settings.audit_repository,
-                    &env.name,
-                    &gate.trust,
-                    &gate.root,
-                )
-                .await
-                {
-                    let repos: std::collections::BTreeSet<String> = w
-                        .entries
-                        .iter()
-                        .filter_map(|e| match &e.record {
-                            Some(crate::evidence::record::Record::Promotion(p)) => {
-                                Some(p.to.repository.clone())
-                            }
-                            _ => None,
-                        })
-                        .collect();
-                    for r in repos {
-                        let ds = held(&w, &gate, &r);
-                        m.insert(r, ds);
-                    }
-                }
-            }
-            self.by_env.insert(env.name.clone(), m);
+            let read = Self::read(settings, source, env).await;
+            self.by_env.insert(env.name.clone(), read);
         }
-        &self.by_env[&env.name]
+        self.by_env[&env.name].as_ref().map_err(Clone::clone)
+    }
+
+    async fn read(
+        settings: &Settings,
+        source: &NamedSource,
+        env: &Environment,
+    ) -> Result<HashMap<String, Vec<String>>, String> {
+        let gate = settings.gate(source, None).map_err(|e| e.to_string())?;
+        let w = chain::walk(
+            source.store.as_ref(),
+            &settings.audit_repository,
+            &env.name,
+            &gate.trust,
+            &gate.root,
+        )
+        .await
+        .map_err(|e| crate::text::sanitize(&format!("its chain: {e}")).into_owned())?;
+        let repos: std::collections::BTreeSet<String> = w
+            .entries
+            .iter()
+            .filter_map(|e| match &e.record {
+                Some(crate::evidence::record::Record::Promotion(p)) => {
+                    Some(p.to.repository.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        Ok(repos
+            .into_iter()
+            .map(|r| {
+                let ds = held(&w, &gate, &r);
+                (r, ds)
+            })
+            .collect())
     }
 }

@@ -331,11 +331,18 @@ impl Writer {
                     .into_iter()
                     .map(|h| ResultRow {
                         note: if h.claimed_only.is_empty() {
-                            format!(
+                            let mut note = format!(
                                 "now in {} · before in {}",
                                 dash(&h.holds_now.join(", ")),
                                 dash(&h.held_before.join(", "))
-                            )
+                            );
+                            if !h.unknown_places.is_empty() {
+                                note.push_str(&format!(
+                                    " · could not tell: {}",
+                                    h.unknown_places.join("; ")
+                                ));
+                            }
+                            note
                         } else {
                             format!(
                                 "unverified: only a claim says {}",

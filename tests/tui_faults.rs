@@ -79,6 +79,7 @@ fn a_reset_manifest_read_fails_the_pane_not_the_console() {
     t.keys(&["Enter"]);
     let s = t.wait_for("press r to retry");
     assert!(!s.contains("panicked"), "{s}");
+    assert!(s.contains("broke off its answer"), "{s}");
     // Still answering: move back to the repositories and open another.
     t.keys(&["Escape", "Escape", "j", "Enter"]);
     let s = t.wait_for("Tags of acme/billing");

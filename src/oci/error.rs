@@ -44,6 +44,9 @@ pub enum OciError {
     },
     #[error("cannot reach {source_name}: {reason}")]
     Transport { source_name: String, reason: String },
+    /// The answer began and broke off (a reset, a short body, a body past its deadline).
+    #[error("{source_name} broke off its answer: {reason}")]
+    Interrupted { source_name: String, reason: String },
     #[error("malformed {what} {name} from {source_name}: {reason}")]
     Malformed {
         what: &'static str,

@@ -59,7 +59,7 @@ pub(crate) async fn read_limited(
     let mut out = Vec::new();
     let mut stream = res.bytes_stream();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| OciError::Transport {
+        let chunk = chunk.map_err(|e| OciError::Interrupted {
             source_name: source_name.to_string(),
             reason: body_error(&e),
         })?;

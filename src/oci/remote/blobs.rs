@@ -99,7 +99,7 @@ impl RemoteStore {
         let name = d.to_string();
         let mut seen = 0u64;
         let stream = res.bytes_stream().map(move |c| {
-            let c = c.map_err(|e| OciError::Transport {
+            let c = c.map_err(|e| OciError::Interrupted {
                 source_name: host.clone(),
                 reason: format!("reading blob {name}: {e}"),
             })?;

@@ -78,6 +78,17 @@ async fn help_overlay_lists_the_keymap() {
         assert!(screen.contains(text), "{text} missing from {screen}");
     }
     insta::assert_snapshot!("help", h.screen(100, 30));
+    // At 80×24 every key and every description still shows whole, and so does how to close it.
+    let small = h.screen(80, 24).to_string();
+    assert!(!small.contains('…'), "a description was cut:\n{small}");
+    for text in [
+        "ctrl-c q  quit",
+        "command line: :find, :digest, :env",
+        "tags × environments verdict matrix",
+        "? or esc closes this help",
+    ] {
+        assert!(small.contains(text), "{text} missing at 80×24:\n{small}");
+    }
     h.cmd(Command::Back).await;
     assert!(!h.app.help);
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes every parser of outside data (fuzz/fuzz_targets, entry points in src/fuzzing.rs) with
 # cargo-fuzz on the nightly toolchain. Each target runs until 10 million executions or SECONDS
-# seconds (default 600), whichever comes first, starting from fuzz/seeds/<target>, the
+# seconds (default 600), whichever comes first, starting from fuzz/seeds/<target>.b64 (the
+# committed, minimized corpus: one base64 input per line; scripts/fuzz-seeds.sh writes it), the
 # third-party fixtures and what earlier runs left in fuzz/corpus/<target>. A crash is saved in
 # fuzz/artifacts/<target>/: copy it to fuzz/regressions/<target>/ (replayed by
 # tests/fuzz_replay.rs) and fix it. Prints executions and crashes per target.
@@ -18,7 +19,13 @@ fi
 (cd fuzz && cargo +nightly fuzz build -O)
 for t in "${targets[@]}"; do
   mkdir -p "fuzz/corpus/$t" "fuzz/artifacts/$t"
-  [ -d "fuzz/seeds/$t" ] && cp -n fuzz/seeds/"$t"/* "fuzz/corpus/$t/" 2>/dev/null || true
+  if [ -f "fuzz/seeds/$t.b64" ]; then
+    n=0
+    while IFS= read -r line; do
+      n=$((n + 1))
+      [ -e "fuzz/corpus/$t/seed-$n" ] || printf '%s' "$line" | base64 -d > "fuzz/corpus/$t/seed-$n"
+    done < "fuzz/seeds/$t.b64"
+  fi
   find tests/fixtures -type f -size -256k -exec cp -n {} "fuzz/corpus/$t/" \; 2>/dev/null || true
   log=$(mktemp)
   (cd fuzz && cargo +nightly fuzz run -O "$t" "corpus/$t" -- \

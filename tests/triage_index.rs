@@ -199,6 +199,15 @@ fn find_says_where_it_could_not_tell_rather_than_nowhere() {
             && unknown.iter().any(|u| u.starts_with("staging (")),
         "{unknown:?}"
     );
+    // Its evidence cannot be read either: today's verdicts are judged, and none passes.
+    let verdicts = h["verdicts"].as_array().expect("verdicts");
+    assert!(!verdicts.is_empty(), "{h:#}");
+    assert!(
+        verdicts
+            .iter()
+            .all(|v| v["decision"].is_string() && v["decision"] != "pass"),
+        "nothing unreadable passes: {verdicts:#?}"
+    );
     // And in words.
     let out = w.run(&["find", "--builder", "*", "--no-refresh"]);
     assert!(

@@ -153,6 +153,18 @@ impl<'a, S: Store> DiskCache<'a, S> {
         }
     }
 
+    /// The manifest from the registry, its content kept by digest and, asked by tag, the
+    /// pointer remembered.
+    async fn fetch(&self, repo: &str, reference: &str) -> Result<FetchedManifest> {
+        let m = self.inner.get_manifest(repo, reference).await?;
+        self.packs
+            .put(Kind::Manifest, &m.digest, &m.media_type, &m.bytes);
+        if !is_digest(reference) {
+            self.remember(repo, reference, &m.digest);
+        }
+        Ok(m)
+    }
+
     fn read_pointers(&self, repo: &str) -> Option<PointerFile> {
         use hmac::Mac;
         let key = self.key.as_ref()?;
@@ -342,11 +354,7 @@ impl<S: Store> Store for DiskCache<'_, S> {
         if is_digest(tag) {
             return self.inner.resolve(repo, tag).await;
         }
-        let m = self.inner.get_manifest(repo, tag).await?;
-        self.packs
-            .put(Kind::Manifest, &m.digest, &m.media_type, &m.bytes);
-        self.remember(repo, tag, &m.digest);
-        Ok(m.digest)
+        Ok(self.fetch(repo, tag).await?.digest)
     }
     async fn get_manifest(&self, repo: &str, reference: &str) -> Result<FetchedManifest> {
         let digest = if is_digest(reference) {
@@ -366,13 +374,7 @@ impl<S: Store> Store for DiskCache<'_, S> {
                 return Ok(m);
             }
         }
-        let m = self.inner.get_manifest(repo, reference).await?;
-        self.packs
-            .put(Kind::Manifest, &m.digest, &m.media_type, &m.bytes);
-        if !is_digest(reference) {
-            self.remember(repo, reference, &m.digest);
-        }
-        Ok(m)
+        self.fetch(repo, reference).await
     }
     async fn get_blob(&self, repo: &str, digest: &str, limit: u64) -> Result<Vec<u8>> {
         if let Some((_, b)) = self.packs.get(Kind::Blob, digest) {

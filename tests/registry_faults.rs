@@ -28,6 +28,14 @@ fn setup() -> Setup {
     Setup { reg, home }
 }
 
+/// A configuration whose only registry is the proxy at `host`, gated as a required prod, with
+/// `head` (top-level keys) first.
+fn prod_behind(host: &str, head: &str) -> String {
+    format!(
+        "demo = false\n{head}[[registry]]\nname = \"p\"\nhost = \"{host}\"\ninsecure = true\n[[environment]]\nname = \"prod\"\ntier = \"required\"\nsource = \"p\"\n"
+    )
+}
+
 fn run(s: &Setup, p: &Proxy, args: &[&str]) -> (std::process::Output, Duration) {
     let config = s.home.path().join("provost.toml");
     let mut a = vec![
@@ -95,10 +103,7 @@ fn resets_truncations_stalls_and_drips_end_within_their_bounds() {
         let (out, took) = if args_of == "gate" {
             std::fs::write(
                 s.home.path().join("gate.toml"),
-                format!(
-                    "demo = false\ntimeout_secs = 2\n[[registry]]\nname = \"p\"\nhost = \"{}\"\ninsecure = true\n[[environment]]\nname = \"prod\"\ntier = \"required\"\nsource = \"p\"\n",
-                    p.host
-                ),
+                prod_behind(&p.host, "timeout_secs = 2\n"),
             )
             .expect("config");
             let start = Instant::now();
@@ -310,14 +315,7 @@ fn evidence_gate_all_and_attest_under_faults() {
     ] {
         let p = proxy(tmp.path(), &s.reg.host, mode, path, 0);
         let cfg = s.home.path().join("faults.toml");
-        std::fs::write(
-            &cfg,
-            format!(
-                "demo = false\ntimeout_secs = 2\n[[registry]]\nname = \"p\"\nhost = \"{}\"\ninsecure = true\n[[environment]]\nname = \"prod\"\ntier = \"required\"\nsource = \"p\"\n",
-                p.host
-            ),
-        )
-        .expect("config");
+        std::fs::write(&cfg, prod_behind(&p.host, "timeout_secs = 2\n")).expect("config");
         let cfg = cfg.to_str().expect("utf8");
         let r = format!("{}/acme/api:prod", p.host);
         let repo = format!("{}/acme/api", p.host);
@@ -412,9 +410,9 @@ fn a_command_ends_within_its_overall_bound_even_when_every_request_is_within_its
     let config = |bound: u64| {
         std::fs::write(
             &cfg,
-            format!(
-                "demo = false\ntimeout_secs = 5\ncommand_timeout_secs = {bound}\n[[registry]]\nname = \"p\"\nhost = \"{}\"\ninsecure = true\n[[environment]]\nname = \"prod\"\ntier = \"required\"\nsource = \"p\"\n",
-                p.host
+            prod_behind(
+                &p.host,
+                &format!("timeout_secs = 5\ncommand_timeout_secs = {bound}\n"),
             ),
         )
         .expect("config");

@@ -1,7 +1,7 @@
 //! provost: a terminal release console for container supply chains.
 //!
 //! Arrows point down: `cli`/`tui` (edges) → `setup` (composition root) → `gate` → `policy` →
-//! `verify` → `evidence` → `oci`, with `config` (file formats) and `text` beside them. Only the
+//! `ledger` → `verify` → `evidence` → `oci`, with `config` (file formats) and `text` beside them. Only the
 //! edges touch the terminal.
 
 pub mod cli;
@@ -14,6 +14,7 @@ pub mod failpoint;
 pub mod fuzzing;
 pub mod gate;
 pub mod index;
+pub mod ledger;
 pub mod lineage;
 pub mod oci;
 pub mod policy;

@@ -68,6 +68,7 @@ impl Setup {
                 chain_name,
                 &self.trust,
                 &self.root,
+                false,
             ))
             .expect("walk")
     }
@@ -83,7 +84,7 @@ impl Setup {
                 &self.policy,
                 &self.trust,
                 &self.root,
-                Some(&self.seen()),
+                Some((self.seen().as_path(), self.reg.host.as_str())),
             ))
             .expect("verify")
             .problems

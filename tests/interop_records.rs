@@ -90,6 +90,7 @@ fn timestamped_release_records_verify_with_sigstore_js_and_in_provost() {
             "prod",
             &trust,
             &root,
+            false,
         ))
         .expect("walk");
     let head = &walk.entries[0];

@@ -1,7 +1,8 @@
 //! `provost audit log CHAIN` and `provost audit verify CHAIN`: the audit trail of an
 //! environment (or of quarantines), read from the registry by anyone.
 
-use crate::oci::Store;
+use crate::evidence::record::Record;
+use crate::ledger::Chains;
 use crate::release::chain;
 use crate::setup::{NamedSource, Settings};
 use crate::text::sanitize;
@@ -28,7 +29,7 @@ pub enum AuditCmd {
 pub struct AuditArgs {
     /// An environment, or `quarantine`
     pub chain: String,
-    /// The source holding the chain (default: the environment's source, else the default store)
+    /// Read the chain from this source's audit repository instead of the ledger's
     #[arg(long)]
     pub source: Option<String>,
     #[arg(long)]
@@ -36,119 +37,120 @@ pub struct AuditArgs {
     /// Policy file (its groups say who may sign what)
     #[arg(long)]
     pub policy: Option<String>,
+    /// Read every record from the registry (no content from the local cache)
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
-fn source_of(settings: &Settings, a: &AuditArgs) -> Result<NamedSource> {
+/// The chains to read: the ledger's, or (`--source`) another source's audit repository.
+fn chains_of(settings: &Settings, a: &AuditArgs) -> Result<std::sync::Arc<Chains>> {
     if a.chain != crate::evidence::record::QUARANTINE_CHAIN {
         super::gate::environment(settings, &a.chain)?;
     }
-    let name = match &a.source {
-        Some(s) => s.clone(),
-        None => settings
-            .environments
-            .iter()
-            .find(|e| e.name == a.chain)
-            .map(|e| e.source.clone())
-            .unwrap_or_default(),
-    };
-    Ok(settings.source_for(&name)?)
+    match &a.source {
+        None => Ok(settings.chains().map_err(|e| eyre!(e))?.clone()),
+        Some(name) => {
+            let s = settings.source_for(name)?;
+            Ok(std::sync::Arc::new(Chains::new(
+                crate::ledger::Ledger {
+                    source: s.name.clone(),
+                    store: s.store.clone(),
+                    repository: settings.audit_repository.clone(),
+                },
+                settings.cache_dir(),
+            )))
+        }
+    }
 }
 
 async fn read(
     settings: &Settings,
     a: &AuditArgs,
-) -> Result<(NamedSource, crate::gate::Gate, chain::Walk)> {
+) -> Result<(std::sync::Arc<Chains>, crate::gate::Gate, chain::Walk)> {
     chain::check_chain_name(&a.chain).map_err(|e| eyre!(super::exit::Usage(e)))?;
-    let source = source_of(settings, a)?;
+    let chains = chains_of(settings, a)?;
+    let source = NamedSource {
+        name: chains.ledger.source.clone(),
+        store: chains.ledger.store.clone(),
+    };
     let gate = super::gate::gate_for(settings, &source, a.policy.as_deref())?;
-    let cache_dir = settings.cache_dir();
-    let walk = match &cache_dir {
-        // Records are content-addressed: read them through the disk cache; the head tag is
-        // read live by the walk (the cache holds no pointer for it: ttl zero).
-        Some(dir) => {
-            let cached = crate::oci::disk::DiskCache::new(
-                source.store.as_ref(),
-                dir,
-                std::time::Duration::ZERO,
-            );
-            let w = chain::walk(
-                &cached,
-                &settings.audit_repository,
-                &a.chain,
-                &gate.trust,
-                &gate.root,
-            )
-            .await;
-            cached.flush();
-            w
+    let walk = chains
+        .read(&a.chain, &gate.trust, &gate.root, !a.no_cache)
+        .await
+        .wrap_err_with(|| format!("reading chain {} of {}", a.chain, chains.ledger.describe()))?;
+    Ok((chains, gate, walk))
+}
+
+/// Where the record's digest lives: for a promotion its destination (source name, when one
+/// is configured for that registry, and repository); else the repository the record names.
+fn place(settings: &Settings, e: &chain::Entry) -> String {
+    match &e.record {
+        Some(Record::Promotion(p)) => {
+            let name = settings
+                .source(&p.to.registry)
+                .map(|s| s.name.clone())
+                .unwrap_or_else(|| p.to.registry.clone());
+            format!("{name} {}", p.to.repository)
         }
-        None => {
-            chain::walk(
-                source.store.as_ref(),
-                &settings.audit_repository,
-                &a.chain,
-                &gate.trust,
-                &gate.root,
-            )
-            .await
-        }
+        _ => e.repository.clone().unwrap_or_default(),
     }
-    .wrap_err_with(|| {
-        format!(
-            "reading chain {} of {}",
-            a.chain,
-            sanitize(&settings.audit_repository)
-        )
-    })?;
-    Ok((source, gate, walk))
 }
 
 /// `provost audit log`.
 pub async fn log_cmd(settings: &Settings, a: &AuditArgs) -> Result<()> {
-    let (_, _, walk) = read(settings, a).await?;
+    let (chains, _, walk) = read(settings, a).await?;
     if a.json {
         return super::print_json(&walk);
     }
     if walk.entries.is_empty() {
-        crate::say!("chain {} has no record yet", a.chain);
+        crate::say!(
+            "chain {} of {} has no record yet",
+            a.chain,
+            chains.ledger.describe()
+        );
         return Ok(());
     }
     crate::say!(
-        "{:<34} {:<24} {:<40} {:<32} WHY",
+        "chain {} of {}, newest first",
+        a.chain,
+        chains.ledger.describe()
+    );
+    crate::say!(
+        "{:<34} {:<24} {:<44} {:<20} {:<28} WHY",
         "WHEN",
         "WHO",
         "WHAT",
-        "DIGEST"
+        "DIGEST",
+        "WHERE"
     );
     for e in &walk.entries {
-        let who = match (e.signer(), &e.check) {
-            (Some(s), _) => format!("✓ {}", crate::policy::records::signer_name(s)),
-            _ => "✗ unverified".to_string(),
+        let who = match e.signer() {
+            Some(s) => format!("✓ {}", crate::policy::records::signer_name(s)),
+            None => format!("✗ unverified ({})", e.why_unproven()),
         };
         let what = e
             .record
             .as_ref()
             .map(|r| r.action_words())
             .unwrap_or_else(|| format!("unreadable: {}", e.problem.clone().unwrap_or_default()));
-        let digest = format!(
-            "{}@{}",
-            e.repository.clone().unwrap_or_default(),
-            e.subject
-                .as_deref()
-                .map(crate::oci::digest::short)
-                .unwrap_or_default()
-        );
+        let digest = e
+            .subject
+            .as_deref()
+            .map(crate::oci::digest::short)
+            .unwrap_or_default()
+            .to_string();
         let why = e
             .record
             .as_ref()
             .map(|r| r.link().reason.clone())
             .unwrap_or_default();
         crate::say!(
-            "{:<34} {:<24} {:<40} {:<32} {}",
+            "{:<34} {:<24} {:<44} {:<20} {:<28} {}",
             e.when(),
             sanitize(&who),
             sanitize(&what),
             sanitize(&digest),
+            sanitize(&place(settings, e)),
             sanitize(&why)
         );
     }
@@ -160,16 +162,17 @@ pub async fn log_cmd(settings: &Settings, a: &AuditArgs) -> Result<()> {
 
 /// `provost audit verify`.
 pub async fn verify_cmd(settings: &Settings, a: &AuditArgs) -> Result<()> {
-    let (source, gate, walk) = read(settings, a).await?;
+    let (chains, gate, walk) = read(settings, a).await?;
     let seen = settings.data_dir.as_ref().map(|d| d.join(SEEN_FILE));
+    let identity = chains.ledger.identity();
     let report = chain::verify(
-        source.store.as_ref(),
-        &settings.audit_repository,
+        chains.ledger.store.as_ref(),
+        &chains.ledger.repository,
         &walk,
         &gate.policy.file,
         &gate.trust,
         &gate.root,
-        seen.as_deref(),
+        seen.as_deref().map(|p| (p, identity.as_str())),
     )
     .await
     .wrap_err_with(|| format!("verifying chain {}", a.chain))?;
@@ -179,8 +182,8 @@ pub async fn verify_cmd(settings: &Settings, a: &AuditArgs) -> Result<()> {
         crate::say!(
             "✓ chain {} in {} of {}: {} record(s) from head {} — every signature verifies, every signer was in the right group, the links are unbroken, no fork, and the head has not gone back",
             a.chain,
-            sanitize(&settings.audit_repository),
-            sanitize(source.store.name()),
+            sanitize(&chains.ledger.repository),
+            sanitize(&chains.ledger.source),
             report.records,
             report.head.as_deref().map(crate::oci::digest::short).unwrap_or_else(|| "(none)".into())
         );
@@ -188,8 +191,8 @@ pub async fn verify_cmd(settings: &Settings, a: &AuditArgs) -> Result<()> {
         crate::say!(
             "✗ chain {} in {} of {} does not verify ({} record(s) read):",
             a.chain,
-            sanitize(&settings.audit_repository),
-            sanitize(source.store.name()),
+            sanitize(&chains.ledger.repository),
+            sanitize(&chains.ledger.source),
             report.records
         );
         for p in &report.problems {

@@ -34,6 +34,7 @@ impl std::fmt::Display for Code {
             3 => f.write_str("blocked by policy"),
             7 => f.write_str("the audit trail does not verify"),
             8 => f.write_str("an environment tag drifted from its chain"),
+            9 => f.write_str("a partial answer: some place could not be read"),
             _ => f.write_str("evaluation failed"),
         }
     }

@@ -172,17 +172,22 @@ fn decision_words(h: &Found) -> String {
 }
 
 fn print_hit(h: &Found) {
-    crate::say!(
-        "  {}/{}@{}  {}",
-        h.source,
-        h.repository,
-        h.digest,
-        if h.tags.is_empty() {
-            "(untagged)".to_string()
-        } else {
-            h.tags.join(", ")
-        }
-    );
+    crate::say!("  {}", h.digest);
+    for p in &h.places {
+        crate::say!(
+            "      {} {}  {}",
+            sanitize(&p.source),
+            sanitize(&p.repository),
+            match (&p.unknown, p.tags.is_empty()) {
+                (Some(why), _) => format!(
+                    "(could not tell whether it is still there: {})",
+                    sanitize(why)
+                ),
+                (None, true) => "(untagged)".to_string(),
+                (None, false) => sanitize(&p.tags.join(", ")).into_owned(),
+            }
+        );
+    }
     let builders = h.facts.verified.builders.join(", ");
     let commits: Vec<String> = h
         .facts
@@ -266,14 +271,23 @@ pub async fn find_cmd(settings: &Settings, a: &FindArgs) -> Result<()> {
         }
     }
     let json = a.sign.json;
+    // Some place could not be read: the answer is partial (exit 9), never "not there".
+    let partial = || -> Result<()> {
+        if r.hits.iter().any(|h| !h.unknown_places.is_empty()) {
+            Err(eyre!(super::exit::Code(PARTIAL)))
+        } else {
+            Ok(())
+        }
+    };
     if json && !a.quarantine {
-        return super::print_json(&r);
+        super::print_json(&r)?;
+        return partial();
     }
     if !json {
         print_report(&r);
     }
     if !a.quarantine {
-        return Ok(());
+        return partial();
     }
     let targets: Vec<&Found> = r
         .hits
@@ -296,5 +310,9 @@ pub async fn find_cmd(settings: &Settings, a: &FindArgs) -> Result<()> {
         return Ok(());
     }
     let reason = a.reason.clone().unwrap_or_default();
-    super::records::quarantine_many(settings, &a.sign, &targets, &reason).await
+    super::records::quarantine_many(settings, &a.sign, &targets, &reason).await?;
+    partial()
 }
+
+/// `find`'s exit code when some place could not be read (its hits say which).
+pub const PARTIAL: i32 = 9;

@@ -111,11 +111,35 @@ fn progress_done() {
     }
 }
 
+/// Who signs the move, checked against the group that may make it, before anything is read
+/// or judged: a non-member hears about the group first (exit 2).
+fn who_acts(
+    settings: &Settings,
+    route: &promote::Route,
+    sign: &SignArgs,
+) -> Result<super::signer::Person> {
+    let dst = promote::named(settings, &route.dst_source).map_err(|e| eyre!(Usage(e)))?;
+    let gate = super::gate::gate_for(settings, dst, sign.policy.as_deref())?;
+    let person = load_person(settings, dst, sign, &gate.trust)?;
+    let kind = match route.action {
+        PromotionAction::Promote => Kind::Promote {
+            to: route.to.name.clone(),
+        },
+        PromotionAction::Rollback => Kind::Rollback {
+            environment: route.to.name.clone(),
+        },
+    };
+    crate::release::act::check_allowed(&gate, &person.signer, &kind, &settings.environments)
+        .map_err(|e| eyre!(Usage(e)))?;
+    Ok(person)
+}
+
 async fn carry_out(
     settings: &Settings,
     plan: Plan,
     sign: &SignArgs,
     policy: Option<&std::path::Path>,
+    person: &super::signer::Person,
 ) -> Result<()> {
     if plan.state == State::Done {
         crate::say!(
@@ -142,20 +166,6 @@ async fn carry_out(
             eyre!(Usage(r.message.clone()))
         });
     }
-    let dst = promote::named(settings, &plan.route.dst_source).map_err(|e| eyre!(Usage(e)))?;
-    let gate = super::gate::gate_for(settings, dst, sign.policy.as_deref())?;
-    let person = load_person(settings, dst, sign, &gate.trust)?;
-    // Who may promote: the same check the console makes (release::act).
-    let kind = match plan.route.action {
-        PromotionAction::Promote => Kind::Promote {
-            to: plan.route.to.name.clone(),
-        },
-        PromotionAction::Rollback => Kind::Rollback {
-            environment: plan.route.to.name.clone(),
-        },
-    };
-    crate::release::act::check_allowed(&gate, &person.signer, &kind, &settings.environments)
-        .map_err(|e| eyre!(Usage(e)))?;
     if sign.json && !sign.yes {
         return super::print_json(&plan);
     }
@@ -168,7 +178,7 @@ async fn carry_out(
         return Ok(());
     }
     let u = urls(settings, sign);
-    let s = signing(&person, &u)?;
+    let s = signing(person, &u)?;
     let out = promote::run(settings, &plan, &s, policy, &progress_line)
         .await
         .map_err(|e| eyre!(sanitize(&e).to_string()))?;
@@ -216,6 +226,7 @@ pub async fn promote_cmd(settings: &Settings, a: &PromoteArgs) -> Result<()> {
     let (r, source, digest) = super::resolve_ref(settings, &a.reference).await?;
     let route = promote::route(settings, &source.name, &r.repository, &a.to)
         .map_err(|e| eyre!(Usage(e)))?;
+    let person = who_acts(settings, &route, &a.sign)?;
     let policy = a.sign.policy.as_deref().map(std::path::Path::new);
     let plan = promote::plan(
         settings,
@@ -227,7 +238,7 @@ pub async fn promote_cmd(settings: &Settings, a: &PromoteArgs) -> Result<()> {
     )
     .await
     .map_err(|e| eyre!(sanitize(&e).to_string()))?;
-    carry_out(settings, plan, &a.sign, policy).await
+    carry_out(settings, plan, &a.sign, policy, &person).await
 }
 
 /// `provost rollback`.
@@ -246,16 +257,13 @@ pub async fn rollback_cmd(settings: &Settings, a: &RollbackArgs) -> Result<()> {
         }
     };
     let route = promote::rollback_route(settings, &env.name, &repo).map_err(|e| eyre!(Usage(e)))?;
+    let person = who_acts(settings, &route, &a.sign)?;
     let src = promote::named(settings, &route.dst_source).map_err(|e| eyre!(Usage(e)))?;
     let gate = super::gate::gate_for(settings, src, a.sign.policy.as_deref())?;
-    let walk = crate::release::chain::walk(
-        src.store.as_ref(),
-        &settings.audit_repository,
-        &env.name,
-        &gate.trust,
-        &gate.root,
-    )
-    .await?;
+    let walk = gate
+        .chain(&env.name)
+        .await
+        .map_err(|e| eyre!(sanitize(&e).to_string()))?;
     let current = src.store.resolve(&repo, &route.tag).await.ok();
     let target = promote::rollback_target(
         &walk,
@@ -270,7 +278,7 @@ pub async fn rollback_cmd(settings: &Settings, a: &RollbackArgs) -> Result<()> {
     let plan = promote::plan(settings, route, &target, &a.reason, None, policy)
         .await
         .map_err(|e| eyre!(sanitize(&e).to_string()))?;
-    carry_out(settings, plan, &a.sign, policy).await
+    carry_out(settings, plan, &a.sign, policy, &person).await
 }
 
 /// `provost drift`.

@@ -137,13 +137,15 @@ pub(super) fn confirm(yes: bool, question: &str) -> Result<bool> {
 
 /// What will be signed, in words and as the exact statement.
 async fn show_plan(
+    settings: &Settings,
     draft: &mut Draft,
     person: &Person,
     source: &NamedSource,
-    audit_repo: &str,
     json: bool,
 ) -> Result<()> {
-    let head = crate::release::act::link_to_head(source.store.as_ref(), audit_repo, draft)
+    let chains = settings.chains().map_err(|e| eyre!(e))?;
+    let audit_repo = chains.ledger.repository.as_str();
+    let head = crate::release::act::link_to_head(chains.ledger.store.as_ref(), audit_repo, draft)
         .await
         .wrap_err("reading the chain's head")?;
     let st = draft.statement();
@@ -152,6 +154,7 @@ async fn show_plan(
             "signer": person.signer,
             "statement": st,
             "source": source.name,
+            "ledger": chains.ledger.source,
             "auditRepository": audit_repo,
             "chain": draft.record.link().chain,
         }));
@@ -164,10 +167,10 @@ async fn show_plan(
     );
     crate::say!("signed by {}", person.signer.sentence());
     crate::say!(
-        "stored as a referrer of the digest in {} and linked into chain {} of {}",
-        sanitize(&source.name),
+        "linked into chain {} of the ledger ({}) and stored as a referrer of the digest in {}",
         draft.record.link().chain,
-        sanitize(audit_repo)
+        chains.ledger.describe(),
+        sanitize(&source.name)
     );
     if head.is_some() {
         crate::say!(
@@ -189,9 +192,11 @@ async fn sign_and_write(
 ) -> Result<record::Written> {
     let urls = urls(settings, args);
     let signing = signing(person, &urls)?;
-    let written = crate::release::record::write(
+    let chains = settings.chains().map_err(|e| eyre!(e))?;
+    let written = crate::release::record::write_to(
+        chains.ledger.store.as_ref(),
+        &chains.ledger.repository,
         source.store.as_ref(),
-        &settings.audit_repository,
         &draft,
         &signing,
     )
@@ -201,14 +206,12 @@ async fn sign_and_write(
         use crate::oci::Store;
         let name = source.store.name();
         crate::oci::disk::invalidate(&dir, name, &draft.repository);
-        crate::oci::disk::invalidate(&dir, name, &settings.audit_repository);
     }
-    if let Some(data) = &settings.data_dir {
-        use crate::oci::Store;
+    if let (Some(data), Ok(chains)) = (&settings.data_dir, settings.chains()) {
+        chains.forget();
         crate::release::chain::remember(
             &data.join(super::audit::SEEN_FILE),
-            source.store.name(),
-            &settings.audit_repository,
+            &chains.ledger.identity(),
             &written.chain,
             &written.record,
             None,
@@ -333,10 +336,10 @@ async fn record_cmd(
     .await
     .wrap_err_with(|| format!("reading {}@{digest}", sanitize(repo)))?;
     show_plan(
+        settings,
         &mut draft,
         &person,
         source,
-        &settings.audit_repository,
         sign.json && !sign.yes,
     )
     .await?;
@@ -421,8 +424,11 @@ pub async fn quarantine_many(
         );
     }
     crate::say!(
-        "each record is stored as a referrer of its digest and linked into chain quarantine of {}",
-        sanitize(&settings.audit_repository)
+        "each record is linked into chain quarantine of the ledger ({}) and stored as a referrer of its digest",
+        settings
+            .chains()
+            .map(|c| c.ledger.describe())
+            .unwrap_or_default()
     );
     if !confirm(
         sign.yes,

@@ -58,6 +58,19 @@ pub struct ConfigFile {
     pub environment: Vec<EnvironmentEntry>,
     #[serde(default)]
     pub trust: TrustEntry,
+    /// `[ledger]`: where every decision about a digest is written and read.
+    pub ledger: Option<LedgerEntry>,
+}
+
+/// `[ledger]`: the source (and repository) whose audit chains hold every approval,
+/// quarantine, promotion and rollback, whichever registry holds the digest's copies.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerEntry {
+    /// A configured registry or store name (default: the first environment's source).
+    pub source: Option<String>,
+    /// The repository in it (default: `audit_repository`).
+    pub repository: Option<String>,
 }
 
 /// `[trust]`: who may vouch for a digest.

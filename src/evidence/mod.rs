@@ -10,6 +10,7 @@ pub mod envelope;
 pub mod provenance;
 pub mod record;
 pub mod sbom;
+pub mod trail;
 pub mod trust;
 
 pub use decode::{decode_blob, decode_file};

@@ -140,6 +140,10 @@ pub struct Promotion {
     /// Break-glass: the gate blocked and the promoter overrode it, for this reason.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub override_reason: Option<String>,
+    /// Break-glass: the environment on the path the digest never was in (`promotes_from`),
+    /// skipped under an override.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
     pub verification: Verification,
     #[serde(flatten)]
     pub link: Link,
@@ -235,7 +239,9 @@ impl Record {
                     PromotionAction::Rollback => "rolled back".to_string(),
                 };
                 let mut w = format!("{verb} {}", p.to.environment);
-                if p.override_reason.is_some() {
+                if let Some(env) = &p.skipped {
+                    w.push_str(&format!(" (skipped {env})"));
+                } else if p.override_reason.is_some() {
                     w.push_str(" (gate overridden)");
                 }
                 w

@@ -28,6 +28,8 @@ pub struct Gate {
     pub cosign_repository: Option<String>,
     /// A fixed time for max-age rules (tests); None is now.
     pub clock: Option<chrono::DateTime<chrono::Utc>>,
+    /// The ledger, whose chains hold the records that count. None: no record counts.
+    pub ledger: Option<crate::ledger::LedgerReader>,
 }
 
 /// What the gate found about one digest and its verdict per environment.
@@ -38,6 +40,8 @@ pub struct Judgement {
     /// When the image says it was created (its config).
     pub created: Option<String>,
     pub verdicts: Vec<Verdict>,
+    /// The digest's audit trail, as the verdicts read it.
+    pub trail: Option<crate::evidence::trail::Trail>,
 }
 
 /// The artifact's own content, as far as it could be read.
@@ -124,6 +128,15 @@ impl Gate {
         self.clock.unwrap_or_else(chrono::Utc::now)
     }
 
+    /// The ledger's chain `name`, as verdicts read it (once per run, its records checked
+    /// with the ledger's trust).
+    pub async fn chain(&self, name: &str) -> Result<std::sync::Arc<crate::ledger::Walk>, String> {
+        match &self.ledger {
+            Some(l) => l.walk(name, &self.root).await,
+            None => Err("no ledger is configured".into()),
+        }
+    }
+
     /// Judges `digest` in `repo` for every environment in `envs`.
     pub async fn judge(
         &self,
@@ -188,6 +201,7 @@ impl Gate {
         index: Option<&str>,
         envs: &[Environment],
     ) -> Judgement {
+        let valid = crate::oci::Digest::parse(digest).is_ok();
         let (content, discovery) = if let Err(e) = crate::oci::Digest::parse(digest) {
             // Never fetched: a string that is not a digest is not looked up as a tag.
             let c = Content {
@@ -223,7 +237,16 @@ impl Gate {
             Some(i) => self.covering(store, repo, digest, i).await,
             None => None,
         };
+        let trail = match &self.ledger {
+            Some(l) if valid => {
+                let mut chains = vec![crate::evidence::record::QUARANTINE_CHAIN];
+                chains.extend(envs.iter().map(|e| e.name.as_str()));
+                Some(l.trail(digest, &chains, &self.root).await)
+            }
+            _ => None,
+        };
         let facts = Facts {
+            trail: trail.as_ref(),
             digest,
             discovery: &discovery,
             created: content.created.as_deref(),
@@ -241,6 +264,7 @@ impl Gate {
             discovery,
             created: content.created,
             verdicts,
+            trail,
         }
     }
 }

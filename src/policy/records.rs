@@ -1,13 +1,16 @@
 //! Release records judged: the `approvals` rule counts distinct verified members of the
-//! approving group, and standing quarantine records block. Only a record with one signature,
-//! verified, made by a member of the right group counts; every other record is named in the
-//! finding and counts for nothing.
+//! approving group, and standing quarantine records block. Only a record in the audit trail
+//! (linked in the ledger's chain), with one signature, verified, made by a member of the right
+//! group counts; every other record is named in the finding and counts for nothing. A
+//! quarantine claimed outside the trail still makes the verdict stricter; a trail that could
+//! not be read is "cannot tell", which blocks a required tier.
 
 use super::file::{PolicyFile, Rule};
 use super::groups::{Action, Group};
 use super::verdict::{finding, Facts, Finding, Outcome};
 use crate::config::Environment;
 use crate::evidence::record::{ApprovalDecision, QuarantineAction, Record};
+use crate::evidence::trail::Entry;
 use crate::evidence::{self, Binding, EvidenceItem, Kind, Signer};
 
 /// A short name for a signer: the key's configured name, or the keyless subject.
@@ -23,26 +26,23 @@ pub fn signer_name(s: &Signer) -> String {
 
 /// One record about the digest, with who made it when that is proven.
 pub struct Signed<'a> {
-    pub item: &'a EvidenceItem,
+    /// The record's digest.
+    pub digest: &'a str,
     pub record: &'a Record,
     /// The one verified signer, when the record has exactly one signature and it verified.
     pub signer: Option<&'a Signer>,
+    why: String,
 }
 
 impl Signed<'_> {
     /// Why the record has no proven signer, in words.
     pub fn why_unproven(&self) -> String {
-        if self.item.signatures > 1 {
-            return "it carries more than one signature".into();
-        }
-        match self.item.signer.signatures.first() {
-            Some(c) => c.sentence(),
-            None => "it is not signed".into(),
-        }
+        self.why.clone()
     }
 }
 
-/// The records bound to the digest (any kind).
+/// The records bound to the digest among discovered evidence (any kind), as referrers
+/// carry them: what the History tab lists, and what the gate checks against the trail.
 pub fn records_of(items: &[EvidenceItem]) -> Vec<Signed<'_>> {
     items
         .iter()
@@ -54,13 +54,59 @@ pub fn records_of(items: &[EvidenceItem]) -> Vec<Signed<'_>> {
                 (1, [s]) => Some(*s),
                 _ => None,
             };
+            let why = if i.signatures > 1 {
+                "it carries more than one signature".into()
+            } else {
+                match i.signer.signatures.first() {
+                    Some(c) => c.sentence(),
+                    None => "it is not signed".into(),
+                }
+            };
             Some(Signed {
-                item: i,
+                digest: &i.digest,
                 record,
                 signer,
+                why,
             })
         })
         .collect()
+}
+
+/// The records of `chain` in the trail: Err when the chain could not be read; none without
+/// a trail (nothing counts outside the ledger).
+fn trail_records<'a>(facts: &'a Facts<'_>, chain: &str) -> Result<Vec<Signed<'a>>, String> {
+    let Some(t) = facts.trail else {
+        return Ok(vec![]);
+    };
+    let Some(c) = t.chain(chain) else {
+        return Ok(vec![]);
+    };
+    let entries: &'a [Entry] = c.entries.as_ref().map_err(|e| e.clone())?;
+    Ok(entries
+        .iter()
+        .filter_map(|e| {
+            Some(Signed {
+                digest: &e.digest,
+                record: e.record.as_ref()?,
+                signer: e.signer(),
+                why: e.why_unproven(),
+            })
+        })
+        .collect())
+}
+
+/// Records attached to the digest that the audit trail does not hold.
+fn outside_trail<'a>(facts: &'a Facts<'_>) -> Vec<Signed<'a>> {
+    records_of(&facts.discovery.items)
+        .into_iter()
+        .filter(|r| !facts.trail.is_some_and(|t| t.contains(r.digest)))
+        .collect()
+}
+
+fn who(r: &Signed<'_>) -> String {
+    r.signer
+        .map(signer_name)
+        .unwrap_or_else(|| "an unverified signer".into())
 }
 
 fn day(t: &str) -> String {
@@ -123,7 +169,36 @@ pub(super) fn approvals(
     let mut notes: Vec<String> = vec![];
     // The latest decision of each member (ties: a rejection wins).
     let mut latest: std::collections::BTreeMap<String, (&Signer, &Signed<'_>)> = Default::default();
-    let records = records_of(&facts.discovery.items);
+    let records = match trail_records(facts, &env.name) {
+        Ok(r) => r,
+        Err(e) => {
+            let mut f = finding(
+                name,
+                Outcome::Error,
+                format!(
+                    "cannot tell which approvals for {} were recorded: {e}",
+                    env.name
+                ),
+            );
+            f.hint = Some("check that the ledger's registry is reachable, then run again".into());
+            return f;
+        }
+    };
+    for r in outside_trail(facts) {
+        if let Record::Approval(a) = r.record {
+            if a.environment == env.name {
+                notes.push(format!(
+                    "{}'s {} is not in the audit trail (it does not count)",
+                    who(&r),
+                    if a.decision == ApprovalDecision::Approve {
+                        "approval"
+                    } else {
+                        "rejection"
+                    }
+                ));
+            }
+        }
+    }
     for r in &records {
         let Record::Approval(a) = r.record else {
             continue;
@@ -184,7 +259,7 @@ pub(super) fn approvals(
         match a.decision {
             ApprovalDecision::Reject => {
                 rejections.push(format!("{who_name} rejected: {}", a.link.reason));
-                evidence_digest = Some(r.item.digest.clone());
+                evidence_digest = Some(r.digest.to_string());
             }
             ApprovalDecision::Approve => {
                 let expired = a.not_after.as_deref().and_then(|n| {
@@ -201,7 +276,7 @@ pub(super) fn approvals(
                     ));
                 } else {
                     approvers.push(who);
-                    evidence_digest.get_or_insert(r.item.digest.clone());
+                    evidence_digest.get_or_insert(r.digest.to_string());
                 }
             }
         }
@@ -267,7 +342,18 @@ pub(super) fn quarantine(
     env: &Environment,
     facts: &Facts<'_>,
 ) -> Option<Finding> {
-    let records = records_of(&facts.discovery.items);
+    let records = match trail_records(facts, crate::evidence::record::QUARANTINE_CHAIN) {
+        Ok(r) => r,
+        Err(e) => {
+            let mut f = finding(
+                "quarantine-record",
+                Outcome::Error,
+                format!("cannot tell whether this digest was quarantined: {e}"),
+            );
+            f.hint = Some("check that the ledger's registry is reachable, then run again".into());
+            return Some(f);
+        }
+    };
     let qs: Vec<_> = records
         .iter()
         .filter_map(|r| match r.record {
@@ -275,13 +361,33 @@ pub(super) fn quarantine(
             _ => None,
         })
         .collect();
-    if qs.is_empty() {
+    // Claimed outside the trail: it counts for nothing, yet a quarantine is never ignored.
+    let outside: Vec<String> = outside_trail(facts)
+        .iter()
+        .filter_map(|r| match r.record {
+            Record::Quarantine(q) if q.scope.covers(facts.digest) => Some(format!(
+                "a {} record by {} that is not in the audit trail",
+                if q.action == QuarantineAction::Lift {
+                    "lift"
+                } else {
+                    "quarantine"
+                },
+                who(r)
+            )),
+            _ => None,
+        })
+        .collect();
+    let outside_quarantine = outside_trail(facts).iter().any(|r| {
+        matches!(r.record, Record::Quarantine(q)
+            if q.scope.covers(facts.digest) && q.action == QuarantineAction::Quarantine)
+    });
+    if qs.is_empty() && outside.is_empty() {
         return None;
     }
     let group = policy.and_then(|p| p.group_for(Action::Quarantine, &env.name));
     let mut counted = vec![];
-    let mut uncounted = vec![];
-    let mut unproven_quarantine = false;
+    let mut uncounted = outside;
+    let mut unproven_quarantine = outside_quarantine;
     for (r, q) in &qs {
         if q.action == QuarantineAction::Quarantine
             && !matches!((r.signer, group), (Some(s), Some(g)) if g.has(s))
@@ -353,7 +459,7 @@ pub(super) fn quarantine(
                 ),
             );
             f.evidence_fails = true;
-            f.evidence = Some(r.item.digest.clone());
+            f.evidence = Some(r.digest.to_string());
             f.hint = Some(
                 "lift it once the incident is closed: provost unquarantine REF --reason TEXT"
                     .into(),

@@ -81,6 +81,9 @@ pub struct Facts<'a> {
     /// For a platform manifest judged as part of an index: the index's digest and the trusted
     /// signers of its signature, which covers every manifest the index lists.
     pub covered_by: Option<(String, Vec<String>)>,
+    /// The digest's audit trail from the ledger; only records in it count. None: no ledger
+    /// (then no record counts).
+    pub trail: Option<&'a crate::evidence::trail::Trail>,
 }
 
 impl<'a> Facts<'a> {
@@ -93,6 +96,7 @@ impl<'a> Facts<'a> {
             error: None,
             integrity: vec![],
             covered_by: None,
+            trail: None,
         }
     }
 }

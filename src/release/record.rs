@@ -219,12 +219,24 @@ pub struct Written {
 /// Races lost before giving up.
 const MAX_RELINK: usize = 8;
 
-/// Links `draft` into its chain in `audit_repo` and attaches it to the digest in the image's
-/// repository. Between the two steps a kill leaves a chain record that counts for nothing (it
-/// is not a referrer of the digest), never a counted record outside the chain.
+/// `write_to` where the ledger and the image are in one store.
 pub async fn write(
     store: &impl Store,
     audit_repo: &str,
+    draft: &Draft,
+    signing: &Signing<'_>,
+) -> Result<Written, ReleaseError> {
+    write_to(store, audit_repo, store, draft, signing).await
+}
+
+/// Links `draft` into its chain in the ledger (`audit_repo` of `store`) and attaches it to the
+/// digest in the image's repository of `images`. The chain is what counts: a kill between
+/// the two steps leaves a counted record that is not yet a referrer (the copy shows it once
+/// the writer runs again or a promotion copies it), never a referrer outside the chain.
+pub async fn write_to(
+    store: &impl Store,
+    audit_repo: &str,
+    images: &impl Store,
     draft: &Draft,
     signing: &Signing<'_>,
 ) -> Result<Written, ReleaseError> {
@@ -300,7 +312,7 @@ pub async fn write(
             .await?;
         crate::failpoint::hit("record-linked");
         let attached = attach(
-            store,
+            images,
             &d.repository,
             &d.subject.digest,
             &manifest,
@@ -312,7 +324,7 @@ pub async fn write(
         for child in &d.children {
             let m = manifest_for(child, &bundle, predicate_type);
             attach(
-                store,
+                images,
                 &d.repository,
                 &child.digest,
                 &m,

@@ -3,6 +3,7 @@
 //! trust list. The core below it (`gate`, `policy`, `verify`, `evidence`, `oci`) never reads a
 //! file on its own; `config` holds the formats only.
 
+mod ledger;
 mod signing;
 mod trust;
 use crate::config::{
@@ -57,6 +58,9 @@ pub struct Settings {
     pub rekor_url: Option<String>,
     /// Each environment's runtime, when it names one: (environment, runtime).
     pub runtimes: Vec<(String, crate::config::RuntimeEntry)>,
+    /// The ledger's chains (`[ledger]`): where every decision is written and read. None only
+    /// when no source is configured at all.
+    pub chains: Option<Arc<crate::ledger::Chains>>,
 }
 
 /// What the command line adds to the file.
@@ -263,22 +267,16 @@ impl Settings {
             .audit_repository
             .clone()
             .unwrap_or_else(|| crate::release::AUDIT_REPOSITORY.to_string());
-        if audit_repository.is_empty()
-            || audit_repository.len() > 200
-            || audit_repository.starts_with(['/', '.', '-', '_'])
-            || audit_repository.ends_with('/')
-            || !audit_repository
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-/".contains(c))
-        {
-            return Err(ConfigError::Invalid {
-                path: path_str.clone(),
-                key: "audit_repository".into(),
-                value: crate::text::sanitize(&audit_repository).to_string(),
-                reason: "not a repository name (lowercase letters, digits, '.', '_', '-', '/')"
-                    .into(),
-            });
-        }
+        ledger::check_repository(&path_str, "audit_repository", &audit_repository)?;
+        let cache_dir = paths::cache_dir().filter(|d| crate::oci::files::private_dir(d).is_ok());
+        let chains = ledger::open(
+            &file,
+            &path_str,
+            &sources,
+            &environments,
+            &audit_repository,
+            cache_dir,
+        )?;
         let signing_key = file
             .signing_key
             .as_deref()
@@ -289,6 +287,7 @@ impl Settings {
             .filter_map(|e| e.runtime.clone().map(|r| (e.name.clone(), r)))
             .collect();
         Ok(Settings {
+            chains,
             runtimes,
             audit_repository,
             read_only: o.read_only || file.read_only.unwrap_or(false),
@@ -454,21 +453,62 @@ impl Settings {
             None => crate::policy::Policy::builtin(),
         };
         let mut trust = settings.trust_for(source);
-        let (extra, _) = crate::setup::load_trust(
+        let (extra, root_spec) = crate::setup::load_trust(
             &policy.file.trust,
             Some(std::path::Path::new(&policy.origin)),
             &policy.origin,
             &[],
         )?;
+        // A policy's own trusted root replaces the configuration's for this gate.
+        let root = match (&policy.file.trust.trusted_root, root_spec) {
+            (Some(given), crate::verify::Root::File(p)) => {
+                if !p.is_file() {
+                    return Err(SetupError::Trust(ConfigError::Invalid {
+                        path: policy.origin.clone(),
+                        key: "trust.trusted_root".into(),
+                        value: crate::text::sanitize(given).to_string(),
+                        reason: format!("{} is not a file", p.display()),
+                    }));
+                }
+                Arc::new(crate::verify::LazyRoot::new(crate::verify::Root::File(p)))
+            }
+            (Some(_), spec) => Arc::new(crate::verify::LazyRoot::new(spec)),
+            (None, _) => settings.root.clone(),
+        };
+        let ledger = settings.chains.as_ref().map(|c| {
+            let mut t = match settings.source(&c.ledger.source) {
+                Some(s) => settings.trust_for(s),
+                None => settings.trust.clone(),
+            };
+            t.extend(extra.iter().cloned());
+            crate::ledger::LedgerReader::new(c.clone(), t)
+        });
         trust.extend(extra);
         Ok(Gate {
             policy,
             trust: Arc::new(trust),
-            root: settings.root.clone(),
+            root,
             cosign_repository: std::env::var("COSIGN_REPOSITORY")
                 .ok()
                 .filter(|s| !s.is_empty()),
             clock: None,
+            ledger,
+        })
+    }
+
+    /// The ledger's reader, or why there is none.
+    pub fn chains(&self) -> Result<&Arc<crate::ledger::Chains>, String> {
+        self.chains
+            .as_ref()
+            .ok_or_else(|| "no ledger: no registry or store is configured".to_string())
+    }
+
+    /// The ledger's source.
+    pub fn ledger_source(&self) -> Result<NamedSource, String> {
+        let c = self.chains()?;
+        Ok(NamedSource {
+            name: c.ledger.source.clone(),
+            store: c.ledger.store.clone(),
         })
     }
 }

@@ -3,6 +3,7 @@
 //! judges them today. The CLI's `find` and the console's `:find` both ask `find`.
 
 pub mod compare;
+mod places;
 pub mod runtime;
 
 use crate::config::Environment;
@@ -10,8 +11,7 @@ use crate::index::{fill, Match, Query};
 use crate::oci::disk::DiskCache;
 use crate::oci::Store;
 use crate::policy::Verdict;
-use crate::release::chain;
-use crate::release::promote::held;
+
 use crate::setup::{NamedSource, Settings};
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
@@ -20,17 +20,22 @@ use std::collections::HashMap;
 /// One digest that answered.
 #[derive(Debug, Clone, Serialize)]
 pub struct Found {
+    /// The first copy found (where `--quarantine` names it; the record holds for every copy).
     pub source: String,
     pub repository: String,
     pub digest: String,
+    /// Tags naming it, in any place.
     pub tags: Vec<String>,
+    /// Every place holding the digest: each copy the index found, and each repository the
+    /// ledger shows it promoted into that still holds it (tagged or not).
+    pub places: Vec<places::Place>,
     /// Verified: every criterion holds on facts a trusted signature vouches for.
     pub matched: Match,
     /// The criteria that held only on unverified claims (empty for verified hits).
     pub claimed_only: Vec<String>,
     /// Environments whose tag names it now.
     pub holds_now: Vec<String>,
-    /// Environments whose chain shows it promoted there before (not now).
+    /// Environments the ledger shows held it before (not now).
     pub held_before: Vec<String>,
     /// Environments where it could not be told whether it is or was there (their tag or chain
     /// could not be read), each with the reason: never counted as "not there".
@@ -115,37 +120,47 @@ pub async fn find(
             index.find(q).map_err(|e| e.to_string())?
         }
     };
-    let mut places = Places::default();
+    let mut ledger = places::LedgerPlaces::read(settings).await;
     let mut hits = vec![];
     let mut envs_of = vec![];
     let mut tag_now: HashMap<(String, String, String), Result<Option<String>, String>> =
         HashMap::new();
-    for h in raw {
-        let Some(source) = settings.source(&h.facts.source) else {
+    for (digest, copies) in places::by_digest(raw) {
+        let Some(first) = copies.first() else {
             continue;
         };
-        let envs: Vec<Environment> = settings
-            .environments
-            .iter()
-            .filter(|e| e.source == source.name && e.tracks_repository(&h.facts.repository))
-            .cloned()
-            .collect();
+        let (matched, facts, first_source, first_repo) = (
+            first.matched,
+            first.facts.clone(),
+            first.facts.source.clone(),
+            first.facts.repository.clone(),
+        );
+        let mut unknown_places = vec![];
+        let mut all = places::from_index(&copies);
+        ledger
+            .add_promoted(settings, &digest, &mut all, &mut unknown_places)
+            .await;
         let mut holds_now = vec![];
         let mut held_before = vec![];
-        let mut unknown_places = vec![];
-        for e in &envs {
-            // Where the environment's tag points now, asked of the registry (once per
-            // repository and tag): the index's tag lists are only as fresh as its last fill.
-            let now = match e.moving_tag() {
-                Some(t) => {
-                    let key = (
-                        source.name.clone(),
-                        h.facts.repository.clone(),
-                        t.to_string(),
-                    );
+        // Every environment tracking a place: the first such place is where it is judged.
+        let mut envs: Vec<(Environment, String, String)> = vec![];
+        for e in &settings.environments {
+            let tracked: Vec<&places::Place> = all
+                .iter()
+                .filter(|p| p.unknown.is_none())
+                .filter(|p| e.source == p.source && e.tracks_repository(&p.repository))
+                .collect();
+            let mut now = false;
+            let mut unknown = None;
+            if let Some(t) = e.moving_tag() {
+                for p in &tracked {
+                    let Some(source) = settings.source(&p.source) else {
+                        continue;
+                    };
+                    let key = (p.source.clone(), p.repository.clone(), t.to_string());
                     if !tag_now.contains_key(&key) {
                         // A missing tag holds nothing; a tag that cannot be read is unknown.
-                        let d = match source.store.resolve(&h.facts.repository, t).await {
+                        let d = match source.store.resolve(&p.repository, t).await {
                             Ok(d) => Ok(Some(d)),
                             Err(e) if e.is_not_found() => Ok(None),
                             Err(e) => Err(crate::text::sanitize(&e.to_string()).into_owned()),
@@ -153,39 +168,37 @@ pub async fn find(
                         tag_now.insert(key.clone(), d);
                     }
                     match &tag_now[&key] {
-                        Ok(d) => d.as_deref() == Some(h.facts.digest.as_str()),
-                        Err(why) => {
-                            unknown_places.push(format!("{} ({why})", e.name));
-                            continue;
-                        }
+                        Ok(d) => now |= d.as_deref() == Some(digest.as_str()),
+                        Err(why) => unknown = Some(why.clone()),
                     }
                 }
-                None => false,
-            };
+            }
+            if let Some(p) = tracked.first() {
+                envs.push((e.clone(), p.source.clone(), p.repository.clone()));
+            }
             if now {
                 holds_now.push(e.name.clone());
                 continue;
             }
-            match places.held(settings, source, e).await {
-                Ok(m) => {
-                    if m.get(&h.facts.repository)
-                        .is_some_and(|ds| ds.contains(&h.facts.digest))
-                    {
-                        held_before.push(e.name.clone());
-                    }
-                }
-                Err(why) => unknown_places.push(format!("{} ({why})", e.name)),
+            match ledger.held_before(&e.name, &digest) {
+                Ok(true) => held_before.push(e.name.clone()),
+                Ok(false) => {}
+                Err(why) => unknown = Some(why),
+            }
+            if let Some(why) = unknown {
+                unknown_places.push(format!("{} ({why})", e.name));
             }
         }
         envs_of.push(envs);
         hits.push(Found {
-            source: h.facts.source.clone(),
-            repository: h.facts.repository.clone(),
-            digest: h.facts.digest.clone(),
-            tags: h.tags.clone(),
-            matched: h.matched,
-            claimed_only: if h.matched == Match::Unverified {
-                q.claimed_only(&h.facts)
+            source: first_source,
+            repository: first_repo,
+            digest: digest.clone(),
+            tags: copies.iter().flat_map(|c| c.tags.clone()).collect(),
+            places: all,
+            matched,
+            claimed_only: if matched == Match::Unverified {
+                q.claimed_only(&facts)
             } else {
                 vec![]
             },
@@ -193,22 +206,31 @@ pub async fn find(
             held_before,
             unknown_places,
             verdicts: vec![],
-            facts: h.facts,
+            facts,
         });
     }
     // Today's verdicts: one gate per source, its content read through the gate's cache
     // (digest-checked content only: no tag pointer is reused), many digests at once.
-    for source in &srcs {
+    for source in &settings.sources {
         let todo: Vec<Todo> = hits
             .iter()
             .zip(&envs_of)
             .enumerate()
-            .filter(|(_, (f, _))| f.source == source.name)
-            .map(|(i, (f, e))| Todo {
-                at: i,
-                repository: f.repository.clone(),
-                digest: f.digest.clone(),
-                envs: e.clone(),
+            .flat_map(|(i, (f, envs))| {
+                let mut by_repo: Vec<Todo> = vec![];
+                for (e, src, repo) in envs.iter().filter(|(_, s, _)| *s == source.name) {
+                    let _ = src;
+                    match by_repo.iter_mut().find(|t| t.repository == *repo) {
+                        Some(t) => t.envs.push(e.clone()),
+                        None => by_repo.push(Todo {
+                            at: i,
+                            repository: repo.clone(),
+                            digest: f.digest.clone(),
+                            envs: vec![e.clone()],
+                        }),
+                    }
+                }
+                by_repo
             })
             .collect();
         if todo.is_empty() {
@@ -230,7 +252,7 @@ pub async fn find(
             _ => judge_hits(&gate, source.store.as_ref(), todo).await,
         };
         for (i, verdicts) in judged {
-            hits[i].verdicts = verdicts;
+            hits[i].verdicts.extend(verdicts);
         }
     }
     Ok(Report {
@@ -282,61 +304,4 @@ pub async fn fill_sources(
         total.failed.extend(f.failed);
     }
     Ok(total)
-}
-
-/// Chains read once per environment: repository → digests it held there.
-#[derive(Default)]
-struct Places {
-    /// Per environment: the digests its chain promoted, by repository, or why it could not
-    /// be read.
-    by_env: HashMap<String, Result<HashMap<String, Vec<String>>, String>>,
-}
-
-impl Places {
-    async fn held(
-        &mut self,
-        settings: &Settings,
-        source: &NamedSource,
-        env: &Environment,
-    ) -> Result<&HashMap<String, Vec<String>>, String> {
-        if !self.by_env.contains_key(&env.name) {
-            let read = Self::read(settings, source, env).await;
-            self.by_env.insert(env.name.clone(), read);
-        }
-        self.by_env[&env.name].as_ref().map_err(Clone::clone)
-    }
-
-    async fn read(
-        settings: &Settings,
-        source: &NamedSource,
-        env: &Environment,
-    ) -> Result<HashMap<String, Vec<String>>, String> {
-        let gate = settings.gate(source, None).map_err(|e| e.to_string())?;
-        let w = chain::walk(
-            source.store.as_ref(),
-            &settings.audit_repository,
-            &env.name,
-            &gate.trust,
-            &gate.root,
-        )
-        .await
-        .map_err(|e| crate::text::sanitize(&format!("its chain: {e}")).into_owned())?;
-        let repos: std::collections::BTreeSet<String> = w
-            .entries
-            .iter()
-            .filter_map(|e| match &e.record {
-                Some(crate::evidence::record::Record::Promotion(p)) => {
-                    Some(p.to.repository.clone())
-                }
-                _ => None,
-            })
-            .collect();
-        Ok(repos
-            .into_iter()
-            .map(|r| {
-                let ds = held(&w, &gate, &r);
-                (r, ds)
-            })
-            .collect())
-    }
 }

@@ -380,15 +380,7 @@ pub async fn runtime(
         crate::oci::Source::Remote(_) => Some(source.store.name().to_string()),
         _ => None,
     };
-    let walk = crate::release::chain::walk(
-        source.store.as_ref(),
-        &settings.audit_repository,
-        &env.name,
-        &gate.trust,
-        &gate.root,
-    )
-    .await
-    .map_err(|e| format!("reading the {} chain: {e}", env.name))?;
+    let walk = gate.chain(&env.name).await?;
     let mut report = Report {
         environment: env.name.clone(),
         runtime: what,

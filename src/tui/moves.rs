@@ -22,15 +22,10 @@ impl Writer {
                 use crate::oci::Store;
                 let route = promote::rollback_route(&self.settings, environment, &r.repository)?;
                 let (src, gate) = self.parts(&route.dst_source)?;
-                let walk = crate::release::chain::walk(
-                    src.store.as_ref(),
-                    &self.settings.audit_repository,
-                    environment,
-                    &gate.trust,
-                    &gate.root,
-                )
-                .await
-                .map_err(|e| e.to_string())?;
+                if let Ok(c) = self.settings.chains() {
+                    c.forget();
+                }
+                let walk = gate.chain(environment).await?;
                 let current = src.store.resolve(&r.repository, &route.tag).await.ok();
                 let target = promote::rollback_target(
                     &walk,

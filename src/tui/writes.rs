@@ -125,9 +125,10 @@ impl Writer {
         let (source, gate) = self.parts(&r.source)?;
         let (signer, needs_passphrase) = self.signer(&source, &gate, r)?;
         let mut d = Self::statement(&source, &gate, r).await?;
+        let chains = self.settings.chains()?;
         crate::release::act::link_to_head(
-            source.store.as_ref(),
-            &self.settings.audit_repository,
+            chains.ledger.store.as_ref(),
+            &chains.ledger.repository,
             &mut d,
         )
         .await
@@ -177,7 +178,10 @@ impl Writer {
                                 short(&d.subject.digest),
                                 request.source,
                                 d.record.link().chain,
-                                w.settings.audit_repository
+                                w.settings
+                                    .chains()
+                                    .map(|c| c.ledger.describe())
+                                    .unwrap_or_default()
                             ),
                             needs_passphrase,
                             previous: None,
@@ -193,9 +197,11 @@ impl Writer {
         let key = self.opened_key(&source, &gate, r)?;
         let d = Self::statement(&source, &gate, r).await?;
         let tsa = self.settings.timestamp_server.clone();
-        let written = record::write(
+        let chains = self.settings.chains()?;
+        let written = record::write_to(
+            chains.ledger.store.as_ref(),
+            &chains.ledger.repository,
             source.store.as_ref(),
-            &self.settings.audit_repository,
             &d,
             &Signing::Key {
                 key: &key,
@@ -205,6 +211,7 @@ impl Writer {
         )
         .await
         .map_err(|e| e.to_string())?;
+        chains.forget();
         if let Some(dir) = crate::config::paths::cache_dir() {
             use crate::oci::Store;
             crate::oci::disk::invalidate(&dir, source.store.name(), &r.repository);
@@ -256,7 +263,10 @@ impl Writer {
             title: "what will be signed:".into(),
             destination: format!(
                 "each stored as a referrer of its digest, linked into chain {chain} of {}",
-                self.settings.audit_repository
+                self.settings
+                    .chains()
+                    .map(|c| c.ledger.describe())
+                    .unwrap_or_default()
             ),
             needs_passphrase,
             previous: None,
@@ -321,19 +331,16 @@ impl Writer {
         let w = self.clone();
         tokio::spawn(async move {
             let result: Result<Box<AuditView>, String> = async {
-                let (src, gate) = w.parts(&source)?;
-                let repo = &w.settings.audit_repository;
-                let walk = crate::release::chain::walk(
-                    src.store.as_ref(),
-                    repo,
-                    &chain,
-                    &gate.trust,
-                    &gate.root,
-                )
-                .await
-                .map_err(|e| e.to_string())?;
+                let _ = &source;
+                let chains = w.settings.chains()?.clone();
+                let (_, gate) = w.parts(&chains.ledger.source)?;
+                let repo = &chains.ledger.repository;
+                let walk = chains
+                    .read(&chain, &gate.trust, &gate.root, true)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 let report = crate::release::chain::verify(
-                    src.store.as_ref(),
+                    chains.ledger.store.as_ref(),
                     repo,
                     &walk,
                     &gate.policy.file,

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod faults;
+pub mod ledger;
 pub mod promotion;
 pub mod records;
 pub mod sigstore;

@@ -5,7 +5,7 @@ use crate::evidence::record::{Promotion, Record};
 use crate::gate::Gate;
 use crate::oci::Store;
 use crate::policy::groups::Action;
-use crate::release::chain::{self, Walk};
+use crate::release::chain::Walk;
 use crate::setup::{NamedSource, Settings};
 use std::collections::BTreeMap;
 
@@ -57,15 +57,8 @@ pub(super) async fn latest_for(
     repo: &str,
     gate: &Gate,
 ) -> Result<Option<(String, Promotion)>, String> {
-    let w = chain::walk(
-        dst.store.as_ref(),
-        &settings.audit_repository,
-        env,
-        &gate.trust,
-        &gate.root,
-    )
-    .await
-    .map_err(|e| format!("reading the {env} chain: {e}"))?;
+    let _ = (settings, dst);
+    let w = gate.chain(env).await?;
     Ok(latest_promotions(&w, gate).remove(repo))
 }
 
@@ -112,15 +105,7 @@ pub async fn drift(settings: &Settings, envs: &[String]) -> Result<Vec<Drift>, S
         };
         let src = super::named(settings, &e.source)?;
         let gate = settings.gate(src, None).map_err(|e| e.to_string())?;
-        let w = chain::walk(
-            src.store.as_ref(),
-            &settings.audit_repository,
-            &e.name,
-            &gate.trust,
-            &gate.root,
-        )
-        .await
-        .map_err(|err| format!("reading the {} chain: {err}", e.name))?;
+        let w = gate.chain(&e.name).await?;
         let latest = latest_promotions(&w, &gate);
         let repos = src
             .store

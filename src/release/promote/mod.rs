@@ -137,6 +137,9 @@ pub struct Plan {
     /// The gate blocks and `--override` was given where the policy allows it.
     pub override_reason: Option<String>,
     pub state: State,
+    /// Break-glass past the path: the environment the digest should have come through and
+    /// never was in (recorded as skipped).
+    pub skipped: Option<String>,
     /// Why it cannot go ahead (the gate blocks, or the override is not allowed).
     pub refusal: Option<Refusal>,
     pub reason: String,
@@ -206,17 +209,65 @@ pub async fn plan(
         (Some((_, p)), prev) if p.digest == digest && prev.as_deref() == Some(digest) => {
             State::Done
         }
-        (Some((rec, p)), prev) if p.digest == digest && p.previous_digest == *prev => {
+        // Reused only to complete a run that really stopped: the same act, and the tag never
+        // moved to it since (no done marker).
+        (Some((rec, p)), prev)
+            if p.digest == digest
+                && p.previous_digest == *prev
+                && p.action == route.action
+                && !completed(settings, &route.to.name, rec).await? =>
+        {
             State::Resume {
                 record: rec.clone(),
             }
         }
         _ => State::Ready,
     };
+    let skip = match route.action {
+        PromotionAction::Promote if state != State::Done => {
+            path_check(settings, &route, digest, &gate).await?
+        }
+        _ => None,
+    };
     let blocked = verdict.decision == Decision::Block;
     let mut refusal = None;
     let mut overriding = None;
-    if blocked && state != State::Done {
+    let mut skipped = None;
+    if let Some(why) = &skip {
+        match override_reason {
+            Some(r)
+                if !r.trim().is_empty() && gate.policy.file.allows_break_glass(&route.to.name) =>
+            {
+                skipped = Some(route.from.name.clone());
+                overriding = Some(r.to_string());
+            }
+            Some(r) if !r.trim().is_empty() => refusal = Some(Refusal {
+                blocked: false,
+                message: format!(
+                    "{why}; the policy allows no override into {} (break_glass in its [[access]])",
+                    route.to.name
+                ),
+            }),
+            _ => {
+                refusal = Some(Refusal {
+                    blocked: false,
+                    message: format!(
+                        "{why}; promote it into {} first{}",
+                        route.from.name,
+                        if gate.policy.file.allows_break_glass(&route.to.name) {
+                            format!(
+                                ", or break glass with --override REASON (recorded as skipping {})",
+                                route.from.name
+                            )
+                        } else {
+                            String::new()
+                        }
+                    ),
+                })
+            }
+        }
+    }
+    if refusal.is_none() && blocked && state != State::Done {
         match override_reason {
             None => {
                 refusal = Some(Refusal {
@@ -255,9 +306,86 @@ pub async fn plan(
         approvals,
         override_reason: overriding,
         state,
+        skipped,
         refusal,
         reason: reason.to_string(),
     })
+}
+
+/// The tag the ledger gives a promotion record once its tag moved (`done-<chain>-<hex>`):
+/// a record with it is never reused to "complete" a run.
+pub fn done_tag(chain: &str, record: &str) -> String {
+    format!("done-{chain}-{}", record.trim_start_matches("sha256:"))
+}
+
+/// True when the promotion record `record` of `chain` completed (its done marker is there).
+async fn completed(settings: &Settings, chain: &str, record: &str) -> Result<bool, String> {
+    let chains = settings.chains()?;
+    match chains
+        .ledger
+        .store
+        .resolve_live(&chains.ledger.repository, &done_tag(chain, record))
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(e) if e.is_not_found() => Ok(false),
+        Err(e) => Err(format!(
+            "reading the ledger ({}): {e}",
+            chains.ledger.describe()
+        )),
+    }
+}
+
+/// Whether `digest` is, or was, in the environment the route promotes from: its tag there
+/// names it now, or the ledger shows that environment held it. None: on the path; else why
+/// not, in a sentence that names the path.
+async fn path_check(
+    settings: &Settings,
+    route: &Route,
+    digest: &str,
+    gate: &crate::gate::Gate,
+) -> Result<Option<String>, String> {
+    let from = &route.from;
+    if let (Some(tag), Ok(src)) = (from.moving_tag(), named(settings, &from.source)) {
+        match src.store.resolve_live(&route.src_repo, tag).await {
+            Ok(d) if d == digest => return Ok(None),
+            Ok(_) => {}
+            Err(e) if e.is_not_found() => {}
+            Err(e) => {
+                return Err(format!(
+                    "reading {}:{tag} to see whether {} holds the digest: {e}",
+                    route.src_repo, from.name
+                ))
+            }
+        }
+    }
+    let walk = gate.chain(&from.name).await?;
+    if drift::held(&walk, gate, &route.src_repo)
+        .iter()
+        .any(|d| d == digest)
+    {
+        return Ok(None);
+    }
+    let path = crate::config::path_to(&settings.environments, &route.to.name)
+        .iter()
+        .map(|e| e.name.as_str())
+        .collect::<Vec<_>>()
+        .join(" → ");
+    let first = if from.promotes_from.is_none() {
+        format!(
+            " ({} is the first environment on the path: it gets its digests by a push to its tag)",
+            from.name
+        )
+    } else {
+        String::new()
+    };
+    Ok(Some(format!(
+        "{}@{} was never in {}{first}, and {} promotes only from it: the path is {path}",
+        route.src_repo,
+        crate::oci::digest::short(digest),
+        from.name,
+        route.to.name
+    )))
 }
 
 /// The blocking findings, in a few words.

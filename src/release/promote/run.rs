@@ -128,9 +128,11 @@ pub async fn run(
             let draft = draft(settings, plan, verdict, &gate, dst)
                 .await
                 .map_err(|e| err("reading the destination", e))?;
-            let written = record::write(
+            let chains = settings.chains()?;
+            let written = record::write_to(
+                chains.ledger.store.as_ref(),
+                &chains.ledger.repository,
                 dst.store.as_ref(),
-                &settings.audit_repository,
                 &draft,
                 signing,
             )
@@ -144,12 +146,42 @@ pub async fn run(
     progress(Step::MovingTag);
     move_tag(dst.store.as_ref(), plan).await?;
     crate::failpoint::hit("promote-tagged");
+    if let Some(rec) = &out.record {
+        mark_done(settings, &route.to.name, rec).await?;
+    }
     if let Some(dir) = crate::config::paths::cache_dir() {
-        let name = dst.store.name();
-        crate::oci::disk::invalidate(&dir, name, &route.dst_repo);
-        crate::oci::disk::invalidate(&dir, name, &settings.audit_repository);
+        crate::oci::disk::invalidate(&dir, dst.store.name(), &route.dst_repo);
+    }
+    if let Ok(c) = settings.chains() {
+        c.forget();
     }
     Ok(out)
+}
+
+/// Tags the record as completed in the ledger (`done-<chain>-<hex>`), so a later move back
+/// to the same digest is an act of its own, never a "resume" of this one.
+async fn mark_done(settings: &Settings, chain: &str, record: &str) -> Result<(), String> {
+    let chains = settings.chains()?;
+    let (store, repo) = (chains.ledger.store.as_ref(), &chains.ledger.repository);
+    let m = store
+        .get_manifest(repo, record)
+        .await
+        .map_err(|e| err("reading the promotion record back", e))?;
+    store
+        .put_manifest(
+            repo,
+            Some(&super::done_tag(chain, record)),
+            &m.media_type,
+            &m.bytes,
+        )
+        .await
+        .map_err(|e| {
+            err(
+                "the tag moved, but marking its record done failed (a later run may offer to reuse it)",
+                e,
+            )
+        })?;
+    Ok(())
 }
 
 async fn current(store: &impl Store, repo: &str, tag: &str) -> Result<Option<String>, String> {
@@ -282,6 +314,7 @@ async fn draft(
             tag: route.tag.clone(),
             previous_digest: plan.previous.clone(),
             override_reason: plan.override_reason.clone(),
+            skipped: plan.skipped.clone(),
             verification: Verification {
                 predicate_type: VSA_V1.into(),
                 predicate: vsa,

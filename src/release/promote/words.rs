@@ -57,7 +57,11 @@ pub fn plan_lines(plan: &Plan, signer: &str, audit_repo: &str) -> Vec<String> {
     if let Some(a) = &plan.approvals {
         out.push(format!("  approvals  {a}"));
     }
-    if let Some(o) = &plan.override_reason {
+    if let (Some(o), Some(env)) = (&plan.override_reason, &plan.skipped) {
+        out.push(format!(
+            "  OVERRIDE   skipped {env} (the digest was never in it); break-glass reason recorded: {o}"
+        ));
+    } else if let Some(o) = &plan.override_reason {
         out.push(format!(
             "  OVERRIDE   the gate blocks; break-glass reason recorded: {o}"
         ));
@@ -78,7 +82,7 @@ pub fn plan_lines(plan: &Plan, signer: &str, audit_repo: &str) -> Vec<String> {
         ),
         State::Done => "  nothing to do: the tag already names it".to_string(),
         State::Ready => format!(
-            "  record signed by {signer}, a referrer at the destination, linked into chain {} of {audit_repo}",
+            "  record signed by {signer}, a referrer at the destination, linked into chain {} of the ledger ({audit_repo})",
             r.to.name
         ),
     });

@@ -458,6 +458,9 @@ async fn headless(settings: &Settings, command: Cmd) -> Result<()> {
             cache_ttl,
             no_cache,
         } => {
+            if no_cache {
+                settings.uncached();
+            }
             let ttl = (!no_cache).then(|| std::time::Duration::from_secs(cache_ttl));
             cli::inspect(settings, &reference, json, ttl).await
         }
@@ -504,6 +507,9 @@ async fn headless(settings: &Settings, command: Cmd) -> Result<()> {
             cache_ttl,
             no_cache,
         } => {
+            if no_cache {
+                settings.uncached();
+            }
             let opts = cli::gate::GateOptions {
                 policy,
                 all,

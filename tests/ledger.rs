@@ -19,19 +19,6 @@ fn api(src: &Source, tag: &str) -> String {
         .expect(tag)
 }
 
-/// Puts `digest` into staging by a push (skopeo, as a build pipeline would), so it is on the
-/// path to prod.
-fn push_to_staging(src: &Source, digest: &str) {
-    let out = skopeo(&[
-        "copy",
-        "--src-tls-verify=false",
-        "--dest-tls-verify=false",
-        &format!("docker://{}/acme/api@{digest}", src.reg.host),
-        &format!("docker://{}/acme/api:staging", src.reg.host),
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-}
-
 /// Moves prod's tag by hand (outside provost).
 fn move_prod_by_hand(src: &Source, w: &World, digest: &str) {
     let creds = format!("{USER}:{PASS}");
@@ -58,7 +45,7 @@ fn key(w: &World, who: &str) -> String {
 
 /// Staging → prod for `digest` of acme/api, signed by bob.
 fn promote_to_prod(src: &Source, w: &World, digest: &str, reason: &str) -> String {
-    push_to_staging(src, digest);
+    stage(src, digest);
     ok(&w.run(&[
         "promote",
         &format!("src/acme/api@{digest}"),
@@ -202,7 +189,7 @@ fn one_trail_per_environment_and_a_deleted_record_is_found() {
     assert!(text.contains("promoted from staging to prod"), "{text}");
     assert!(text.contains("approved for prod"), "{text}");
     assert!(
-        text.contains(&format!("dst prod/acme/api")),
+        text.contains("dst prod/acme/api"),
         "where the promoted copy lives: {text}"
     );
     // Verify, then delete a record in the middle: a verifier that verified before sees it.

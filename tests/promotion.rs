@@ -17,9 +17,7 @@ fn promote_across_registries_carries_evidence_that_verifies_at_the_destination()
     let src = source();
     let w = world(&src);
     let h = w.home.path();
-    let digest = runtime()
-        .block_on(store(&src.reg).resolve("acme/api", "prod"))
-        .expect("digest");
+    let digest = staged_prod_digest(&src);
     // Without --yes and no terminal: the plan, and nothing written.
     let key = h.join("bob.key");
     let key = key.to_str().expect("utf8");
@@ -139,19 +137,19 @@ fn promote_across_registries_carries_evidence_that_verifies_at_the_destination()
     };
     let v = py("att.json", "acme-release.pub");
     assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
-    let log = w.run(&["audit", "log", "prod", "--source", "dst", "--json"]);
+    let log = w.run(&["audit", "log", "prod", "--json"]);
     let head: serde_json::Value = serde_json::from_slice(&log.stdout).expect("json");
     let rec = head["entries"][0]["digest"]
         .as_str()
         .expect("record")
         .to_string();
     let rm = runtime()
-        .block_on(dst.get_manifest("provost-audit", &rec))
-        .expect("record manifest");
+        .block_on(dst.get_manifest("prod/acme/api", &rec))
+        .expect("the record, a referrer at the destination");
     let rm: serde_json::Value = serde_json::from_slice(&rm.bytes).expect("manifest");
     let bundle = runtime()
         .block_on(dst.get_blob(
-            "provost-audit",
+            "prod/acme/api",
             rm["layers"][0]["digest"].as_str().expect("bundle"),
             1 << 20,
         ))
@@ -181,7 +179,7 @@ fn promote_across_registries_carries_evidence_that_verifies_at_the_destination()
     assert!(r["verification"]["predicate"]["resourceUri"]
         .as_str()
         .is_some_and(|u| u.ends_with(&format!("prod/acme/api@{digest}"))));
-    ok(&w.run(&["audit", "verify", "prod", "--source", "dst"]));
+    ok(&w.run(&["audit", "verify", "prod"]));
     // Drift: in sync; then the tag moved by hand is reported, exit 8.
     let d = ok(&w.run(&["drift", "prod"]));
     assert!(d.contains("prod/acme/api:prod  ✓ in sync"), "{d}");
@@ -254,7 +252,7 @@ fn promote_across_registries_carries_evidence_that_verifies_at_the_destination()
         "INC-7 hotfix, second approver asleep",
     ]));
     assert!(forced.contains("OVERRIDE"), "{forced}");
-    let log = w.run(&["audit", "log", "prod", "--source", "dst", "--json"]);
+    let log = w.run(&["audit", "log", "prod", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&log.stdout).expect("json");
     let newest = &v["entries"][0]["record"];
     assert_eq!(
@@ -265,7 +263,7 @@ fn promote_across_registries_carries_evidence_that_verifies_at_the_destination()
         newest["verification"]["predicate"]["verificationResult"],
         "FAILED"
     );
-    let text = ok(&w.run(&["audit", "log", "prod", "--source", "dst"]));
+    let text = ok(&w.run(&["audit", "log", "prod"]));
     assert!(
         text.contains("promoted from staging to prod (gate overridden)"),
         "{text}"
@@ -421,7 +419,17 @@ fn promotion_within_one_registry_mounts_blobs_and_rollback_is_gated_by_todays_po
         "--yes",
     ]);
     assert_eq!(rb.status.code(), Some(2), "{}", stderr(&rb));
-    // Promote 1.4.0 into qa, then roll back to the dev digest: allowed (warn tier), recorded.
+    // 1.4.0 reaches dev by a push (the first environment of the path), is promoted into qa,
+    // then qa rolls back to the earlier dev digest: allowed (warn tier), recorded.
+    let old = rt.block_on(st.resolve("acme/api", "1.4.0")).expect("1.4.0");
+    let pushed = skopeo(&[
+        "copy",
+        "--src-tls-verify=false",
+        "--dest-tls-verify=false",
+        &format!("docker://{}/acme/api@{old}", src.reg.host),
+        &format!("docker://{}/acme/api:dev", src.reg.host),
+    ]);
+    assert!(pushed.status.success(), "{}", stderr(&pushed));
     ok(&w.run(&[
         "promote",
         "src/acme/api:1.4.0",

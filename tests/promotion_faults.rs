@@ -10,10 +10,6 @@ use provost::oci::Store;
 
 #[test]
 fn a_promotion_killed_at_every_step_leaves_a_consistent_tag_and_chain_and_completes_on_rerun() {
-    let src = source();
-    let digest = runtime()
-        .block_on(store(&src.reg).resolve("acme/api", "prod"))
-        .expect("digest");
     for point in [
         "promote-copied",
         "promote-verified",
@@ -23,6 +19,9 @@ fn a_promotion_killed_at_every_step_leaves_a_consistent_tag_and_chain_and_comple
         "promote-recorded",
         "promote-tagged",
     ] {
+        // A fresh build registry (and ledger) each time: one promotion record per run.
+        let src = source();
+        let digest = staged_prod_digest(&src);
         let w = world(&src);
         let key = w.home.path().join("bob.key");
         let args = promote_args(key.to_str().expect("utf8"));
@@ -40,7 +39,7 @@ fn a_promotion_killed_at_every_step_leaves_a_consistent_tag_and_chain_and_comple
             "{point}: the tag names {tag:?}"
         );
         // Whatever is on the chain verifies.
-        let v = w.run(&["audit", "verify", "prod", "--source", "dst"]);
+        let v = w.run(&["audit", "verify", "prod"]);
         assert!(
             v.status.success()
                 || stdout(&v).contains("no record")
@@ -57,7 +56,7 @@ fn a_promotion_killed_at_every_step_leaves_a_consistent_tag_and_chain_and_comple
         );
         let p = w.promotions();
         assert_eq!(p.len(), 1, "{point}: one promotion record, not two: {p:?}");
-        ok(&w.run(&["audit", "verify", "prod", "--source", "dst"]));
+        ok(&w.run(&["audit", "verify", "prod"]));
         let d = ok(&w.run(&["drift", "prod"]));
         assert!(d.contains("✓ in sync"), "{point}: {d}");
     }

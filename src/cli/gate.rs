@@ -327,6 +327,14 @@ pub fn policy_explain(
             sanitize(&env.repository)
         );
     }
+    if let Ok(c) = settings.chains() {
+        crate::say!(
+            "Records that count for {} are those linked into chain {} (and quarantine) of the ledger, {}; a copy in any registry is judged by them. The first environment of a path gets its digests by a push to its tag.",
+            env.name,
+            env.name,
+            c.ledger.describe()
+        );
+    }
     crate::say!("(policy: {})", sanitize(&gate.policy.origin));
     Ok(())
 }

@@ -152,10 +152,14 @@ fn list_sources(settings: &Settings, json: bool) -> Result<()> {
         struct All<'a> {
             sources: Vec<SourceRow<'a>>,
             environments: &'a [crate::config::Environment],
+            ledger: Option<serde_json::Value>,
         }
         return print_json(&All {
             sources: rows,
             environments: &settings.environments,
+            ledger: settings.chains().ok().map(|c| {
+                serde_json::json!({"source": c.ledger.source, "repository": c.ledger.repository})
+            }),
         });
     }
     crate::say!("SOURCES");
@@ -174,6 +178,13 @@ fn list_sources(settings: &Settings, json: bool) -> Result<()> {
                 e.tag
             );
         }
+    }
+    if let Ok(c) = settings.chains() {
+        crate::say!("LEDGER");
+        crate::say!(
+            "  {} (every approval, quarantine, promotion and rollback is linked here)",
+            c.ledger.describe()
+        );
     }
     Ok(())
 }

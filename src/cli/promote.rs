@@ -169,7 +169,11 @@ async fn carry_out(
     if sign.json && !sign.yes {
         return super::print_json(&plan);
     }
-    show_plan(&plan, &person.signer.sentence(), &settings.audit_repository);
+    show_plan(
+        &plan,
+        &person.signer.sentence(),
+        &promote::ledger_words(settings, &plan),
+    );
     let q = match plan.route.action {
         PromotionAction::Promote => format!("Promote into {}?", plan.route.to.name),
         PromotionAction::Rollback => format!("Roll {} back?", plan.route.to.name),

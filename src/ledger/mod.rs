@@ -63,6 +63,8 @@ type Memo = Arc<tokio::sync::OnceCell<Result<Arc<Walk>, String>>>;
 pub struct Chains {
     pub ledger: Ledger,
     cache_dir: Option<PathBuf>,
+    /// False with `--no-cache`: verdicts read every record from the registry.
+    cached: std::sync::atomic::AtomicBool,
     memo: Mutex<HashMap<(String, u64), (Instant, Memo)>>,
 }
 
@@ -88,8 +90,15 @@ impl Chains {
         Chains {
             ledger,
             cache_dir,
+            cached: std::sync::atomic::AtomicBool::new(true),
             memo: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Whether verdicts may take content-addressed bytes from the disk cache.
+    pub fn set_cached(&self, cached: bool) {
+        self.cached
+            .store(cached, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Drops every chain read so far (after a write, or when the user refreshes).
@@ -149,8 +158,9 @@ impl Chains {
         };
         cell.get_or_init(|| async {
             chain::check_chain_name(chain)?;
+            let cached = self.cached.load(std::sync::atomic::Ordering::Relaxed);
             let w = self
-                .read(chain, trust, root, true)
+                .read(chain, trust, root, cached)
                 .await
                 .map_err(|e| format!("reading chain {chain} of {}: {e}", self.ledger.describe()))?;
             match &w.broken {

@@ -63,13 +63,44 @@ pub fn records_of(items: &[EvidenceItem]) -> Vec<Signed<'_>> {
                 }
             };
             Some(Signed {
-                digest: &i.digest,
+                // The record's own digest is its referrer manifest's (what the chain links).
+                digest: i.manifest.as_deref().unwrap_or(&i.digest),
                 record,
                 signer,
                 why,
             })
         })
         .collect()
+}
+
+/// Every record in `trail` (each chain read), then the records attached to the digest that it
+/// does not hold (`false`: not in the audit trail, counts for nothing).
+pub fn as_shown<'a>(
+    trail: Option<&'a crate::evidence::trail::Trail>,
+    items: &'a [EvidenceItem],
+) -> Vec<(Signed<'a>, bool)> {
+    let mut out: Vec<(Signed<'a>, bool)> = vec![];
+    for c in trail.map(|t| t.chains.as_slice()).unwrap_or_default() {
+        for e in c.entries.as_deref().unwrap_or_default() {
+            if let Some(record) = &e.record {
+                out.push((
+                    Signed {
+                        digest: &e.digest,
+                        record,
+                        signer: e.signer(),
+                        why: e.why_unproven(),
+                    },
+                    true,
+                ));
+            }
+        }
+    }
+    for r in records_of(items) {
+        if !trail.is_some_and(|t| t.contains(r.digest)) {
+            out.push((r, false));
+        }
+    }
+    out
 }
 
 /// The records of `chain` in the trail: Err when the chain could not be read; none without

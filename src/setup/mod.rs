@@ -503,6 +503,23 @@ impl Settings {
             .ok_or_else(|| "no ledger: no registry or store is configured".to_string())
     }
 
+    /// `--no-cache`: the ledger's records are read from the registry too.
+    pub fn uncached(&self) {
+        if let Some(c) = &self.chains {
+            c.set_cached(false);
+        }
+    }
+
+    /// Where records are linked, in words for a write through `source`: the ledger's
+    /// repository, and its source when that is another one.
+    pub fn ledger_words(&self, source: &str) -> String {
+        match self.chains() {
+            Ok(c) if c.ledger.source == source => c.ledger.repository.clone(),
+            Ok(c) => c.ledger.describe(),
+            Err(_) => self.audit_repository.clone(),
+        }
+    }
+
     /// The ledger's source.
     pub fn ledger_source(&self) -> Result<NamedSource, String> {
         let c = self.chains()?;

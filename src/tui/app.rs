@@ -234,6 +234,8 @@ pub struct App {
     pub policy: String,
     /// Verdicts for the artifact shown, one per environment of its source (from the gate).
     pub verdicts: Vec<crate::policy::Verdict>,
+    /// The artifact's audit trail as the gate read it (the History tab shows it).
+    pub trail: Option<crate::evidence::trail::Trail>,
     /// A fixed clock for tests; None means now.
     pub clock: Option<chrono::DateTime<chrono::Utc>>,
     /// The tags pane shows the repository × environments verdict matrix.
@@ -326,6 +328,7 @@ impl App {
                 None => "built-in checks only".into(),
             },
             verdicts: vec![],
+            trail: None,
             clock: None,
             matrix: false,
             hosts,

@@ -63,7 +63,11 @@ impl Writer {
         let (signer, needs_passphrase) = self.signer(&source, &gate, r)?;
         Ok(Plan {
             signer: signer.clone(),
-            statement: promote::plan_lines(&plan, &signer, &self.settings.audit_repository),
+            statement: promote::plan_lines(
+                &plan,
+                &signer,
+                &promote::ledger_words(&self.settings, &plan),
+            ),
             title: "the plan:".into(),
             destination: format!(
                 "moves {}:{} in {}, recorded in chain {} of {}",
@@ -71,7 +75,7 @@ impl Writer {
                 plan.route.tag,
                 plan.route.dst_source,
                 plan.route.to.name,
-                self.settings.audit_repository
+                promote::ledger_words(&self.settings, &plan)
             ),
             needs_passphrase,
             previous: Some(plan.previous.clone()),

@@ -122,10 +122,12 @@ impl App {
                         Ok(j) => {
                             let j = *j;
                             self.verdicts = j.verdicts;
+                            self.trail = j.trail;
                             self.evidence = Slot::Ready(Box::new(j.discovery));
                         }
                         Err(e) => {
                             self.verdicts.clear();
+                            self.trail = None;
                             self.evidence = Slot::Failed(e);
                         }
                     }

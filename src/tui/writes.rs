@@ -178,10 +178,7 @@ impl Writer {
                                 short(&d.subject.digest),
                                 request.source,
                                 d.record.link().chain,
-                                w.settings
-                                    .chains()
-                                    .map(|c| c.ledger.describe())
-                                    .unwrap_or_default()
+                                w.settings.ledger_words(&request.source)
                             ),
                             needs_passphrase,
                             previous: None,
@@ -263,10 +260,7 @@ impl Writer {
             title: "what will be signed:".into(),
             destination: format!(
                 "each stored as a referrer of its digest, linked into chain {chain} of {}",
-                self.settings
-                    .chains()
-                    .map(|c| c.ledger.describe())
-                    .unwrap_or_default()
+                self.settings.ledger_words(&r.source)
             ),
             needs_passphrase,
             previous: None,

@@ -132,9 +132,9 @@ impl World {
             .ok()
     }
 
-    /// The promotion records on the destination's prod chain, as `audit log --json` lists them.
+    /// The promotion records on the ledger's prod chain, as `audit log --json` lists them.
     pub fn promotions(&self) -> Vec<serde_json::Value> {
-        let out = self.run(&["audit", "log", "prod", "--source", "dst", "--json"]);
+        let out = self.run(&["audit", "log", "prod", "--json"]);
         if !out.status.success() {
             return vec![];
         }
@@ -191,6 +191,29 @@ pub fn skopeo_digest(reference: &str, creds: Option<&str>) -> String {
     let out = skopeo(&args);
     assert!(out.status.success(), "skopeo: {}", stderr(&out));
     provost::oci::digest::sha256(&out.stdout)
+}
+
+/// Puts `digest` of acme/api into staging by a push (skopeo, as a build pipeline would), so it
+/// is on the path to prod.
+pub fn stage(src: &Source, digest: &str) {
+    let out = skopeo(&[
+        "copy",
+        "--src-tls-verify=false",
+        "--dest-tls-verify=false",
+        &format!("docker://{}/acme/api@{digest}", src.reg.host),
+        &format!("docker://{}/acme/api:staging", src.reg.host),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// The digest acme/api's prod tag names in the source, pushed into staging first (`stage`):
+/// what `promote_args` promotes.
+pub fn staged_prod_digest(src: &Source) -> String {
+    let d = runtime()
+        .block_on(store(&src.reg).resolve("acme/api", "prod"))
+        .expect("digest");
+    stage(src, &d);
+    d
 }
 
 pub fn promote_args(key: &str) -> Vec<String> {

@@ -9,7 +9,7 @@ mod words;
 
 pub use drift::{drift, held, latest_promotions, Drift, DriftState};
 pub use run::{run, Outcome, Step, CANCELLED};
-pub use words::{plan_lines, rollback_target, size, verb};
+pub use words::{ledger_words, plan_lines, rollback_target, size, verb};
 
 use super::transfer::{self, Transfer};
 use crate::config::Environment;
@@ -241,13 +241,15 @@ pub async fn plan(
                 skipped = Some(route.from.name.clone());
                 overriding = Some(r.to_string());
             }
-            Some(r) if !r.trim().is_empty() => refusal = Some(Refusal {
-                blocked: false,
-                message: format!(
+            Some(r) if !r.trim().is_empty() => {
+                refusal = Some(Refusal {
+                    blocked: false,
+                    message: format!(
                     "{why}; the policy allows no override into {} (break_glass in its [[access]])",
                     route.to.name
                 ),
-            }),
+                })
+            }
             _ => {
                 refusal = Some(Refusal {
                     blocked: false,

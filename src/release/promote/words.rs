@@ -24,6 +24,12 @@ pub fn verb(action: PromotionAction) -> &'static str {
     }
 }
 
+/// Where the plan's record is linked, in words: the ledger's repository, and its source when
+/// the destination is another one.
+pub fn ledger_words(settings: &crate::setup::Settings, plan: &Plan) -> String {
+    settings.ledger_words(&plan.route.dst_source)
+}
+
 /// The plan, line by line (unsanitized: callers sanitize for their terminal).
 pub fn plan_lines(plan: &Plan, signer: &str, audit_repo: &str) -> Vec<String> {
     let r = &plan.route;
@@ -82,7 +88,7 @@ pub fn plan_lines(plan: &Plan, signer: &str, audit_repo: &str) -> Vec<String> {
         ),
         State::Done => "  nothing to do: the tag already names it".to_string(),
         State::Ready => format!(
-            "  record signed by {signer}, a referrer at the destination, linked into chain {} of the ledger ({audit_repo})",
+            "  record signed by {signer}, a referrer at the destination, linked into chain {} of {audit_repo}",
             r.to.name
         ),
     });

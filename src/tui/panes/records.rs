@@ -28,8 +28,19 @@ pub fn history<'a>(app: &App, theme: &Theme, width: usize) -> Vec<Line<'a>> {
     let Some(d) = app.evidence.ready() else {
         return vec![];
     };
-    let mut records = crate::policy::records::records_of(&d.items);
-    if records.is_empty() {
+    let mut records = crate::policy::records::as_shown(app.trail.as_ref(), &d.items);
+    let unread: Vec<String> = app
+        .trail
+        .iter()
+        .flat_map(|t| &t.chains)
+        .filter_map(|c| {
+            c.entries
+                .as_ref()
+                .err()
+                .map(|e| format!("{}: {e}", c.chain))
+        })
+        .collect();
+    if records.is_empty() && unread.is_empty() {
         return vec![
             Line::styled("No release record is attached to this digest.", theme.muted),
             Line::styled(
@@ -38,19 +49,31 @@ pub fn history<'a>(app: &App, theme: &Theme, width: usize) -> Vec<Line<'a>> {
             ),
         ];
     }
-    records.sort_by_key(|r| std::cmp::Reverse(r.record.time()));
+    records.sort_by_key(|(r, _)| std::cmp::Reverse(r.record.time()));
     let mut out = vec![Line::styled(
         format!("{} record(s), newest first", records.len()),
         theme.muted,
     )];
-    for r in records {
+    for u in &unread {
+        out.extend(wrap(
+            "? ",
+            &format!(
+                "could not tell (the chain could not be read): {}",
+                sanitize(u)
+            ),
+            width,
+            theme.warn,
+        ));
+    }
+    for (r, linked) in records {
         let when = r
             .record
             .time()
             .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
             .unwrap_or_default();
         let (mark, who, style) = match r.signer {
-            Some(s) => ("✓", crate::policy::records::signer_name(s), theme.pass),
+            Some(s) if linked => ("✓", crate::policy::records::signer_name(s), theme.pass),
+            Some(s) => ("✗", crate::policy::records::signer_name(s), theme.block),
             None => ("✗", "unverified".to_string(), theme.block),
         };
         let head = format!(
@@ -66,6 +89,14 @@ pub fn history<'a>(app: &App, theme: &Theme, width: usize) -> Vec<Line<'a>> {
                 &format!("“{}”", sanitize(reason)),
                 width,
                 theme.text,
+            ));
+        }
+        if !linked {
+            out.extend(wrap(
+                "    ",
+                "not in the audit trail: it counts for nothing",
+                width,
+                theme.muted,
             ));
         }
         if r.signer.is_none() {

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # provost gate --all over a registry holding N signed images with provenance and SBOMs, against
 # a shell loop of `skopeo inspect` over the same digests, in the same run. Default N = 1000.
+# BASELINE_BIN=path/to/an/older/provost also times that binary's cold run, alternating with
+# this one (two runs each, fresh caches), and prints the ratio: what a change costs, same run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-1000}
@@ -33,6 +35,15 @@ run_gate() { # $1: label; times one gate --all run, keeps its JSON verdicts
 }
 run_gate cold
 run_gate warm
+if [ -n "${BASELINE_BIN:-}" ]; then
+  cold_once() { # $1: binary; prints the seconds of one cold run
+    rm -rf "$work/cache-cmp"; local s; s=$(date +%s.%N)
+    PROVOST_CACHE_DIR=$work/cache-cmp "$1" --config "$work/provost.toml" gate "$host/bench/app" --all --env prod --policy "$work/policy.toml" --json > /dev/null 2>&1 || true
+    echo "$(date +%s.%N) - $s" | bc
+  }
+  n1=$(cold_once "$bin"); b1=$(cold_once "$BASELINE_BIN"); n2=$(cold_once "$bin"); b2=$(cold_once "$BASELINE_BIN")
+  python3 -c "import sys; n=min(float(sys.argv[1]),float(sys.argv[2])); b=min(float(sys.argv[3]),float(sys.argv[4])); print(f'cold gate --all, this build {n:.2f} s vs baseline {b:.2f} s (best of 2 each): {n/b:.3f}x (target <= 1.1x)')" "$n1" "$n2" "$b1" "$b2"
+fi
 s=$(date +%s.%N)
 for d in $digests; do skopeo inspect --tls-verify=false "docker://$host/bench/app@$d" >/dev/null; done
 loop=$(echo "$(date +%s.%N) - $s" | bc)

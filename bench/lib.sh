@@ -2,9 +2,14 @@
 # loopback registries (Debian's docker-registry) stopped on exit.
 bench_setup() {
   for t in docker-registry skopeo; do command -v "$t" >/dev/null || { echo "missing $t"; exit 2; }; done
-  cargo build --release --quiet --bin provost --example bench_seed
+  # PROVOST_BIN=path: time that binary (the seeding example must be built already).
+  if [ -n "${PROVOST_BIN:-}" ]; then
+    bin=$PROVOST_BIN
+  else
+    cargo build --release --quiet --bin provost --example bench_seed
+    bin=$PWD/target/release/provost
+  fi
   export BENCH_KEY="${BENCH_KEY:-$(mktemp -u /tmp/provost-bench-key.XXXXXX)}"
-  bin=$PWD/target/release/provost
   work=$(mktemp -d)
   registries=()
   trap 'kill "${registries[@]}" 2>/dev/null; rm -rf "$work"' EXIT

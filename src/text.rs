@@ -16,6 +16,28 @@ pub fn sanitize(s: &str) -> Cow<'_, str> {
     )
 }
 
+/// JSON text with DEL, C1 controls, line/paragraph separators and bidi controls written as
+/// `\uXXXX` escapes. They occur only inside strings (JSON's structure is ASCII), so the text
+/// stays valid JSON with the same values.
+pub fn json_controls(json: &str) -> Cow<'_, str> {
+    let hostile = |c: char| {
+        matches!(c as u32,
+            0x7f..=0x9f | 0x200e | 0x200f | 0x2028 | 0x2029 | 0x202a..=0x202e | 0x2066..=0x2069)
+    };
+    if !json.chars().any(hostile) {
+        return Cow::Borrowed(json);
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if hostile(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// `sanitize` line by line: newlines (and tabs) stay, everything else dangerous goes. For
 /// headless output, where a value may span lines but never control the terminal.
 pub fn sanitize_lines(s: &str) -> Cow<'_, str> {

@@ -53,7 +53,9 @@ pub async fn resolve_ref(
 /// Prints JSON to stdout.
 pub(crate) fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
     let s = serde_json::to_string_pretty(value).wrap_err("encoding JSON output")?;
-    // JSON stays exact: serde escapes every control character itself.
+    // serde escapes C0 controls; DEL, C1 and bidi controls are escaped too, so a terminal or
+    // log showing the JSON never acts on them (the same values for a parser).
+    let s = crate::text::json_controls(&s);
     #[allow(clippy::disallowed_macros)]
     {
         println!("{s}");

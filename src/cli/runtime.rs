@@ -64,16 +64,24 @@ pub async fn runtime_cmd(settings: &Settings, a: &RuntimeArgs) -> Result<()> {
                 w.standing.words()
             );
             if let Some(v) = &w.verdict {
+                use crate::policy::Outcome;
+                // Every finding that does not hold (a failure, a missing check, an error):
+                // a block is never printed without its reason.
                 let why: Vec<String> = v
                     .findings
                     .iter()
-                    .filter(|f| f.outcome == crate::policy::Outcome::Fail)
+                    .filter(|f| !matches!(f.outcome, Outcome::Pass | Outcome::Skipped))
                     .map(|f| format!("{}: {}", f.rule, f.message))
                     .collect();
+                let why = if why.is_empty() {
+                    "see `provost gate` for the findings".to_string()
+                } else {
+                    why.join("; ")
+                };
                 if v.decision == crate::policy::Decision::Block {
-                    crate::say!("      running, but blocked today: {}", why.join("; "));
-                } else if !why.is_empty() {
-                    crate::say!("      {} today: {}", v.decision.label(), why.join("; "));
+                    crate::say!("      running, but blocked today: {}", sanitize(&why));
+                } else if v.decision == crate::policy::Decision::Warn {
+                    crate::say!("      {} today: {}", v.decision.label(), sanitize(&why));
                 }
             }
         }

@@ -101,6 +101,16 @@ pub async fn discover_with(
         digest: digest.to_string(),
         ..Default::default()
     };
+    let referred = referred.map(|(items, cut)| {
+        // Never cut silently: a listing longer than the cap could hide what stands against
+        // the digest, so it is an evaluation error (a required tier blocks on it).
+        if let Some(n) = cut {
+            out.errors.push(format!(
+                "evidence listing truncated at {MAX_REFERRERS} of {n} referrers: cannot show nothing standing against this digest"
+            ));
+        }
+        items
+    });
     for r in [referred, sig, att, sbom, buildx] {
         match r {
             Ok(items) => out.items.extend(items),
@@ -115,7 +125,7 @@ async fn referrer_items(
     repo: &str,
     digest: &str,
     blobs: &Walk<'_>,
-) -> Result<Vec<EvidenceItem>, String> {
+) -> Result<(Vec<EvidenceItem>, Option<usize>), String> {
     // The API and its tag fallback are asked at once: one round trip instead of two on
     // registries without the API, one spare request on registries with it.
     let tag = referrers_tag(digest);
@@ -136,12 +146,13 @@ async fn referrer_items(
                 }
                 _ => return Err(format!("{repo}:{tag} is not a referrers index")),
             },
-            Err(e) if e.is_not_found() => return Ok(vec![]),
+            Err(e) if e.is_not_found() => return Ok((vec![], None)),
             Err(e) => return Err(format!("referrers tag {tag}: {e}")),
         },
         Err(e) => return Err(format!("referrers API: {e}")),
     };
     let location = &location;
+    let cut = (descs.len() > MAX_REFERRERS).then_some(descs.len());
     let items: Vec<Vec<EvidenceItem>> = stream::iter(descs.into_iter().take(MAX_REFERRERS))
         .map(|d| async move {
             if let Some(items) = inline_record(&d, found, location, digest, blobs) {
@@ -152,7 +163,7 @@ async fn referrer_items(
         .buffer_unordered(8)
         .collect()
         .await;
-    Ok(items.into_iter().flatten().collect())
+    Ok((items.into_iter().flatten().collect(), cut))
 }
 
 async fn cosign_items(

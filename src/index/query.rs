@@ -49,9 +49,12 @@ fn glob(pattern: &str, value: &str) -> bool {
 /// `1.3.0`, `vers:npm/…`). A name may start with `@` (npm scopes).
 pub fn parse_package(s: &str) -> Result<Denial, String> {
     let s = s.trim();
-    let (name, range) = match s[1.min(s.len())..].rfind('@') {
+    // The first character (an npm scope's '@') is never the separator; it is skipped by its
+    // width, never by a byte count (a name may start with 'Ä').
+    let skip = s.chars().next().map(char::len_utf8).unwrap_or(0);
+    let (name, range) = match s[skip..].rfind('@') {
         Some(i) => {
-            let i = i + 1;
+            let i = i + skip;
             (&s[..i], Some(&s[i + 1..]))
         }
         None => (s, None),

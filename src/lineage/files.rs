@@ -168,12 +168,11 @@ pub async fn layer_files(
         }
         let head = std::io::Cursor::new(magic[..n].to_vec()).chain(chunks);
         let budget = (MAX_ENTRIES, MAX_BYTES);
+        // Every gzip member and every zstd frame, one after another: what runtimes unpack.
         if n >= 2 && magic[..2] == [0x1f, 0x8b] {
-            read_tar(flate2::read::GzDecoder::new(head), budget)
+            read_tar(flate2::read::MultiGzDecoder::new(head), budget)
         } else if n == 4 && magic == ZSTD_MAGIC {
-            let z = ruzstd::decoding::StreamingDecoder::new(head)
-                .map_err(|e| format!("not a zstd stream: {e}"))?;
-            read_tar(z, budget)
+            read_tar(super::zstd::Frames::new(head), budget)
         } else {
             read_tar(head, budget)
         }
@@ -218,11 +217,20 @@ pub async fn flattened(
 ) -> Result<BTreeMap<String, Entry>, String> {
     let mut fs: BTreeMap<String, Entry> = BTreeMap::new();
     for l in layers {
-        for (path, e) in layer_files(store, repo, l).await? {
+        let files = layer_files(store, repo, l).await?;
+        // Whiteouts hide what the layers below hold (whatever their order in this layer's
+        // tar); then this layer's own entries go on top.
+        let mut own = vec![];
+        for (path, e) in files {
             let (dir, name) = path.rsplit_once('/').unwrap_or(("", path.as_str()));
             if name == ".wh..wh..opq" {
-                let prefix = format!("{dir}/");
-                fs.retain(|p, _| !p.starts_with(&prefix));
+                if dir.is_empty() {
+                    // At the root: nothing below survives.
+                    fs.clear();
+                } else {
+                    let prefix = format!("{dir}/");
+                    fs.retain(|p, _| !p.starts_with(&prefix));
+                }
                 continue;
             }
             if let Some(gone) = name.strip_prefix(".wh.") {
@@ -235,8 +243,9 @@ pub async fn flattened(
                 fs.retain(|p, _| *p != target && !p.starts_with(&prefix));
                 continue;
             }
-            fs.insert(path, e);
+            own.push((path, e));
         }
+        fs.extend(own);
     }
     Ok(fs)
 }

@@ -9,6 +9,8 @@ usage: fault_proxy.py PORT UPSTREAM_HOST:PORT LOG MODE MATCH COUNT LIFETIME_SECO
 modes:
   503       answer 503 Service Unavailable
   429       answer 429 Too Many Requests with Retry-After: 1
+  put500    pass a PUT to the registry, then answer 500 (stored, but said to fail)
+  upstream-host  pass the request on with the registry's own Host (Locations name it)
   reset     send the headers and half the body, then close the connection
   truncate  send a body shorter than its Content-Length, then close
   stall     accept the request and never answer
@@ -47,6 +49,10 @@ class Proxy(BaseHTTPRequestHandler):
     def fault_now(self):
         if MATCH not in self.path:
             return False
+        # put500: the write reaches the registry, then the answer is a 500 (a registry that
+        # stored the tag and failed to say so).
+        if MODE == "put500" and self.command != "PUT":
+            return False
         with lock:
             if COUNT and faults["n"] >= COUNT:
                 return False
@@ -57,12 +63,14 @@ class Proxy(BaseHTTPRequestHandler):
         with lock, open(LOG, "a") as f:
             f.write(json.dumps({"method": self.command, "path": self.path, "fault": fault}) + "\n")
 
-    def upstream(self):
+    def upstream(self, host=None):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
         conn = http.client.HTTPConnection(UPSTREAM, timeout=30)
+        # The client's Host goes on, so the registry's Location headers name the proxy;
+        # upstream-host sends the registry's own (its upload Locations then name another origin).
         headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
-        headers["Host"] = UPSTREAM
+        headers["Host"] = host or self.headers.get("Host") or UPSTREAM
         conn.request(self.command, self.path, body=body, headers=headers)
         res = conn.getresponse()
         data = res.read()
@@ -102,7 +110,10 @@ class Proxy(BaseHTTPRequestHandler):
             return
         if fault and MODE == "slow":
             time.sleep(1)
-        status, headers, data = self.upstream()
+        status, headers, data = self.upstream(UPSTREAM if fault and MODE == "upstream-host" else None)
+        if fault and MODE == "put500":
+            body = b'{"errors":[{"code":"UNKNOWN","message":"internal error"}]}'
+            return self.relay(500, [("Content-Type", "application/json")], body)
         if fault and MODE in ("reset", "truncate"):
             self.relay(status, headers, data, limit=max(1, len(data) // 2))
             self.close_connection = True

@@ -124,12 +124,29 @@ impl RemoteStore {
     }
 
     fn upload_location(&self, res: &reqwest::Response, d: &str) -> Result<String> {
-        self.location(res).ok_or_else(|| OciError::Malformed {
+        let malformed = |reason: String| OciError::Malformed {
             what: "upload",
             name: d.to_string(),
             source_name: self.host.clone(),
-            reason: "no usable Location header".into(),
-        })
+            reason,
+        };
+        let Some(loc) = res.headers().get(LOCATION) else {
+            return Err(malformed("the registry gave no Location header".into()));
+        };
+        let Ok(loc) = loc.to_str() else {
+            return Err(malformed("its Location header is not text".into()));
+        };
+        match self.absolute(loc) {
+            Ok(u) => Ok(u),
+            Err(OciError::Transport { .. }) => Err(malformed(format!(
+                "the registry's upload Location points at another origin ({}); provost uploads only to the registry itself, so its credentials never go elsewhere",
+                crate::text::sanitize(&super::request::origin_of_link(&self.base, loc))
+            ))),
+            Err(_) => Err(malformed(format!(
+                "its Location header ({}) is not a URL",
+                crate::text::sanitize(loc).chars().take(200).collect::<String>()
+            ))),
+        }
     }
 
     /// Uploads `chunks` as blob `d`: the registry is told the digest only at the end, and

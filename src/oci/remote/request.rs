@@ -25,6 +25,14 @@ fn origin_of(u: &url::Url) -> String {
     u.origin().ascii_serialization()
 }
 
+/// The origin `link` names, resolved against `base` (the link itself when it does not parse).
+pub(super) fn origin_of_link(base: &str, link: &str) -> String {
+    url::Url::parse(&format!("{base}/"))
+        .and_then(|b| b.join(link))
+        .map(|u| origin_of(&u))
+        .unwrap_or_else(|_| link.chars().take(200).collect())
+}
+
 /// Same scheme, host and port (default ports made explicit), as browsers define an origin.
 fn same_origin(a: &url::Url, b: &url::Url) -> bool {
     a.origin() == b.origin()

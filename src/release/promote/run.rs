@@ -214,7 +214,7 @@ async fn move_tag(store: &impl Store, plan: &Plan) -> Result<(), String> {
         .iter()
         .find(|n| n.manifest.digest == plan.digest)
         .ok_or_else(|| "the plan holds no manifest for the digest".to_string())?;
-    let written = store
+    let written = match store
         .put_manifest(
             repo,
             Some(tag),
@@ -222,7 +222,13 @@ async fn move_tag(store: &impl Store, plan: &Plan) -> Result<(), String> {
             &root.manifest.bytes,
         )
         .await
-        .map_err(|e| err(&format!("moving {repo}:{tag}"), e))?;
+    {
+        Ok(d) => d,
+        // A 5xx may come from a registry that stored the tag and failed to say so: what the
+        // tag names is read back below before the move is called failed.
+        Err(crate::oci::OciError::Registry { status, .. }) if status >= 500 => plan.digest.clone(),
+        Err(e) => return Err(err(&format!("moving {repo}:{tag}"), e)),
+    };
     let after = current(store, repo, tag).await?;
     if after.as_deref() != Some(plan.digest.as_str()) || written != plan.digest {
         return Err(format!(

@@ -337,3 +337,38 @@ fn an_upload_location_on_another_origin_is_refused_by_name() {
     assert!(said.contains(&w.dst.host), "names the origin: {said}");
     assert_eq!(w.prod_tag(), None, "nothing moved");
 }
+
+#[test]
+fn an_endless_docker_api_answer_over_http_stops_at_the_cap() {
+    let src = source();
+    let w = world(&src);
+    let tmp = tempfile::tempdir().expect("tmp");
+    let endless = PyServer::start(tmp.path(), "endless_docker.py", &["{port}", "{log}"]);
+    let cfg = w.home.path().join("provost.toml");
+    let text = std::fs::read_to_string(&cfg).expect("config");
+    let marker = "tag = \"staging\"\npromotes_from = \"dev\"\n";
+    assert!(text.contains(marker));
+    let text = text.replace(
+        marker,
+        &format!(
+            "{marker}runtime = {{ docker = \"http://127.0.0.1:{}\" }}\n",
+            endless.port
+        ),
+    );
+    std::fs::write(&cfg, text).expect("config");
+    let start = std::time::Instant::now();
+    let out = w.run(&["runtime", "staging"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("larger than"), "{}", stderr(&out));
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(30),
+        "stopped at the cap, not at the end: {:?}",
+        start.elapsed()
+    );
+}

@@ -194,3 +194,87 @@ fn a_root_opaque_whiteout_empties_what_is_below() {
     assert!(files.contains("app/old.conf"), "removed: {files}");
     assert!(files.contains("etc/os-release"), "removed: {files}");
 }
+
+#[test]
+fn a_long_name_header_claiming_gigabytes_is_refused_without_reading_it() {
+    let w = world();
+    let st = store(&w.reg);
+    let clean = tar_of(&[("app/bin", b"v1")], true);
+    push(&st, "clean", vec![layer(gzip(&clean), &clean)]);
+    // One GNU long-name header claiming 4 GiB, then a little filler: 4 GiB of zeros would
+    // follow in a real archive; zstd of the few bytes given is tiny.
+    let mut h = vec![0u8; 512];
+    h[..13].copy_from_slice(b"././@LongLink");
+    h[124..135].copy_from_slice(format!("{:011o}", 4u64 << 30).as_bytes());
+    h[156] = b'L';
+    h[257..263].copy_from_slice(b"ustar ");
+    let sum: u32 = h.iter().map(|b| u32::from(*b)).sum::<u32>() + 8 * u32::from(b' ');
+    h[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
+    // The claimed 4 GiB really follows (zeros: zstd makes them about 130 KB), as in the
+    // layer the probe found; piped through zstd so the test never holds it.
+    let hfile = w.home.path().join("header");
+    std::fs::write(&hfile, &h).expect("header");
+    let z = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "set -o pipefail; (cat {}; head -c {} /dev/zero) | zstd -q -c -1",
+            hfile.display(),
+            4u64 << 30
+        ))
+        .output()
+        .expect("zstd");
+    assert!(z.status.success(), "{}", String::from_utf8_lossy(&z.stderr));
+    assert!(z.stdout.len() < 1 << 20, "{} bytes", z.stdout.len());
+    push(&st, "bomb", vec![layer(z.stdout, &h)]);
+    // Under a 3 GiB address-space limit: buffering the claimed name could not fit.
+    let start = std::time::Instant::now();
+    let exe = env!("CARGO_BIN_EXE_provost");
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -v 3145728; exec {exe} --insecure-registry {h} diff {h}/acme/tool:clean {h}/acme/tool:bomb --files --json",
+            h = w.reg.host
+        ))
+        .env("HOME", w.home.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run");
+    let elapsed = start.elapsed();
+    let said = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(!said.contains("panicked"), "{said}");
+    assert!(said.contains("long name"), "names what was refused: {said}");
+    assert!(elapsed < std::time::Duration::from_secs(30), "{elapsed:?}");
+}
+
+#[test]
+fn a_pax_sparse_file_is_listed_under_the_name_a_runtime_gives_it() {
+    let w = world();
+    let st = store(&w.reg);
+    let clean = tar_of(&[("app/bin", b"v1")], true);
+    push(&st, "clean", vec![layer(gzip(&clean), &clean)]);
+    // GNU tar writes a sparse file in PAX format 1.0: `GNUSparseFile.<n>/data` on the wire.
+    let dir = w.home.path().join("sparse");
+    std::fs::create_dir_all(dir.join("app")).expect("dir");
+    let made = std::process::Command::new("bash")
+        .current_dir(&dir)
+        .arg("-c")
+        .arg("truncate -s 1M app/data && echo tail >> app/data && tar --sparse --sparse-version=1.0 --format=pax -cf ../sparse.tar app/data")
+        .output()
+        .expect("tar");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let raw = std::fs::read(w.home.path().join("sparse.tar")).expect("tar");
+    assert!(
+        String::from_utf8_lossy(&raw).contains("GNUSparseFile."),
+        "the archive uses the sparse naming"
+    );
+    push(&st, "sparse", vec![layer(gzip(&raw), &raw)]);
+    let d = w.run("clean", "sparse", &["--files"]);
+    let files = Diff::section(&d, "files").to_string();
+    assert!(files.contains("layer 2: app/data"), "{files}");
+    assert!(!files.contains("GNUSparseFile"), "{files}");
+    assert!(files.contains("1048581 B"), "the real size: {files}");
+}

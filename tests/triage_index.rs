@@ -216,3 +216,37 @@ fn find_says_where_it_could_not_tell_rather_than_nowhere() {
         stdout(&out)
     );
 }
+
+#[test]
+fn a_row_deleted_from_the_index_file_is_noticed_and_the_index_rebuilt() {
+    let src = source();
+    let w = world(&src);
+    let cold = json(&w.run(&["index", "src", "--json"]));
+    let path = PathBuf::from(cold["index"].as_str().expect("path"));
+    let before = json(&w.run(&["find", "--builder", "*", "--no-refresh", "--json"]));
+    let n = before["hits"].as_array().expect("hits").len();
+    assert!(n >= 2, "{before}");
+    let victim = before["hits"][0]["digest"]
+        .as_str()
+        .expect("digest")
+        .to_string();
+    // A row and its search terms removed together: every remaining row still carries its MAC.
+    let db = rusqlite::Connection::open(&path).expect("open");
+    db.execute_batch("PRAGMA foreign_keys = ON;").expect("fk");
+    let removed = db
+        .execute("DELETE FROM digests WHERE digest = ?1", [&victim])
+        .expect("delete");
+    assert!(removed >= 1, "the row was there");
+    drop(db);
+    let after = w.run(&["find", "--builder", "*", "--no-refresh", "--json"]);
+    let v = json(&after);
+    assert!(
+        v["rebuilt"].as_str().unwrap_or("").contains("rows"),
+        "the missing row is noticed: {v}"
+    );
+    let hits = v["hits"].as_array().expect("hits");
+    assert!(
+        hits.iter().any(|h| h["digest"] == victim.as_str()),
+        "and the digest is found again: {v}"
+    );
+}

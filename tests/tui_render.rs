@@ -367,3 +367,20 @@ async fn tags_show_their_environment_verdict_and_the_matrix_shows_all() {
     h.cmd(Command::Matrix).await;
     insta::assert_snapshot!("matrix", h.screen(100, 30));
 }
+
+#[tokio::test]
+async fn quitting_while_a_write_runs_asks_first() {
+    let mut h = Harness::new(&[]).await;
+    // A write in flight (the harness would wait for it: the keys go straight to the app).
+    h.app.writing = Some("promoting acme/api@sha256:… into prod".into());
+    let _ = h.app.update(Action::Command(Command::Quit));
+    assert!(!h.app.quit, "the first q asks");
+    let toast = format!("{:?}", h.app.toast);
+    assert!(toast.contains("press q again to quit anyway"), "{toast}");
+    let _ = h.app.update(Action::Command(Command::Quit));
+    assert!(h.app.quit, "the second q quits");
+    // Without a write, q quits at once.
+    let mut h = Harness::new(&[]).await;
+    h.cmd(Command::Quit).await;
+    assert!(h.app.quit);
+}

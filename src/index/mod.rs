@@ -164,10 +164,14 @@ impl Index {
                     };
                     // Changed since provost last wrote it (another process, an editor): every
                     // row and term is checked before the file is believed again.
+                    // Per-row MACs cannot show a row that is gone: the set of rows is sealed
+                    // too, and must be the one provost last wrote.
                     let checked = if i.sealed() {
                         Ok(())
                     } else {
-                        i.quick_check().and_then(|()| i.verify_all())
+                        i.quick_check()
+                            .and_then(|()| i.verify_all())
+                            .and_then(|()| i.same_rows())
                     };
                     match checked {
                         Ok(()) => {
@@ -243,22 +247,57 @@ impl Index {
         hex::encode(m.finalize().into_bytes())
     }
 
+    /// The seal file's lines: the file state's MAC, then the row set's.
+    fn seal_lines(&self) -> Option<(String, String)> {
+        let text = crate::oci::files::read_regular(&self.seal, 4096, false).ok()?;
+        let text = String::from_utf8_lossy(&text).to_string();
+        let mut lines = text.lines();
+        Some((
+            lines.next()?.trim().to_string(),
+            lines.next().unwrap_or("").trim().to_string(),
+        ))
+    }
+
     /// True when the file is exactly as provost last left it.
     fn sealed(&self) -> bool {
-        let (Some(state), Ok(text)) = (
-            self.file_state(),
-            crate::oci::files::read_regular(&self.seal, 4096, false),
-        ) else {
+        let (Some(state), Some((seal, _))) = (self.file_state(), self.seal_lines()) else {
             return false;
         };
-        String::from_utf8_lossy(&text).trim() == self.seal_of(&state)
+        seal == self.seal_of(&state)
+    }
+
+    /// A MAC over every row's MAC, in order: which rows there are.
+    fn row_set(&self) -> Option<String> {
+        let mut st = self
+            .conn
+            .prepare("SELECT mac FROM digests ORDER BY mac")
+            .ok()?;
+        let macs = st.query_map([], |r| r.get::<_, String>(0)).ok()?;
+        let mut m = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.key)
+            .expect("HMAC takes a key of any length");
+        m.update(b"provost index rows\0");
+        for mac in macs {
+            m.update(mac.ok()?.as_bytes());
+            m.update(b"\n");
+        }
+        Some(hex::encode(m.finalize().into_bytes()))
+    }
+
+    /// The rows are the ones provost last wrote (none deleted, none added from elsewhere).
+    fn same_rows(&self) -> Result<(), String> {
+        let kept = self.seal_lines().map(|(_, rows)| rows).unwrap_or_default();
+        if self.row_set().is_some_and(|now| now == kept) {
+            Ok(())
+        } else {
+            Err("its rows are not the ones provost last wrote (one deleted or added?)".into())
+        }
     }
 
     /// Records the file as provost leaves it (after every write).
     fn write_seal(&self) {
-        if let Some(state) = self.file_state() {
+        if let (Some(state), Some(rows)) = (self.file_state(), self.row_set()) {
             let tmp = self.seal.with_extension("tmp");
-            if std::fs::write(&tmp, self.seal_of(&state)).is_ok() {
+            if std::fs::write(&tmp, format!("{}\n{rows}\n", self.seal_of(&state))).is_ok() {
                 let _ = std::fs::rename(&tmp, &self.seal);
             }
         }

@@ -80,7 +80,8 @@ impl Read for Chunks {
 fn read_tar(reader: impl Read, budget: (usize, u64)) -> Result<BTreeMap<String, Entry>, String> {
     let (mut entries_left, mut bytes_left) = budget;
     let mut out = BTreeMap::new();
-    let mut archive = tar::Archive::new(reader);
+    // Long names and PAX records are bounded before the tar reader buffers them.
+    let mut archive = tar::Archive::new(super::targuard::Guard::new(reader));
     for e in archive.entries().map_err(|e| format!("not a tar: {e}"))? {
         let mut e = e.map_err(|e| format!("reading the tar: {e}"))?;
         if entries_left == 0 {
@@ -88,7 +89,25 @@ fn read_tar(reader: impl Read, budget: (usize, u64)) -> Result<BTreeMap<String, 
         }
         entries_left -= 1;
         let h = e.header().clone();
-        let path = String::from_utf8_lossy(&e.path_bytes())
+        // A PAX sparse file (GNU format 1.0) is archived as `GNUSparseFile.<n>/name`; runtimes
+        // unpack it under `GNU.sparse.name`, with `GNU.sparse.realsize` bytes.
+        let (mut sparse_name, mut real_size) = (None, None);
+        if let Ok(Some(exts)) = e.pax_extensions() {
+            for x in exts.flatten() {
+                match x.key() {
+                    Ok("GNU.sparse.name") => sparse_name = x.value().ok().map(str::to_string),
+                    Ok("GNU.sparse.realsize") | Ok("GNU.sparse.size") => {
+                        real_size = x.value().ok().and_then(|v| v.trim().parse::<u64>().ok())
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let raw_path = match &sparse_name {
+            Some(n) => n.as_bytes().to_vec(),
+            None => e.path_bytes().into_owned(),
+        };
+        let path = String::from_utf8_lossy(&raw_path)
             .trim_start_matches("./")
             .trim_end_matches('/')
             .chars()
@@ -101,11 +120,12 @@ fn read_tar(reader: impl Read, budget: (usize, u64)) -> Result<BTreeMap<String, 
             tar::EntryType::Link => "hardlink",
             _ => "other",
         };
-        let size = h.size().unwrap_or(0);
-        if size > bytes_left {
+        let stored = h.size().unwrap_or(0);
+        let size = real_size.unwrap_or(stored);
+        if stored > bytes_left {
             return Err(format!("more than {MAX_BYTES} bytes of files"));
         }
-        bytes_left -= size;
+        bytes_left -= stored;
         let digest = if kind == "file" {
             let mut hasher = Sha256::new();
             let mut buf = vec![0u8; 64 * 1024];

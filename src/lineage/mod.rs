@@ -6,6 +6,7 @@
 pub mod files;
 pub mod read;
 pub mod render;
+mod targuard;
 mod zstd;
 
 pub use read::{compare_digests, Files, Input, Options};

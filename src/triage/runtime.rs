@@ -209,7 +209,13 @@ async fn docker_get(
             Ok(body.to_vec())
         } else if endpoint.starts_with("http://") || endpoint.starts_with("https://") {
             let url = format!("{}{path}", endpoint.trim_end_matches('/'));
-            let resp = reqwest::get(&url)
+            let client = reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(60))
+                .build()
+                .map_err(|e| format!("{url}: {e}"))?;
+            let mut resp = client
+                .get(&url)
+                .send()
                 .await
                 .map_err(|e| format!("{url}: {e}"))?;
             let status = resp.status();
@@ -219,11 +225,19 @@ async fn docker_get(
             {
                 return Err(format!("{url}: larger than {MAX_DOCUMENT} bytes"));
             }
-            let body = resp.bytes().await.map_err(|e| format!("{url}: {e}"))?;
-            if !status.is_success() || body.len() > MAX_DOCUMENT {
+            // Read chunk by chunk and stop at the cap: an endless (chunked) answer is never
+            // buffered whole, as on the unix socket.
+            let mut body: Vec<u8> = vec![];
+            while let Some(c) = resp.chunk().await.map_err(|e| format!("{url}: {e}"))? {
+                if body.len() + c.len() > MAX_DOCUMENT {
+                    return Err(format!("{url}: larger than {MAX_DOCUMENT} bytes"));
+                }
+                body.extend_from_slice(&c);
+            }
+            if !status.is_success() {
                 return Err(format!("{url} answered {status}"));
             }
-            Ok(body.to_vec())
+            Ok(body)
         } else {
             Err(format!(
                 "{:?} is not a Docker endpoint (unix:///PATH or http://HOST:PORT)",

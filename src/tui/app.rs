@@ -224,6 +224,8 @@ pub struct App {
     pub toast: Option<Toast>,
     pub tick: u64,
     pub quit: bool,
+    /// `q` was pressed once while a write was running: a second `q` quits anyway.
+    pub quit_armed: bool,
     /// Text the loop should put on the clipboard (OSC 52), then clear.
     pub clipboard: Option<String>,
     pub size: (u16, u16),
@@ -316,6 +318,7 @@ impl App {
             toast: None,
             tick: 0,
             quit: false,
+            quit_armed: false,
             clipboard: None,
             size: (100, 30),
             keymap,
@@ -417,6 +420,23 @@ impl App {
     pub(super) fn next_generation(&mut self, slot: usize) -> u64 {
         self.generations[slot] += 1;
         self.generations[slot]
+    }
+
+    /// Quits, unless a write is running: then it asks first (a second `q` quits anyway,
+    /// leaving what a kill at that step leaves; `provost drift` shows it).
+    pub(super) fn request_quit(&mut self) {
+        match self.writing.clone() {
+            Some(w) if !self.quit_armed => {
+                self.quit_armed = true;
+                self.toast(
+                    true,
+                    format!(
+                        "{w} is running — wait for it, or press q again to quit anyway (a promotion stopped after its record leaves the tag unmoved until it is run again)"
+                    ),
+                );
+            }
+            _ => self.quit = true,
+        }
     }
 
     pub(super) fn toast(&mut self, error: bool, text: impl Into<String>) {

@@ -447,6 +447,7 @@ impl App {
     /// A write finished: say so and reload what it changed.
     pub(super) fn written(&mut self, request: Request, result: Result<String, String>) -> Vec<Job> {
         self.writing = None;
+        self.quit_armed = false;
         match result {
             Ok(record) => {
                 if request.also.is_empty() {

@@ -221,7 +221,7 @@ impl App {
     fn command(&mut self, c: Command) -> Vec<Job> {
         if self.help {
             match c {
-                Command::Quit => self.quit = true,
+                Command::Quit => self.request_quit(),
                 Command::Help | Command::Back => self.help = false,
                 _ => {}
             }
@@ -240,7 +240,7 @@ impl App {
                 Command::Quarantine => return self.results_quarantine(),
                 Command::Back => self.results = None,
                 Command::CommandLine => self.command_open(),
-                Command::Quit => self.quit = true,
+                Command::Quit => self.request_quit(),
                 Command::Help => self.help = true,
                 _ => {}
             }
@@ -267,7 +267,7 @@ impl App {
             }
         }
         match c {
-            Command::Quit => self.quit = true,
+            Command::Quit => self.request_quit(),
             Command::Help => self.help = true,
             Command::Up => self.move_selection(-1),
             Command::Down => self.move_selection(1),

@@ -172,4 +172,21 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("config", config),
     ("pack", pack),
     ("reference", reference),
+    ("layer", layer),
+    ("docker_answer", docker_answer),
 ];
+
+/// A layer's bytes as `diff --files` reads them: gzip (every member), zstd (every frame) or
+/// plain tar, with long names and PAX records bounded.
+pub fn layer(data: &[u8]) {
+    let _ = crate::lineage::files::decode_layer(data, Default::default());
+}
+
+/// A Docker Engine API's container list, and each image reference in it.
+pub fn docker_answer(data: &[u8]) {
+    if let Ok(list) = crate::triage::runtime::docker_containers(data) {
+        for c in list {
+            let _ = crate::triage::runtime::split_image(&c.image);
+        }
+    }
+}

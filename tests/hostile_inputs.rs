@@ -372,3 +372,63 @@ fn an_endless_docker_api_answer_over_http_stops_at_the_cap() {
         start.elapsed()
     );
 }
+
+#[test]
+fn a_destination_that_serves_other_bytes_than_it_was_given_never_gets_the_tag() {
+    let src = source();
+    let w = world(&src);
+    let tmp = tempfile::tempdir().expect("tmp");
+    // qa (a warn tier) lives in the prod registry here, behind a proxy that cuts the image
+    // config short whenever it is read back: what a destination that lost or swapped a blob
+    // serves. The source judges it "warn"; so would a check of the label alone.
+    let st = store(&src.reg);
+    let dev = runtime()
+        .block_on(st.resolve("acme/api", "dev"))
+        .expect("dev");
+    let m = runtime()
+        .block_on(st.get_manifest("acme/api", &dev))
+        .expect("manifest");
+    let m: serde_json::Value = serde_json::from_slice(&m.bytes).expect("json");
+    let config = m["config"]["digest"].as_str().expect("config").to_string();
+    let p = common::faults::proxy(
+        tmp.path(),
+        &w.dst.host,
+        "truncate",
+        &format!("/blobs/{config}"),
+        0,
+    );
+    behind(&w, &p);
+    let cfg = w.home.path().join("provost.toml");
+    let text = std::fs::read_to_string(&cfg).expect("config");
+    let qa = "name = \"qa\"\ntier = \"warn\"\nsource = \"src\"";
+    assert!(text.contains(qa), "{text}");
+    std::fs::write(
+        &cfg,
+        text.replace(qa, "name = \"qa\"\ntier = \"warn\"\nsource = \"dst\""),
+    )
+    .expect("config");
+    let key = w.home.path().join("bob.key");
+    let out = w.run(&[
+        "promote",
+        "src/acme/api:dev",
+        "--to",
+        "qa",
+        "--key",
+        key.to_str().expect("utf8"),
+        "--yes",
+    ]);
+    assert_ne!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("judges otherwise than at the source"),
+        "{}",
+        stderr(&out)
+    );
+    let tag = runtime().block_on(w.dst_store().resolve("qa/acme/api", "qa"));
+    assert!(tag.is_err(), "the tag was not made: {tag:?}");
+}

@@ -278,3 +278,39 @@ fn a_pax_sparse_file_is_listed_under_the_name_a_runtime_gives_it() {
     assert!(!files.contains("GNUSparseFile"), "{files}");
     assert!(files.contains("1048581 B"), "the real size: {files}");
 }
+
+#[test]
+fn one_budget_covers_every_layer_of_an_image() {
+    let w = world();
+    let st = store(&w.reg);
+    let clean = tar_of(&[("app/bin", b"v1")], true);
+    push(&st, "clean", vec![layer(gzip(&clean), &clean)]);
+    // Three layers of 4,000 files with 4,000-byte names: 16 MB of names each, within a
+    // per-layer cap, 48 MB together — more than one comparison reads.
+    let layers: Vec<Layer> = (0..3)
+        .map(|l| {
+            let mut tar = tar::Builder::new(Vec::new());
+            for i in 0..4000 {
+                let name = format!("l{l}/{i:05}/{}", "n".repeat(3980));
+                let mut h = tar::Header::new_gnu();
+                h.set_size(0);
+                h.set_mode(0o644);
+                h.set_cksum();
+                tar.append_data(&mut h, &name, &b""[..]).expect("append");
+            }
+            let raw = tar.into_inner().expect("tar");
+            layer(gzip(&raw), &raw)
+        })
+        .collect();
+    push(&st, "names", layers);
+    let start = std::time::Instant::now();
+    let d = w.run("clean", "names", &["--semantic"]);
+    let files = Diff::section(&d, "files");
+    let note = files["note"].as_str().unwrap_or_default();
+    assert!(note.contains("bytes of file names in the image"), "{note}");
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(30),
+        "{:?}",
+        start.elapsed()
+    );
+}

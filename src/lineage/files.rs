@@ -14,6 +14,27 @@ use std::io::Read;
 /// Entries read per layer, and uncompressed bytes per layer.
 pub const MAX_ENTRIES: usize = 200_000;
 pub const MAX_BYTES: u64 = 8 * 1024 * 1024 * 1024;
+/// Bytes of file names read per comparison side (every layer together).
+pub const MAX_NAME_BYTES: usize = 32 << 20;
+
+/// What one side of a comparison may still read: entries, bytes of files, bytes of names.
+/// One budget covers every layer of an image (`flattened`), not each layer afresh.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    pub entries: usize,
+    pub bytes: u64,
+    pub names: usize,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget {
+            entries: MAX_ENTRIES,
+            bytes: MAX_BYTES,
+            names: MAX_NAME_BYTES,
+        }
+    }
+}
 /// The largest compressed layer read.
 const MAX_LAYER: u64 = 4 * 1024 * 1024 * 1024;
 
@@ -77,17 +98,23 @@ impl Read for Chunks {
     }
 }
 
-fn read_tar(reader: impl Read, budget: (usize, u64)) -> Result<BTreeMap<String, Entry>, String> {
-    let (mut entries_left, mut bytes_left) = budget;
+fn read_tar(reader: impl Read, budget: &mut Budget) -> Result<BTreeMap<String, Entry>, String> {
+    let Budget {
+        entries: ref mut entries_left,
+        bytes: ref mut bytes_left,
+        names: ref mut names_left,
+    } = *budget;
     let mut out = BTreeMap::new();
     // Long names and PAX records are bounded before the tar reader buffers them.
     let mut archive = tar::Archive::new(super::targuard::Guard::new(reader));
     for e in archive.entries().map_err(|e| format!("not a tar: {e}"))? {
         let mut e = e.map_err(|e| format!("reading the tar: {e}"))?;
-        if entries_left == 0 {
-            return Err(format!("more than {MAX_ENTRIES} files"));
+        if *entries_left == 0 {
+            return Err(format!(
+                "more than {MAX_ENTRIES} files in the image (the cap for one comparison)"
+            ));
         }
-        entries_left -= 1;
+        *entries_left -= 1;
         let h = e.header().clone();
         // A PAX sparse file (GNU format 1.0) is archived as `GNUSparseFile.<n>/name`; runtimes
         // unpack it under `GNU.sparse.name`, with `GNU.sparse.realsize` bytes.
@@ -122,10 +149,18 @@ fn read_tar(reader: impl Read, budget: (usize, u64)) -> Result<BTreeMap<String, 
         };
         let stored = h.size().unwrap_or(0);
         let size = real_size.unwrap_or(stored);
-        if stored > bytes_left {
-            return Err(format!("more than {MAX_BYTES} bytes of files"));
+        if stored > *bytes_left {
+            return Err(format!(
+                "more than {MAX_BYTES} bytes of files in the image (the cap for one comparison)"
+            ));
         }
-        bytes_left -= stored;
+        *bytes_left -= stored;
+        if path.len() > *names_left {
+            return Err(format!(
+                "more than {MAX_NAME_BYTES} bytes of file names in the image (the cap for one comparison)"
+            ));
+        }
+        *names_left -= path.len();
         let digest = if kind == "file" {
             let mut hasher = Sha256::new();
             let mut buf = vec![0u8; 64 * 1024];
@@ -162,40 +197,62 @@ fn read_tar(reader: impl Read, budget: (usize, u64)) -> Result<BTreeMap<String, 
     Ok(out)
 }
 
+/// The files a layer's bytes hold: gzip, zstd or plain tar, told apart by their magic bytes.
+/// Every gzip member and every zstd frame is read, one after another: what runtimes unpack.
+pub fn decode_layer(
+    mut r: impl Read,
+    mut budget: Budget,
+) -> Result<(BTreeMap<String, Entry>, Budget), String> {
+    let mut magic = [0u8; 4];
+    let mut n = 0;
+    while n < magic.len() {
+        match r.read(&mut magic[n..]).map_err(|e| e.to_string())? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    let head = std::io::Cursor::new(magic[..n].to_vec()).chain(r);
+    let files = if n >= 2 && magic[..2] == [0x1f, 0x8b] {
+        read_tar(flate2::read::MultiGzDecoder::new(head), &mut budget)
+    } else if n == 4 && magic == ZSTD_MAGIC {
+        read_tar(super::zstd::Frames::new(head), &mut budget)
+    } else {
+        read_tar(head, &mut budget)
+    }?;
+    Ok((files, budget))
+}
+
 /// The files of one layer.
 pub async fn layer_files(
     store: &impl Store,
     repo: &str,
     layer: &Descriptor,
 ) -> Result<BTreeMap<String, Entry>, String> {
+    Ok(layer_files_within(store, repo, layer, Budget::default())
+        .await?
+        .0)
+}
+
+/// The files of one layer within what `budget` leaves, and what it leaves after.
+pub async fn layer_files_within(
+    store: &impl Store,
+    repo: &str,
+    layer: &Descriptor,
+    budget: Budget,
+) -> Result<(BTreeMap<String, Entry>, Budget), String> {
     let mut stream = store
         .open_blob(repo, &layer.digest, MAX_LAYER)
         .await
         .map_err(|e| e.to_string())?;
     let (tx, rx) = std::sync::mpsc::sync_channel(4);
     let reader = tokio::task::spawn_blocking(move || {
-        let mut chunks = Chunks {
-            rx,
-            current: bytes::Bytes::new(),
-        };
-        let mut magic = [0u8; 4];
-        let mut n = 0;
-        while n < magic.len() {
-            match chunks.read(&mut magic[n..]).map_err(|e| e.to_string())? {
-                0 => break,
-                k => n += k,
-            }
-        }
-        let head = std::io::Cursor::new(magic[..n].to_vec()).chain(chunks);
-        let budget = (MAX_ENTRIES, MAX_BYTES);
-        // Every gzip member and every zstd frame, one after another: what runtimes unpack.
-        if n >= 2 && magic[..2] == [0x1f, 0x8b] {
-            read_tar(flate2::read::MultiGzDecoder::new(head), budget)
-        } else if n == 4 && magic == ZSTD_MAGIC {
-            read_tar(super::zstd::Frames::new(head), budget)
-        } else {
-            read_tar(head, budget)
-        }
+        decode_layer(
+            Chunks {
+                rx,
+                current: bytes::Bytes::new(),
+            },
+            budget,
+        )
     });
     // The layer is hashed as it streams: its digest must be the one the manifest names (the
     // whole blob is read even when the tar ends before its padding).
@@ -218,7 +275,13 @@ pub async fn layer_files(
         }
     }
     drop(tx);
-    let files = reader.await.map_err(|e| e.to_string())??;
+    // A failure inside the reader is an error with a sentence, never a bare "task panicked".
+    let (files, left) = reader.await.map_err(|e| {
+        format!(
+            "reading layer {} failed inside provost ({e}); this is a bug, please report it",
+            crate::oci::digest::short(&layer.digest)
+        )
+    })??;
     let actual = format!("sha256:{}", hex::encode(hasher.finalize()));
     if actual != layer.digest {
         return Err(format!(
@@ -226,7 +289,7 @@ pub async fn layer_files(
             layer.digest
         ));
     }
-    Ok(files)
+    Ok((files, left))
 }
 
 /// The filesystem an image's layers make, in order, with OCI whiteouts applied.
@@ -236,8 +299,11 @@ pub async fn flattened(
     layers: &[Descriptor],
 ) -> Result<BTreeMap<String, Entry>, String> {
     let mut fs: BTreeMap<String, Entry> = BTreeMap::new();
+    // One budget for the whole image: four layers of long names are not four budgets.
+    let mut budget = Budget::default();
     for l in layers {
-        let files = layer_files(store, repo, l).await?;
+        let (files, left) = layer_files_within(store, repo, l, budget).await?;
+        budget = left;
         // Whiteouts hide what the layers below hold (whatever their order in this layer's
         // tar); then this layer's own entries go on top.
         let mut own = vec![];

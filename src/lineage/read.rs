@@ -225,8 +225,18 @@ pub async fn files_section<S: Store, T: Store>(
     if let Err(e) = result {
         s.note = Some(format!("files not compared: {e}"));
     }
+    if s.rows.len() > MAX_FILE_ROWS {
+        let n = s.rows.len();
+        s.rows.truncate(MAX_FILE_ROWS);
+        s.note.get_or_insert(format!(
+            "{n} changed files, more than the {MAX_FILE_ROWS} listed (the cap for one comparison)"
+        ));
+    }
     s
 }
+
+/// Changed files listed per comparison at most (the rest are counted, not listed).
+pub const MAX_FILE_ROWS: usize = 20_000;
 
 /// When both sides claim one source commit and build type: reproducible (identical digest),
 /// equivalent ignoring timestamps (for an index: every platform both carry), or not, with the

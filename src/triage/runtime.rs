@@ -253,6 +253,41 @@ async fn docker_get(
     })?
 }
 
+/// One entry of a Docker Engine API's container list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DockerContainer {
+    pub image: String,
+    pub image_id: String,
+    pub name: String,
+    pub state: String,
+}
+
+/// The container list a Docker Engine API answers (`/containers/json`), at most 10,000.
+pub fn docker_containers(body: &[u8]) -> Result<Vec<DockerContainer>, String> {
+    let list: Vec<serde_json::Value> = serde_json::from_slice(body)
+        .map_err(|e| format!("the container list does not read: {e}"))?;
+    let text = |c: &serde_json::Value, k: &str, or: &str| {
+        c.get(k).and_then(|x| x.as_str()).unwrap_or(or).to_string()
+    };
+    Ok(list
+        .iter()
+        .take(10_000)
+        .map(|c| DockerContainer {
+            image: text(c, "Image", ""),
+            image_id: text(c, "ImageID", ""),
+            name: c
+                .get("Names")
+                .and_then(|x| x.as_array())
+                .and_then(|n| n.first())
+                .and_then(|x| x.as_str())
+                .unwrap_or("?")
+                .trim_start_matches('/')
+                .to_string(),
+            state: text(c, "State", "unknown"),
+        })
+        .collect())
+}
+
 /// Lists the containers of a Docker Engine API, each with the manifest digest of its image
 /// (from the image's `RepoDigests`, matched to the repository it was created from).
 pub async fn docker_workloads(
@@ -260,34 +295,16 @@ pub async fn docker_workloads(
     deadline: std::time::Duration,
 ) -> Result<Vec<Workload>, String> {
     let body = docker_get(endpoint, "/v1.41/containers/json?all=true", deadline).await?;
-    let list: Vec<serde_json::Value> = serde_json::from_slice(&body)
-        .map_err(|e| format!("{endpoint}: the container list does not read: {e}"))?;
+    let list = docker_containers(&body).map_err(|e| format!("{endpoint}: {e}"))?;
     let mut digests_of: std::collections::HashMap<String, Vec<String>> = Default::default();
     let mut out = vec![];
-    for c in list.iter().take(10_000) {
-        let image = c
-            .get("Image")
-            .and_then(|x| x.as_str())
-            .unwrap_or("")
-            .to_string();
-        let image_id = c
-            .get("ImageID")
-            .and_then(|x| x.as_str())
-            .unwrap_or("")
-            .to_string();
-        let name = c
-            .get("Names")
-            .and_then(|x| x.as_array())
-            .and_then(|n| n.first())
-            .and_then(|x| x.as_str())
-            .unwrap_or("?")
-            .trim_start_matches('/')
-            .to_string();
-        let state = c
-            .get("State")
-            .and_then(|x| x.as_str())
-            .unwrap_or("unknown")
-            .to_string();
+    for c in list {
+        let DockerContainer {
+            image,
+            image_id,
+            name,
+            state,
+        } = c;
         if !digests_of.contains_key(&image_id) && !image_id.is_empty() {
             let id = image_id.trim_start_matches("sha256:");
             let repo_digests =

@@ -114,6 +114,16 @@ pub async fn run(
             plan.verdict.decision.label()
         ));
     }
+    // The same label is not enough: the destination must judge exactly as the source did,
+    // finding by finding (a destination that lost or swapped a blob warns as the source may).
+    let differ = findings_differ(&plan.verdict, verdict);
+    if !differ.is_empty() {
+        return Err(format!(
+            "re-verified at the destination the {} gate judges otherwise than at the source ({}); the tag was not moved",
+            route.to.name,
+            differ.join("; ")
+        ));
+    }
     crate::failpoint::hit("promote-verified");
     // 3. The record, unless a stopped run already wrote exactly this one.
     if !progress(Step::Recording) {
@@ -182,6 +192,45 @@ async fn mark_done(settings: &Settings, chain: &str, record: &str) -> Result<(),
             )
         })?;
     Ok(())
+}
+
+/// The findings whose outcome at the destination is not the source's, in words.
+fn findings_differ(src: &crate::policy::Verdict, dst: &crate::policy::Verdict) -> Vec<String> {
+    use std::collections::BTreeMap;
+    let outcomes = |v: &crate::policy::Verdict| -> BTreeMap<String, Vec<String>> {
+        let mut m: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for f in &v.findings {
+            m.entry(f.rule.clone())
+                .or_default()
+                .push(format!("{:?}", f.outcome).to_lowercase());
+        }
+        m
+    };
+    let (a, b) = (outcomes(src), outcomes(dst));
+    let mut out = vec![];
+    for rule in a
+        .keys()
+        .chain(b.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+    {
+        let (x, y) = (a.get(rule), b.get(rule));
+        if x != y {
+            let show =
+                |o: Option<&Vec<String>>| o.map(|v| v.join("+")).unwrap_or_else(|| "none".into());
+            let msg = dst
+                .findings
+                .iter()
+                .find(|f| &f.rule == rule)
+                .map(|f| format!(": {}", f.message))
+                .unwrap_or_default();
+            out.push(format!(
+                "{rule} {} at the source, {} at the destination{msg}",
+                show(x),
+                show(y)
+            ));
+        }
+    }
+    out
 }
 
 async fn current(store: &impl Store, repo: &str, tag: &str) -> Result<Option<String>, String> {

@@ -88,6 +88,11 @@ pub async fn run(
     .ok_or_else(|| CANCELLED.to_string())?;
     out.copied = Some(copied);
     crate::failpoint::hit("promote-copied");
+    // What the destination serves must be what was read at the source, by digest: every
+    // manifest read back, every small blob (configs, evidence, record bundles) read back and
+    // hashed, every large one asked for. A destination that says "already there" for what it
+    // never received is found here.
+    check_destination(dst.store.as_ref(), &route.dst_repo, &plan.transfer).await?;
     // 2. Re-verify from what the destination serves: the same gate, the same decision.
     if !progress(Step::Verifying) {
         return Err(CANCELLED.into());
@@ -192,6 +197,65 @@ async fn mark_done(settings: &Settings, chain: &str, record: &str) -> Result<(),
             )
         })?;
     Ok(())
+}
+
+/// Blobs read back whole after a copy (larger ones are asked for with HEAD).
+const READ_BACK: u64 = 1 << 20;
+
+async fn manifest_back(dst: &impl Store, repo: &str, n: &transfer::Node) -> Result<(), String> {
+    let short = crate::oci::digest::short;
+    match dst.get_manifest(repo, &n.manifest.digest).await {
+        Ok(m) if m.bytes == n.manifest.bytes => Ok(()),
+        Ok(_) => Err(format!(
+            "manifest {} reads back other bytes",
+            short(&n.manifest.digest)
+        )),
+        Err(e) => Err(format!("manifest {}: {e}", short(&n.manifest.digest))),
+    }
+}
+
+async fn blob_back(
+    dst: &impl Store,
+    repo: &str,
+    b: &crate::oci::media::Descriptor,
+) -> Result<(), String> {
+    let short = crate::oci::digest::short;
+    if b.size <= READ_BACK {
+        return dst
+            .get_blob(repo, &b.digest, READ_BACK)
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("blob {}: {e}", short(&b.digest)));
+    }
+    match dst.has_blob(repo, &b.digest).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(format!("blob {} is not there", short(&b.digest))),
+        Err(e) => Err(format!("blob {}: {e}", short(&b.digest))),
+    }
+}
+
+async fn check_destination(
+    dst: &impl Store,
+    repo: &str,
+    t: &transfer::Transfer,
+) -> Result<(), String> {
+    let mut wrong: Vec<String> = vec![];
+    for chunk in t.manifests.chunks(8) {
+        let r = futures::future::join_all(chunk.iter().map(|n| manifest_back(dst, repo, n))).await;
+        wrong.extend(r.into_iter().filter_map(Result::err));
+    }
+    for chunk in t.blobs.chunks(8) {
+        let r = futures::future::join_all(chunk.iter().map(|b| blob_back(dst, repo, b))).await;
+        wrong.extend(r.into_iter().filter_map(Result::err));
+    }
+    if wrong.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "the destination does not serve what was copied ({}); the tag was not moved",
+            wrong.into_iter().take(5).collect::<Vec<_>>().join("; ")
+        ))
+    }
 }
 
 /// The findings whose outcome at the destination is not the source's, in words.

@@ -9,3 +9,11 @@ pub fn hit(name: &str) {
         std::process::exit(137);
     }
 }
+
+/// Panics here when `PROVOST_FAILPOINT` names this point: how the tests reach the handling of
+/// a panic in a worker thread, which no input is known to cause.
+pub fn panic_at(name: &str) {
+    if std::env::var("PROVOST_FAILPOINT").is_ok_and(|v| v == name) {
+        panic!("failpoint {name}");
+    }
+}

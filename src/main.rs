@@ -336,6 +336,25 @@ fn main() -> ExitCode {
     {
         provost::warn!("provost: could not install the error reporter");
     }
+    // A panic on a worker thread (a blocking reader, a task) is caught where it is awaited and
+    // reported there as an error with a sentence: one line here, never a backtrace report.
+    let main_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().name() == Some("main") {
+            return main_hook(info);
+        }
+        let what = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".into());
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        provost::warn!("provost: internal error in a worker{at}: {what}");
+    }));
     let args = Args::parse();
     if args.command.is_some() {
         restore_sigpipe();

@@ -366,3 +366,41 @@ fn one_budget_covers_every_layer_of_an_image() {
     let note = files["note"].as_str().unwrap_or_default();
     assert!(note.contains("bytes of file names in the image"), "{note}");
 }
+
+#[test]
+fn a_panic_in_the_layer_reader_is_a_sentence_not_a_backtrace() {
+    let w = world();
+    let st = store(&w.reg);
+    let one = tar_of(&[("app/bin", b"v1")], true);
+    let two = tar_of(&[("app/bin", b"v2")], true);
+    push(&st, "a", vec![layer(gzip(&one), &one)]);
+    push(&st, "b", vec![layer(gzip(&two), &two)]);
+    let (a, b) = (
+        format!("{}/acme/tool:a", w.reg.host),
+        format!("{}/acme/tool:b", w.reg.host),
+    );
+    let mut c = provost();
+    c.args([
+        "--insecure-registry",
+        w.reg.host.as_str(),
+        "diff",
+        &a,
+        &b,
+        "--files",
+    ])
+    .env("HOME", w.home.path())
+    .env("NO_COLOR", "1")
+    .env("PROVOST_FAILPOINT", "layer-reader");
+    let (_, out, err, _) = measured(&mut c);
+    let (out, err) = (
+        String::from_utf8_lossy(&out).to_string(),
+        String::from_utf8_lossy(&err).to_string(),
+    );
+    assert!(out.contains("files not compared"), "{out}");
+    assert!(out.contains("failed inside provost"), "a sentence: {out}");
+    assert!(
+        !err.contains("BACKTRACE") && !err.contains("backtrace"),
+        "{err}"
+    );
+    assert!(err.lines().count() <= 2, "one line, not a report: {err}");
+}

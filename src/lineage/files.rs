@@ -246,6 +246,7 @@ pub async fn layer_files_within(
         .map_err(|e| e.to_string())?;
     let (tx, rx) = std::sync::mpsc::sync_channel(4);
     let reader = tokio::task::spawn_blocking(move || {
+        crate::failpoint::panic_at("layer-reader");
         decode_layer(
             Chunks {
                 rx,

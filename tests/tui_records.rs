@@ -197,6 +197,9 @@ async fn promote_from_the_console_shows_the_plan_and_moves_the_tag_and_rollback_
         h.app.drifted,
         vec![("staging".to_string(), "acme/api".to_string())]
     );
+    // Said once, as the console finds it (a kill or a quit before the tag leaves the same).
+    let toast = format!("{:?}", h.app.toast);
+    assert!(toast.contains("is not where its chain says"), "{toast}");
     let screen = h.screen(100, 30);
     assert!(screen.contains("staging (conditional) ⚠ moved"), "{screen}");
     // Its tag in staging's tag list says so too.

@@ -58,7 +58,23 @@ impl App {
             Action::Planned { request, result } => self.planned(request, result),
             Action::Written { request, result } => return self.written(request, result),
             Action::AuditLoaded { result, .. } => self.audit_loaded(result),
-            Action::DriftLoaded(d) => self.drifted = d,
+            Action::DriftLoaded(d) => {
+                // Said once, when first seen: a tag behind its chain (moved by hand, or a
+                // promotion stopped — a kill or a quit — after its record and before its tag).
+                if self.drifted.is_empty() {
+                    if let Some((env, repo)) = d.first() {
+                        self.toast(
+                            true,
+                            format!(
+                                "{}'s tag in {} is not where its chain says (moved outside provost, or a promotion stopped before its tag): promote again, or see provost drift",
+                                crate::text::sanitize(env),
+                                crate::text::sanitize(repo)
+                            ),
+                        );
+                    }
+                }
+                self.drifted = d;
+            }
             Action::Compared(result) => self.compared(result),
             Action::WriteProgress { text, cancellable } => {
                 if self.writing.is_some() {

@@ -9,6 +9,7 @@ pub mod find;
 pub mod gate;
 mod inspect;
 mod ls;
+pub mod process;
 pub mod promote;
 pub mod records;
 pub mod runtime;

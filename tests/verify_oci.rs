@@ -79,12 +79,57 @@ fn the_same_attestation_fails_for_another_identity_another_digest_or_the_staging
         "FALSE ACCEPT with the staging root"
     );
 
-    // Replayed onto another digest: the .att of IMAGE read as if it belonged to the platform image.
+    // Replayed onto another digest: IMAGE's .att pushed under the platform image's .att tag (in
+    // a copy of the layout), then read as if it belonged to it. It must be read — and refused.
     let other = "sha256:d1fc0de9c6a33e502c488221644de1736c53d8ddb59b0e41b4946fb26af50e69";
-    let att_tag = format!("{}.att", provost::oci::referrers_tag(IMAGE));
-    let _ = att_tag;
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/cosign/oci-layout-slsa-container-v2.1.0");
+    let into = tmp.path().join("oci-layout-slsa-container-v2.1.0");
+    std::fs::create_dir_all(&into).expect("mkdir");
+    copy_dir(&dir, &into);
+    let copy = LayoutStore::open("cosign", &into).expect("layout copy");
+    assert_eq!(copy.default_repository(), repo);
+    use provost::oci::Store;
+    let att = rt()
+        .block_on(copy.get_manifest(
+            &repo,
+            &format!("{}.att", provost::oci::referrers_tag(IMAGE)),
+        ))
+        .expect("IMAGE's .att");
+    rt().block_on(copy.put_manifest(
+        &repo,
+        Some(&format!("{}.att", provost::oci::referrers_tag(other))),
+        &att.media_type,
+        &att.bytes,
+    ))
+    .expect("replayed");
     let checks = rt()
-        .block_on(verify_cosign(&l, &repo, other, "att", &right, &prod))
+        .block_on(verify_cosign(&copy, &repo, other, "att", &right, &prod))
         .expect("checks");
-    assert!(checks.iter().all(|c| !c.outcome.verified));
+    assert!(!checks.is_empty(), "the replayed attestation is read");
+    assert!(
+        checks
+            .iter()
+            .all(|c| !c.outcome.verified && !c.outcome.failures.is_empty()),
+        "FALSE ACCEPT of an attestation about another digest: {checks:?}"
+    );
+    // The same check on its own digest still verifies: the refusal is about the subject.
+    let own = rt()
+        .block_on(verify_cosign(&copy, &repo, IMAGE, "att", &right, &prod))
+        .expect("checks");
+    assert!(own.iter().any(|c| c.outcome.verified));
+    let _ = l;
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    for e in std::fs::read_dir(from).expect("read dir").flatten() {
+        let (src, dst) = (e.path(), to.join(e.file_name()));
+        if src.is_dir() {
+            std::fs::create_dir_all(&dst).expect("mkdir");
+            copy_dir(&src, &dst);
+        } else {
+            std::fs::copy(&src, &dst).expect("copy");
+        }
+    }
 }

@@ -12,7 +12,7 @@ use color_eyre::eyre::{eyre, Result, WrapErr};
 pub const SEEN_FILE: &str = "audit-heads.json";
 
 /// The audit trail does not verify.
-pub const TAMPERED: i32 = 7;
+pub use super::exit::TAMPERED;
 
 /// `provost audit …`.
 #[derive(clap::Subcommand, Clone, Debug)]

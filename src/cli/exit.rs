@@ -9,8 +9,16 @@ pub const OK: i32 = 0;
 pub const ERROR: i32 = 1;
 /// Bad usage or a bad configuration file.
 pub const USAGE: i32 = 2;
+/// `gate` (and promote, rollback, runtime): blocked by policy.
+pub const BLOCKED: i32 = 3;
 /// Verification failed: no signature satisfied the key or identity given.
 pub const UNVERIFIED: i32 = 6;
+/// `audit verify`: the chain does not verify.
+pub const TAMPERED: i32 = 7;
+/// `drift` and `runtime`: a tag or a workload is not where its chain says.
+pub const DRIFTED: i32 = 8;
+/// `find`: a partial answer (some place could not be read).
+pub const PARTIAL: i32 = 9;
 
 /// A verification that ran and failed (its reasons are already printed).
 #[derive(Debug)]

@@ -315,4 +315,4 @@ pub async fn find_cmd(settings: &Settings, a: &FindArgs) -> Result<()> {
 }
 
 /// `find`'s exit code when some place could not be read (its hits say which).
-pub const PARTIAL: i32 = 9;
+pub use super::exit::PARTIAL;

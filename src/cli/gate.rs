@@ -13,7 +13,7 @@ use color_eyre::eyre::{eyre, Result, WrapErr};
 use futures::stream::{self, StreamExt};
 
 /// Exit code for a blocked gate.
-pub const BLOCKED: i32 = 3;
+pub use super::exit::BLOCKED;
 
 /// The environment called `name`, or a usage error naming the configured ones.
 pub fn environment<'a>(settings: &'a Settings, name: &str) -> Result<&'a Environment> {

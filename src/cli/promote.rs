@@ -11,7 +11,7 @@ use crate::text::sanitize;
 use color_eyre::eyre::{eyre, Result};
 
 /// The exit code when an environment tag has drifted from its chain.
-pub const DRIFTED: i32 = 8;
+pub use super::exit::DRIFTED;
 
 /// `provost promote REF --to ENV`.
 #[derive(clap::Args, Clone, Debug)]

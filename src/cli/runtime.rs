@@ -7,7 +7,7 @@ use crate::triage::runtime::{self, Standing};
 use color_eyre::eyre::{eyre, Result};
 
 /// Exit code when a workload runs something its environment does not hold (as `drift`).
-pub const DRIFTED: i32 = 8;
+pub use super::exit::DRIFTED;
 
 /// `provost runtime ENV`.
 #[derive(clap::Args, Clone, Debug)]

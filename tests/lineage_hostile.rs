@@ -165,11 +165,7 @@ impl Diff {
         ];
         args.extend_from_slice(extra);
         let mut c = provost();
-        c.args(&args)
-            .env("HOME", self.home.path())
-            .env_remove("XDG_CONFIG_HOME")
-            .env_remove("XDG_DATA_HOME")
-            .env("NO_COLOR", "1");
+        hermetic(c.args(&args), self.home.path());
         let (code, out, err, _) = measured(&mut c);
         assert_eq!(code, 0, "{}", String::from_utf8_lossy(&err));
         serde_json::from_slice(&out).expect("json")
@@ -287,13 +283,11 @@ fn a_long_name_header_claiming_gigabytes_is_refused_without_reading_it() {
     // within the memory and time every diff here is held to.
     let exe = env!("CARGO_BIN_EXE_provost");
     let mut c = std::process::Command::new("bash");
-    c.arg("-c")
-        .arg(format!(
-            "ulimit -v 3145728; exec {exe} --insecure-registry {h} diff {h}/acme/tool:clean {h}/acme/tool:bomb --files --json",
-            h = w.reg.host
-        ))
-        .env("HOME", w.home.path())
-        .env("NO_COLOR", "1");
+    c.arg("-c").arg(format!(
+        "ulimit -v 3145728; exec {exe} --insecure-registry {h} diff {h}/acme/tool:clean {h}/acme/tool:bomb --files --json",
+        h = w.reg.host
+    ));
+    hermetic(&mut c, w.home.path());
     let (_, out, err, _) = measured(&mut c);
     let said = format!(
         "{}{}",
@@ -387,10 +381,8 @@ fn a_panic_in_the_layer_reader_is_a_sentence_not_a_backtrace() {
         &a,
         &b,
         "--files",
-    ])
-    .env("HOME", w.home.path())
-    .env("NO_COLOR", "1")
-    .env("PROVOST_FAILPOINT", "layer-reader");
+    ]);
+    hermetic(&mut c, w.home.path()).env("PROVOST_FAILPOINT", "layer-reader");
     let (_, out, err, _) = measured(&mut c);
     let (out, err) = (
         String::from_utf8_lossy(&out).to_string(),

@@ -150,16 +150,30 @@ pub fn provost() -> Command {
     Command::new(env!("CARGO_BIN_EXE_provost"))
 }
 
-/// Runs provost with HOME (and XDG dirs) pointed at `home`, so no user files leak in.
+/// Makes `c` hermetic: HOME is `home`, and nothing of the user's environment that provost or
+/// its credential lookup reads leaks in (XDG directories, docker and containers auth files,
+/// cosign and Sigstore settings, provost's own variables).
+pub fn hermetic<'a>(c: &'a mut Command, home: &Path) -> &'a mut Command {
+    for v in [
+        "XDG_CONFIG_HOME",
+        "XDG_DATA_HOME",
+        "XDG_CACHE_HOME",
+        "DOCKER_CONFIG",
+        "REGISTRY_AUTH_FILE",
+        "COSIGN_REPOSITORY",
+        "COSIGN_PASSWORD",
+        "SIGSTORE_ID_TOKEN",
+        "PROVOST_CACHE_DIR",
+        "PROVOST_FAILPOINT",
+    ] {
+        c.env_remove(v);
+    }
+    c.env("HOME", home).env("NO_COLOR", "1")
+}
+
+/// Runs provost hermetically (`hermetic`) with HOME pointed at `home`.
 pub fn run_provost(home: &Path, args: &[&str]) -> Output {
-    provost()
-        .args(args)
-        .env("HOME", home)
-        .env_remove("XDG_CONFIG_HOME")
-        .env_remove("XDG_DATA_HOME")
-        .env_remove("DOCKER_CONFIG")
-        .env_remove("REGISTRY_AUTH_FILE")
-        .env("NO_COLOR", "1")
+    hermetic(provost().args(args), home)
         .output()
         .expect("run provost")
 }

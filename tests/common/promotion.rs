@@ -98,14 +98,7 @@ impl World {
             .collect::<Vec<_>>();
         all.extend(args.iter().map(|s| s.to_string()));
         let mut c = provost();
-        c.args(&all)
-            .current_dir(h)
-            .env("HOME", h)
-            .env_remove("XDG_CONFIG_HOME")
-            .env_remove("XDG_DATA_HOME")
-            .env_remove("DOCKER_CONFIG")
-            .env_remove("REGISTRY_AUTH_FILE")
-            .env("NO_COLOR", "1");
+        super::hermetic(c.args(&all).current_dir(h), h);
         match failpoint {
             Some(f) => c.env("PROVOST_FAILPOINT", f),
             None => c.env_remove("PROVOST_FAILPOINT"),

@@ -204,13 +204,7 @@ pub fn decode_layer(
     mut budget: Budget,
 ) -> Result<(BTreeMap<String, Entry>, Budget), String> {
     let mut magic = [0u8; 4];
-    let mut n = 0;
-    while n < magic.len() {
-        match r.read(&mut magic[n..]).map_err(|e| e.to_string())? {
-            0 => break,
-            k => n += k,
-        }
-    }
+    let n = super::zstd::fill(&mut r, &mut magic).map_err(|e| e.to_string())?;
     let head = std::io::Cursor::new(magic[..n].to_vec()).chain(r);
     let files = if n >= 2 && magic[..2] == [0x1f, 0x8b] {
         read_tar(flate2::read::MultiGzDecoder::new(head), &mut budget)

@@ -4,6 +4,7 @@
 //! follows the stream's headers (GNU sparse extension blocks and PAX `size` overrides
 //! included) and refuses a metadata entry larger than `MAX_META` before a byte of it is read.
 
+use super::zstd::fill;
 use std::io::Read;
 
 /// The largest long name, long link or PAX record read.
@@ -38,17 +39,6 @@ impl<R: Read> Guard<R> {
             next_size: None,
         }
     }
-}
-
-fn fill(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..])? {
-            0 => break,
-            k => n += k,
-        }
-    }
-    Ok(n)
 }
 
 /// A header's numeric field: octal text, or base-256 when the top bit is set.

@@ -42,7 +42,7 @@ impl<R: Read> Frames<R> {
 }
 
 /// Reads up to `buf.len()` bytes, fewer only at the end of input.
-fn fill(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+pub(super) fn fill(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
         match r.read(&mut buf[n..])? {

@@ -26,6 +26,18 @@ pub fn check_repository(path: &str, key: &str, repo: &str) -> Result<(), ConfigE
     Ok(())
 }
 
+/// Why a configured source name is not one: the names that are.
+pub fn unknown_source(sources: &[NamedSource]) -> String {
+    format!(
+        "no registry or store has that name (known: {})",
+        sources
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
 /// The ledger's reader, or None when there is no source at all.
 pub fn open(
     file: &ConfigFile,
@@ -53,14 +65,7 @@ pub fn open(
             path: path.to_string(),
             key: "ledger.source".into(),
             value: crate::text::sanitize(&name).to_string(),
-            reason: format!(
-                "no registry or store has that name (known: {})",
-                sources
-                    .iter()
-                    .map(|s| s.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            reason: unknown_source(sources),
         })?;
     let repository = entry
         .repository

@@ -212,14 +212,7 @@ impl Settings {
                     path: path_str.clone(),
                     key: format!("environment {:?} source", e.name),
                     value: e.source.clone(),
-                    reason: format!(
-                        "no registry or store has that name (known: {})",
-                        sources
-                            .iter()
-                            .map(|s| s.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
+                    reason: ledger::unknown_source(&sources),
                 });
             }
         }
@@ -497,10 +490,10 @@ impl Settings {
     }
 
     /// The ledger's reader, or why there is none.
-    pub fn chains(&self) -> Result<&Arc<crate::ledger::Chains>, String> {
+    pub fn chains(&self) -> Result<&Arc<crate::ledger::Chains>, crate::ledger::LedgerError> {
         self.chains
             .as_ref()
-            .ok_or_else(|| "no ledger: no registry or store is configured".to_string())
+            .ok_or(crate::ledger::LedgerError::NotConfigured)
     }
 
     /// `--no-cache`: the ledger's records are read from the registry too.
@@ -521,7 +514,7 @@ impl Settings {
     }
 
     /// The ledger's source.
-    pub fn ledger_source(&self) -> Result<NamedSource, String> {
+    pub fn ledger_source(&self) -> Result<NamedSource, crate::ledger::LedgerError> {
         let c = self.chains()?;
         Ok(NamedSource {
             name: c.ledger.source.clone(),

@@ -85,6 +85,19 @@ pub fn exit_code(report: &color_eyre::eyre::Report) -> i32 {
         if let Some(e) = cause.downcast_ref::<OciError>() {
             return oci_code(e);
         }
+        if let Some(e) = cause.downcast_ref::<crate::ledger::LedgerError>() {
+            use crate::ledger::LedgerError as L;
+            return match e {
+                L::Read {
+                    integrity: true, ..
+                } => INTEGRITY,
+                L::Read {
+                    not_found: true, ..
+                } => NOT_FOUND,
+                L::NotConfigured | L::ChainName(_) => USAGE,
+                _ => ERROR,
+            };
+        }
         if let Some(e) = cause.downcast_ref::<ConfigError>() {
             return match e {
                 ConfigError::Store(inner) => oci_code(inner),
@@ -107,5 +120,30 @@ fn oci_code(e: &OciError) -> i32 {
         USAGE
     } else {
         ERROR
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::LedgerError;
+
+    fn read(not_found: bool, integrity: bool) -> LedgerError {
+        LedgerError::Read {
+            chain: "prod".into(),
+            ledger: "provost-audit of build".into(),
+            message: "x".into(),
+            not_found,
+            integrity,
+        }
+    }
+
+    #[test]
+    fn a_ledger_error_exits_with_the_code_of_its_cause() {
+        let code = |e: LedgerError| exit_code(&color_eyre::eyre::eyre!(e));
+        assert_eq!(code(read(true, false)), NOT_FOUND);
+        assert_eq!(code(read(false, true)), INTEGRITY);
+        assert_eq!(code(read(false, false)), ERROR);
+        assert_eq!(code(LedgerError::NotConfigured), USAGE);
     }
 }

@@ -264,10 +264,7 @@ pub async fn rollback_cmd(settings: &Settings, a: &RollbackArgs) -> Result<()> {
     let person = who_acts(settings, &route, &a.sign)?;
     let src = promote::named(settings, &route.dst_source).map_err(|e| eyre!(Usage(e)))?;
     let gate = super::gate::gate_for(settings, src, a.sign.policy.as_deref())?;
-    let walk = gate
-        .chain(&env.name)
-        .await
-        .map_err(|e| eyre!(sanitize(&e).to_string()))?;
+    let walk = gate.chain(&env.name).await.map_err(|e| eyre!(e))?;
     let current = src.store.resolve(&repo, &route.tag).await.ok();
     let target = promote::rollback_target(
         &walk,

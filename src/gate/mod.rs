@@ -130,10 +130,13 @@ impl Gate {
 
     /// The ledger's chain `name`, as verdicts read it (once per run, its records checked
     /// with the ledger's trust).
-    pub async fn chain(&self, name: &str) -> Result<std::sync::Arc<crate::ledger::Walk>, String> {
+    pub async fn chain(
+        &self,
+        name: &str,
+    ) -> Result<std::sync::Arc<crate::ledger::Walk>, crate::ledger::LedgerError> {
         match &self.ledger {
             Some(l) => l.walk(name, &self.root).await,
-            None => Err("no ledger is configured".into()),
+            None => Err(crate::ledger::LedgerError::NotConfigured),
         }
     }
 

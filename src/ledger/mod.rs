@@ -57,7 +57,45 @@ impl Ledger {
     }
 }
 
-type Memo = Arc<tokio::sync::OnceCell<Result<Arc<Walk>, String>>>;
+/// Why a chain could not be read as verdicts read it. Cloned into every verdict that needed
+/// it, so it keeps what the exit code needs rather than the store's error itself.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LedgerError {
+    /// No source is configured at all.
+    #[error("no ledger: no registry or store is configured")]
+    NotConfigured,
+    /// An environment name that cannot name a chain.
+    #[error("{0}")]
+    ChainName(String),
+    /// The registry or layout could not be read.
+    #[error("reading chain {chain} of {ledger}: {message}")]
+    Read {
+        chain: String,
+        ledger: String,
+        message: String,
+        /// The store answered "not found" (exit 5) or refused content (exit 4).
+        not_found: bool,
+        integrity: bool,
+    },
+    /// The links break before the first record.
+    #[error("chain {chain} of {ledger} is broken: {why}")]
+    Broken {
+        chain: String,
+        ledger: String,
+        why: String,
+    },
+    /// The reader's memo lock was poisoned by a panic elsewhere.
+    #[error("the ledger reader is unusable (a thread panicked)")]
+    Poisoned,
+}
+
+impl From<LedgerError> for String {
+    fn from(e: LedgerError) -> String {
+        e.to_string()
+    }
+}
+
+type Memo = Arc<tokio::sync::OnceCell<Result<Arc<Walk>, LedgerError>>>;
 
 /// The one reader of the ledger's chains.
 pub struct Chains {
@@ -141,10 +179,10 @@ impl Chains {
         trust: &[Trust],
         key: u64,
         root: &LazyRoot,
-    ) -> Result<Arc<Walk>, String> {
+    ) -> Result<Arc<Walk>, LedgerError> {
         let cell = {
             let Ok(mut m) = self.memo.lock() else {
-                return Err("the ledger reader is unusable (a thread panicked)".into());
+                return Err(LedgerError::Poisoned);
             };
             let k = (chain.to_string(), key);
             match m.get(&k) {
@@ -157,17 +195,24 @@ impl Chains {
             }
         };
         cell.get_or_init(|| async {
-            chain::check_chain_name(chain)?;
+            chain::check_chain_name(chain).map_err(LedgerError::ChainName)?;
             let cached = self.cached.load(std::sync::atomic::Ordering::Relaxed);
             let w = self
                 .read(chain, trust, root, cached)
                 .await
-                .map_err(|e| format!("reading chain {chain} of {}: {e}", self.ledger.describe()))?;
+                .map_err(|e| LedgerError::Read {
+                    chain: chain.to_string(),
+                    ledger: self.ledger.describe(),
+                    message: e.to_string(),
+                    not_found: e.is_not_found(),
+                    integrity: e.is_integrity(),
+                })?;
             match &w.broken {
-                Some(b) => Err(format!(
-                    "chain {chain} of {} is broken: {b}",
-                    self.ledger.describe()
-                )),
+                Some(b) => Err(LedgerError::Broken {
+                    chain: chain.to_string(),
+                    ledger: self.ledger.describe(),
+                    why: b.clone(),
+                }),
                 None => Ok(Arc::new(w)),
             }
         })
@@ -192,13 +237,17 @@ impl Chains {
             if out.chain(c).is_some() {
                 continue;
             }
-            let entries = self.walk(c, trust, key, root).await.map(|w| {
-                w.entries
-                    .iter()
-                    .filter(|e| e.is_about(digest))
-                    .cloned()
-                    .collect()
-            });
+            let entries = self
+                .walk(c, trust, key, root)
+                .await
+                .map_err(String::from)
+                .map(|w| {
+                    w.entries
+                        .iter()
+                        .filter(|e| e.is_about(digest))
+                        .cloned()
+                        .collect()
+                });
             out.chains.push(ChainTrail {
                 chain: c.to_string(),
                 entries,
@@ -234,7 +283,7 @@ impl LedgerReader {
     }
 
     /// `chain`, as verdicts read it.
-    pub async fn walk(&self, chain: &str, root: &LazyRoot) -> Result<Arc<Walk>, String> {
+    pub async fn walk(&self, chain: &str, root: &LazyRoot) -> Result<Arc<Walk>, LedgerError> {
         self.chains.walk(chain, &self.trust, self.key, root).await
     }
 }

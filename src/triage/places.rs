@@ -59,6 +59,7 @@ impl LedgerPlaces {
     pub async fn read(settings: &Settings) -> LedgerPlaces {
         let gate = settings
             .ledger_source()
+            .map_err(String::from)
             .and_then(|s| settings.gate(&s, None).map_err(|e| e.to_string()));
         let (gate, error) = match gate {
             Ok(g) => (Some(g), None),
